@@ -69,7 +69,9 @@ deps:
 # INSTALL_BINS, TEST_DEPS (what make test builds) and TEST_PROGS (what it
 # runs: programs that print TAP, see tests/run-tests.sh), BENCH_DEPS and
 # BENCH_CMDS, FUZZ_DEPS and FUZZ_CMDS.
-include $(sort $(wildcard src/*.mk tools/*.mk bpf/*.mk bench/*.mk tests/*.mk))
+# src/build.mk first: it defines $(LIB) and the pattern rules the others use.
+include src/build.mk
+include $(filter-out src/build.mk,$(sort $(wildcard src/*.mk tools/*.mk bpf/*.mk bench/*.mk tests/*.mk)))
 
 all: $(ALL_TARGETS)
 

@@ -156,17 +156,6 @@ long stun_frame_len(const uint8_t *buf, size_t avail)
 	return avail >= need ? (long)need : 0;
 }
 
-const uint8_t *stun_attr_value(const struct stun_msg *m, enum stun_slot s,
-			       uint16_t *len)
-{
-	uint16_t off = m->off[s];
-
-	if (!off)
-		return NULL;
-	*len = rd16(m->buf + off + 2);
-	return m->buf + off + STUN_ATTR_HDR_LEN;
-}
-
 const uint8_t *stun_find_attr(const struct stun_msg *m, uint16_t type,
 			      uint16_t *len)
 {

@@ -159,6 +159,59 @@ static enum stun_verdict error(const struct stun_msg *m, int code,
 	return finish(&w, m, cfg, rep, STUN_VERDICT_ERROR);
 }
 
+/* The basic-mode success (conformance "Project policy"), written with
+ * straight-line stores: it is what nearly every request gets, and what the
+ * XDP program reproduces byte for byte.  Same bytes as the generic writer
+ * would produce (tests/unit/test_vectors.c and the fuzz harness check). */
+static enum stun_verdict basic_success(const struct stun_msg *m,
+				       const struct stun_addr *peer,
+				       const struct stun_server_cfg *cfg,
+				       uint8_t *out, size_t cap,
+				       struct stun_reply *rep)
+{
+	bool v6 = peer->family == STUN_FAMILY_IPV6;
+	uint32_t alen = v6 ? 16 : 4;
+	uint32_t sw = cfg->software_len ? STUN_ATTR_HDR_LEN + pad4(cfg->software_len) : 0;
+	bool fp = m->fp_present || cfg->always_fingerprint;
+	uint32_t len = STUN_HDR_LEN + STUN_ATTR_HDR_LEN + 4 + alen + sw +
+		       (fp ? STUN_FINGERPRINT_ATTR_LEN : 0);
+	uint8_t *p;
+
+	if (cap < len)
+		return drop(rep, STUN_DROP_NO_ROOM);
+	/* Cookie and transaction ID stay where they are when in place. */
+	if (out != m->buf)
+		memcpy(out + 4, m->buf + 4, 16);
+	wr16(out, STUN_BINDING_SUCCESS);
+	wr16(out + 2, (uint16_t)(len - STUN_HDR_LEN));
+	p = out + STUN_HDR_LEN;
+	wr16(p, STUN_ATTR_XOR_MAPPED_ADDRESS);
+	wr16(p + 2, (uint16_t)(4 + alen));
+	p[4] = 0;
+	p[5] = v6 ? STUN_FAMILY_IPV6 : STUN_FAMILY_IPV4;
+	wr16(p + 6, peer->port ^ (uint16_t)(STUN_MAGIC_COOKIE >> 16));
+	/* XOR with cookie || transaction ID, a word at a time. */
+	for (uint32_t i = 0; i < alen; i += 4)
+		wr32(p + 8 + i, rd32(peer->ip + i) ^ rd32(out + 4 + i));
+	p += 8 + alen;
+	if (sw) {
+		wr16(p, STUN_ATTR_SOFTWARE);
+		wr16(p + 2, cfg->software_len);
+		memset(p + sw - 4, 0, 4);
+		memcpy(p + 4, cfg->software, cfg->software_len);
+		p += sw;
+	}
+	if (fp) {
+		uint32_t crc = stun_fingerprint(out, (size_t)(p - out));
+		wr16(p, STUN_ATTR_FINGERPRINT);
+		wr16(p + 2, 4);
+		wr32(p + 4, crc);
+	}
+	rep->len = len;
+	rep->verdict = STUN_VERDICT_SUCCESS;
+	return STUN_VERDICT_SUCCESS;
+}
+
 enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 			       const struct stun_addr *peer,
 			       const struct stun_addr *local,
@@ -192,6 +245,12 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 	if (m.n_unknown)
 		return error(&m, 420, cfg, out, out_cap, rep);	/* item 34 */
 
+	/* The common case, kept short: basic mode answers XOR-MAPPED-ADDRESS
+	 * only, from where the request arrived (its RFC 5780 attributes are
+	 * not understood, so they were answered with 420 above). */
+	if (!m.classic && cfg->mode == STUN_MODE_BASIC)
+		return basic_success(&m, peer, cfg, out, out_cap, rep);
+
 	/* RFC 5780 attributes; present only when understood (mask above). */
 	uint16_t cr_len = 0, rp_len = 0, pad_len = 0;
 	const uint8_t *cr = stun_attr_value(&m, STUN_SLOT_CHANGE_REQUEST, &cr_len);
@@ -216,12 +275,17 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 		rep->dst.port = rport;
 	}
 
-	/* Source selection (RFC 5780 6.1 Table 1, item 58). */
+	struct stun_writer w;
+	stun_w_init(&w, out, out_cap, STUN_BINDING_SUCCESS, stun_tid(&m), m.classic);
+
+
+	/* Source selection (RFC 5780 6.1 Table 1, item 58): the other
+	 * address is the alternate IP and port of the one we were asked on. */
+	bool alt = cfg->has_alt && cfg->mode == STUN_MODE_RFC5780;
 	struct stun_addr other = *local;
-	if (cfg->has_alt && cfg->mode == STUN_MODE_RFC5780) {
+	if (alt) {
 		bool on_primary_ip = stun_addr_ip_equal(local, &cfg->primary);
 		memcpy(other.ip, on_primary_ip ? cfg->alt.ip : cfg->primary.ip, 16);
-		other.family = local->family;
 		other.port = local->port == cfg->primary.port ? cfg->alt.port
 							      : cfg->primary.port;
 		if (flags & STUN_CHANGE_IP)
@@ -229,10 +293,6 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 		if (flags & STUN_CHANGE_PORT)
 			rep->src.port = other.port;
 	}
-
-	struct stun_writer w;
-	stun_w_init(&w, out, out_cap, STUN_BINDING_SUCCESS, stun_tid(&m), m.classic);
-	bool alt = cfg->has_alt && cfg->mode == STUN_MODE_RFC5780;
 	struct stun_addr origin = advertised(cfg, &rep->src);
 	struct stun_addr other_adv = advertised(cfg, &other);
 
@@ -244,15 +304,13 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 			stun_w_addr(&w, STUN_ATTR_CHANGED_ADDRESS, &other_adv);
 	} else {
 		stun_w_xor_addr(&w, STUN_ATTR_XOR_MAPPED_ADDRESS, peer);
-		if (cfg->mode == STUN_MODE_RFC5780) {
-			stun_w_addr(&w, STUN_ATTR_MAPPED_ADDRESS, peer);
-			stun_w_addr(&w, STUN_ATTR_RESPONSE_ORIGIN, &origin);
-			if (alt)
-				stun_w_addr(&w, STUN_ATTR_OTHER_ADDRESS, &other_adv);
-			/* Item 64: no larger than the request's own PADDING. */
-			if (pad)
-				stun_w_padding(&w, (uint16_t)pad4(pad_len));
-		}
+		stun_w_addr(&w, STUN_ATTR_MAPPED_ADDRESS, peer);
+		stun_w_addr(&w, STUN_ATTR_RESPONSE_ORIGIN, &origin);
+		if (alt)
+			stun_w_addr(&w, STUN_ATTR_OTHER_ADDRESS, &other_adv);
+		/* Item 64: no larger than the request's own PADDING. */
+		if (pad)
+			stun_w_padding(&w, (uint16_t)pad4(pad_len));
 		put_software(&w, cfg);
 	}
 	return finish(&w, &m, cfg, rep, STUN_VERDICT_SUCCESS);

@@ -159,8 +159,16 @@ enum stun_drop_reason stun_parse(struct stun_msg *msg, const uint8_t *buf,
 long stun_frame_len(const uint8_t *buf, size_t avail);
 
 /* Value of the attribute in a slot; NULL when absent. */
-const uint8_t *stun_attr_value(const struct stun_msg *m, enum stun_slot s,
-			       uint16_t *len);
+static inline const uint8_t *stun_attr_value(const struct stun_msg *m,
+					     enum stun_slot s, uint16_t *len)
+{
+	uint16_t off = m->off[s];
+
+	if (!off)
+		return NULL;
+	*len = (uint16_t)(m->buf[off + 2] << 8 | m->buf[off + 3]);
+	return m->buf + off + STUN_ATTR_HDR_LEN;
+}
 /* First attribute of any type; NULL when absent. */
 const uint8_t *stun_find_attr(const struct stun_msg *m, uint16_t type,
 			      uint16_t *len);

@@ -56,6 +56,12 @@ static inline struct stun_addr addr_of(const char *s)
 	return a;
 }
 
+static inline bool addr_is(const struct stun_addr *a, const char *s)
+{
+	struct stun_addr b = addr_of(s);
+	return stun_addr_equal(a, &b);
+}
+
 /* The reference configuration of vectors/README.txt section 3. */
 #define REF_CLIENT "192.0.2.1:32853"
 #define REF_A1 "198.51.100.1:3478"

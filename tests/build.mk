@@ -1,0 +1,48 @@
+# tests/build.mk - codec unit tests (plain and under ASan+UBSan), the
+# no-allocation check and the fuzz smoke run.
+
+UNIT_NAMES := test_vectors test_parse test_encode test_respond test_client \
+	      test_addr
+UNIT_BINS := $(UNIT_NAMES:%=$(BUILD)/tests/%)
+UNIT_SAN_BINS := $(UNIT_NAMES:%=$(BUILD)/san/tests/%)
+CMOCKA_LIBS := -lcmocka
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test_util.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(CMOCKA_LIBS) -o $@
+
+$(BUILD)/san/tests/%: tests/unit/%.c tests/unit/test_util.h $(LIB_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SAN_CFLAGS) $< $(LIB_SAN) $(CMOCKA_LIBS) -o $@
+
+# The hot path must not allocate: every allocator entry point is wrapped
+# (--wrap affects the library's own references) and counted.
+NOALLOC_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=aligned_alloc,--wrap=posix_memalign,--wrap=strdup
+$(BUILD)/tests/test_noalloc: tests/unit/test_noalloc.c tests/unit/test_util.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(CMOCKA_LIBS) $(NOALLOC_WRAP) -o $@
+
+TEST_DEPS += $(UNIT_BINS) $(UNIT_SAN_BINS) $(BUILD)/tests/test_noalloc
+TEST_PROGS += $(UNIT_BINS) $(BUILD)/tests/test_noalloc tests/unit/check_lib_symbols.sh \
+	      $(UNIT_SAN_BINS)
+
+# --- fuzzing (clang libFuzzer + ASan + UBSan) ------------------------------
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	      -fno-sanitize-recover=undefined -Isrc -D_GNU_SOURCE
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_respond $(BUILD)/fuzz/fuzz_addr
+FUZZ_TIME ?= 300
+FUZZ_SMOKE_TIME ?= 15
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $< $(LIB_SRCS) -o $@
+
+# make test: a short bounded run of each harness (about 30 s in all).
+$(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
+	@mkdir -p $(@D)
+	printf '#!/bin/sh\nexec tests/fuzz/fuzz_run.sh %s\n' "$(FUZZ_SMOKE_TIME)" >$@
+	chmod +x $@
+TEST_DEPS += $(FUZZ_BINS) $(BUILD)/tests/fuzz_smoke
+TEST_PROGS += $(BUILD)/tests/fuzz_smoke
+FUZZ_DEPS += $(FUZZ_BINS)
+FUZZ_CMDS += tests/fuzz/fuzz_run.sh $(FUZZ_TIME)
