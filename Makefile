@@ -15,6 +15,7 @@
 PREFIX ?= /usr/local
 DESTDIR ?=
 BUILD := build
+VERSION := $(shell sed -n 's/^#define STUNRING_VERSION "\(.*\)"/\1/p' src/stunring.h)
 
 CC ?= cc
 CXX ?= c++
@@ -96,11 +97,13 @@ fuzz-run: $(FUZZ_DEPS)
 	@set -e; $(foreach c,$(FUZZ_CMDS),$(c);)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/stunring
-	install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(BUILD)/libstunring.a $(DESTDIR)$(PREFIX)/lib/
+	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 src/stunring.h src/stun_wire.h $(DESTDIR)$(PREFIX)/include/stunring/
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: zero-allocation STUN codec\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(VERSION)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/stunring.pc
 
 clean:
 	rm -rf $(BUILD)
