@@ -1,0 +1,71 @@
+# src/daemon.mk - stunringd, the UDP STUN responder (issue 3), and its
+# end-to-end tests (tests/e2e/).
+
+DAEMON_SRCS := $(wildcard src/daemon/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON := $(BUILD)/stunringd
+URING_CFLAGS := $(shell pkg-config --cflags liburing 2>/dev/null)
+URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+
+ALL_TARGETS += $(DAEMON)
+INSTALL_BINS += $(DAEMON)
+
+$(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
+
+$(DAEMON): $(DAEMON_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(URING_LIBS) -lpthread
+
+# The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
+DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
+DAEMON_SAN := $(BUILD)/san/stunringd
+$(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
+$(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(LIB_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(LIB_SAN) $(URING_LIBS) -lpthread
+
+# make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
+# privilege; if another server holds it, retry once on 13478 with a note.
+# RUN_ARGS adds or overrides options.
+RUN_ARGS ?=
+RUN_ALT_PORT ?= 13478
+run-daemon: $(DAEMON)
+	@echo "make run: $(DAEMON) $(RUN_ARGS) in the foreground; Ctrl-C (SIGINT) or SIGTERM stops it."
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make run: running as $$(id -un): port 3478 needs no privilege; socket buffers are capped by net.core.rmem_max (see the log)."; \
+	fi
+	@$(DAEMON) --stats-interval 10 $(RUN_ARGS); rc=$$?; \
+	if [ $$rc -eq 69 ] && [ -z "$(RUN_ARGS)" ]; then \
+		echo "make run: port 3478 is taken (another STUN/TURN server such as coturn?);" \
+			"using $(RUN_ALT_PORT) instead: clients must ask for port $(RUN_ALT_PORT)." >&2; \
+		$(DAEMON) --stats-interval 10 --listen 0.0.0.0:$(RUN_ALT_PORT) \
+			--listen '[::]:$(RUN_ALT_PORT)'; rc=$$?; \
+	fi; \
+	if [ $$rc -eq 69 ]; then \
+		echo "make run: pick a free port: make run RUN_ARGS='--listen 0.0.0.0:PORT --listen [::]:PORT'" >&2; \
+	elif [ $$rc -eq 77 ]; then \
+		echo "make run: $$(id -un) may not bind that port; use one >= 1024." >&2; \
+	fi; \
+	exit $$rc
+
+# --- end-to-end tests ---------------------------------------------------------
+E2E_CLIENT := $(BUILD)/e2e_stun_client
+E2E_CLIENT_SRCS := tests/e2e/e2e_stun_client.c
+
+$(E2E_CLIENT): $(E2E_CLIENT_SRCS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $(E2E_CLIENT_SRCS) $(LIB) -lz
+
+# Runs a program under a seccomp filter that forbids io_uring.
+E2E_NO_URING := $(BUILD)/e2e_no_io_uring
+$(E2E_NO_URING): tests/e2e/e2e_no_io_uring.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
+
+TEST_DEPS += $(DAEMON) $(DAEMON_SAN) $(E2E_CLIENT) $(E2E_NO_URING)
+TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_basic.sh \
+	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
+	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh
+DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps
+
+-include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

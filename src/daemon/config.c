@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.c - command line of stunringd (getopt_long).  Every bad flag or
+ * value ends in exactly one error line and EXIT_USAGE.
+ */
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_SOCKBUF (4 << 20)	/* net.core.rmem_max on stock Debian is 208k */
+#define DEFAULT_RING_BUFFERS 1024
+
+static const char usage_text[] =
+"Usage: stunringd [OPTION]...\n"
+"Answer STUN Binding requests (RFC 8489, RFC 3489 classic clients) over UDP.\n"
+"Runs in the foreground and logs to stderr; SIGTERM or SIGINT stops it after\n"
+"the replies in flight are sent.\n"
+"\n"
+"  -l, --listen IP[:PORT]     listen on this address (repeatable; default\n"
+"                             0.0.0.0:3478 and [::]:3478; IPv6 as [ADDR]:PORT;\n"
+"                             port 0 picks a free port, logged at start)\n"
+"  -w, --workers N            worker threads (default: one per usable CPU)\n"
+"      --no-pin               do not pin worker i to the i-th usable CPU\n"
+"  -e, --io-engine ENGINE     auto (default), uring or mmsg (recvmmsg/sendmmsg)\n"
+"  -s, --software TEXT        add SOFTWARE to responses (default: none)\n"
+"      --fingerprint          FINGERPRINT in every response (default: only\n"
+"                             when the request had one)\n"
+"      --no-classic           ignore RFC 3489 requests (no magic cookie)\n"
+"      --rcvbuf BYTES         socket receive buffer to ask for (default 4M)\n"
+"      --sndbuf BYTES         socket send buffer to ask for (default 4M)\n"
+"      --ring-buffers N       io_uring receive buffers per worker, a power of\n"
+"                             two (default 1024)\n"
+"  -i, --stats-interval S     log a counters line every S seconds (0: off)\n"
+"  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
+"  -h, --help                 show this help and exit\n"
+"  -V, --version              show the version and exit\n"
+"\n"
+"Exit status: 0 after SIGTERM/SIGINT, 64 bad usage, 68 address not on this\n"
+"host, 69 address in use, 77 missing privilege, 71 other setup failure,\n"
+"1 runtime failure.\n";
+
+enum {
+	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
+	OPT_SNDBUF, OPT_RING_BUFFERS,
+};
+
+static const struct option long_opts[] = {
+	{ "listen", required_argument, NULL, 'l' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "no-pin", no_argument, NULL, OPT_NO_PIN },
+	{ "io-engine", required_argument, NULL, 'e' },
+	{ "software", required_argument, NULL, 's' },
+	{ "fingerprint", no_argument, NULL, OPT_FINGERPRINT },
+	{ "no-classic", no_argument, NULL, OPT_NO_CLASSIC },
+	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
+	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
+	{ "ring-buffers", required_argument, NULL, OPT_RING_BUFFERS },
+	{ "stats-interval", required_argument, NULL, 'i' },
+	{ "log-level", required_argument, NULL, 'L' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+const char *engine_name(enum io_engine e)
+{
+	switch (e) {
+	case ENGINE_URING: return "uring";
+	case ENGINE_MMSG: return "mmsg";
+	default: return "auto";
+	}
+}
+
+/* The one error line for a bad command line. */
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("stunringd: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see stunringd --help)\n", stderr);
+	return EXIT_USAGE;
+}
+
+/* Unsigned decimal with an optional K/M/G suffix (binary multiples). */
+static int parse_uint(const char *s, unsigned long max, bool suffix,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno)
+		return -1;
+	if (suffix && *end) {
+		unsigned shift = *end == 'K' || *end == 'k' ? 10 :
+				 *end == 'M' || *end == 'm' ? 20 :
+				 *end == 'G' || *end == 'g' ? 30 : 0;
+		if (!shift || end[1] || v > (ULONG_MAX >> shift))
+			return -1;
+		v <<= shift;
+		end++;
+	}
+	if (*end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int add_listen(struct daemon_config *cfg, const char *text, bool implicit)
+{
+	struct listen_spec *l;
+
+	if (cfg->n_listen == MAX_LISTEN)
+		return usage_error("too many --listen addresses (at most %d)", MAX_LISTEN);
+	l = &cfg->listen[cfg->n_listen];
+	if (stun_addr_parse(&l->addr, text, STUN_DEFAULT_PORT))
+		return usage_error("--listen '%s': not an IP address with an optional port "
+				   "(IPv4 as 1.2.3.4:3478, IPv6 as [::1]:3478)", text);
+	for (unsigned i = 0; i < cfg->n_listen; i++)
+		if (stun_addr_equal(&cfg->listen[i].addr, &l->addr) && l->addr.port)
+			return usage_error("--listen '%s' given twice", text);
+	l->role = ROLE_PRIMARY;
+	l->implicit = implicit;
+	stun_addr_format(&l->addr, l->text, sizeof(l->text));
+	cfg->n_listen++;
+	return -1;
+}
+
+static void defaults(struct daemon_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->pin = true;
+	cfg->engine = ENGINE_AUTO;
+	cfg->rcvbuf = DEFAULT_SOCKBUF;
+	cfg->sndbuf = DEFAULT_SOCKBUF;
+	cfg->ring_buffers = DEFAULT_RING_BUFFERS;
+	stun_server_cfg_init(&cfg->stun);
+}
+
+int config_parse(struct daemon_config *cfg, int argc, char **argv)
+{
+	unsigned long v;
+	int c, rc;
+
+	defaults(cfg);
+	opterr = 0;	/* our own single error line instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:hV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if ((rc = add_listen(cfg, optarg, false)) >= 0)
+				return rc;
+			break;
+		case 'w':
+			if (parse_uint(optarg, MAX_WORKERS, false, &v) || v == 0)
+				return usage_error("--workers '%s': expected 1..%d", optarg,
+						   MAX_WORKERS);
+			cfg->workers = (unsigned)v;
+			break;
+		case OPT_NO_PIN:
+			cfg->pin = false;
+			break;
+		case 'e':
+			if (!strcmp(optarg, "auto"))
+				cfg->engine = ENGINE_AUTO;
+			else if (!strcmp(optarg, "uring") || !strcmp(optarg, "io_uring"))
+				cfg->engine = ENGINE_URING;
+			else if (!strcmp(optarg, "mmsg"))
+				cfg->engine = ENGINE_MMSG;
+			else
+				return usage_error("--io-engine '%s': expected auto, uring or mmsg",
+						   optarg);
+			break;
+		case 's':
+			if (stun_server_cfg_software(&cfg->stun, optarg))
+				return usage_error("--software: at most %d bytes of valid UTF-8",
+						   STUN_SOFTWARE_MAX);
+			break;
+		case OPT_FINGERPRINT:
+			cfg->stun.always_fingerprint = true;
+			break;
+		case OPT_NO_CLASSIC:
+			cfg->stun.classic = false;
+			break;
+		case OPT_RCVBUF:
+		case OPT_SNDBUF:
+			if (parse_uint(optarg, INT_MAX / 2, true, &v) || v < 4096)
+				return usage_error("--%s '%s': expected a size from 4K to 1G",
+						   c == OPT_RCVBUF ? "rcvbuf" : "sndbuf", optarg);
+			*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)v;
+			break;
+		case OPT_RING_BUFFERS:
+			if (parse_uint(optarg, 32768, false, &v) || v < 16 || (v & (v - 1)))
+				return usage_error("--ring-buffers '%s': expected a power of two "
+						   "from 16 to 32768", optarg);
+			cfg->ring_buffers = (unsigned)v;
+			break;
+		case 'i':
+			if (parse_uint(optarg, 86400, false, &v))
+				return usage_error("--stats-interval '%s': expected seconds, "
+						   "0 to 86400", optarg);
+			cfg->stats_interval = (unsigned)v;
+			break;
+		case 'L':
+			if ((rc = log_level_parse(optarg)) < 0)
+				return usage_error("--log-level '%s': expected error, warn, info "
+						   "or debug", optarg);
+			log_threshold = (enum log_level)rc;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case 'V':
+			printf("stunringd %s\n", STUNRING_VERSION);
+			return 0;
+		case ':':
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return usage_error("unknown option '-%c'", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg->n_listen) {
+		add_listen(cfg, "0.0.0.0:3478", true);
+		add_listen(cfg, "[::]:3478", true);
+	}
+	return -1;
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine_mmsg.c - the fallback engine for kernels or sandboxes without
+ * io_uring: poll, then recvmmsg a batch, answer each datagram in place, and
+ * sendmmsg the replies: two system calls per batch of up to MMSG_BATCH
+ * datagrams, none per datagram, nothing allocated after setup.
+ */
+#include "worker.h"
+#include "log.h"
+#include "pktinfo.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+
+#define MMSG_BATCH 64
+/* Batches taken from one socket before looking at the others again. */
+#define MMSG_ROUNDS 8
+
+struct mmsg_ctx {
+	struct mmsghdr rx[MMSG_BATCH];
+	struct iovec riov[MMSG_BATCH];
+	struct sockaddr_in6 names[MMSG_BATCH];
+	union pktinfo_ctrl rctrl[MMSG_BATCH];
+	struct mmsghdr tx[MMSG_BATCH];
+	struct iovec tiov[MMSG_BATCH];
+	union pktinfo_ctrl tctrl[MMSG_BATCH];
+	uint8_t kind[MMSG_BATCH];
+	uint8_t txsock[MMSG_BATCH];
+	struct pollfd pfd[MAX_LISTEN + 1];
+	bool send_err_logged;
+	struct worker *w;
+	uint8_t bufs[MMSG_BATCH][RX_BUF_SIZE];
+};
+
+static int mmsg_setup(struct worker *w, void **out)
+{
+	struct mmsg_ctx *c = mmap(NULL, sizeof(*c), PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	if (c == MAP_FAILED) {
+		log_error("worker %u: cannot allocate %zu bytes of buffers", w->id,
+			  sizeof(*c));
+		return -1;
+	}
+	*out = c;
+	c->w = w;
+	for (unsigned int i = 0; i < MMSG_BATCH; i++) {
+		struct msghdr *m = &c->rx[i].msg_hdr;
+
+		c->riov[i].iov_base = c->bufs[i];
+		c->riov[i].iov_len = RX_MAX_LEN;
+		m->msg_iov = &c->riov[i];
+		m->msg_iovlen = 1;
+		m->msg_name = &c->names[i];
+		m->msg_control = &c->rctrl[i];
+		c->tx[i].msg_hdr.msg_iov = &c->tiov[i];
+		c->tx[i].msg_hdr.msg_iovlen = 1;
+		c->tx[i].msg_hdr.msg_control = &c->tctrl[i];
+	}
+	for (unsigned int i = 0; i < w->nsock; i++)
+		c->pfd[i] = (struct pollfd){ .fd = w->fds[i], .events = POLLIN };
+	c->pfd[w->nsock] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
+	return 0;
+}
+
+static void count_sent(struct mmsg_ctx *c, unsigned int from, unsigned int n)
+{
+	for (unsigned int i = from; i < from + n; i++) {
+		if (c->kind[i] == REPLY_ERROR)
+			STAT_INC(&c->w->stats, errors);
+		else
+			STAT_INC(&c->w->stats, answered);
+	}
+}
+
+static void send_failed(struct mmsg_ctx *c, int err)
+{
+	STAT_INC(&c->w->stats, send_failed);
+	if (!c->send_err_logged) {
+		c->send_err_logged = true;
+		log_warn("worker %u: sending a reply failed: %s (counted in send_failed; "
+			 "logged once)", c->w->id, strerror(err));
+	}
+}
+
+/* sendmmsg tx[from, to) through one socket, past partial sends and errors
+ * (a failing datagram is counted and skipped). */
+static void send_run(struct mmsg_ctx *c, int fd, unsigned int from, unsigned int to)
+{
+	bool waited = false;
+
+	while (from < to) {
+		int r = sendmmsg(fd, &c->tx[from], to - from, MSG_DONTWAIT);
+
+		if (r > 0) {
+			count_sent(c, from, (unsigned)r);
+			from += (unsigned)r;
+			waited = false;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else if (r < 0 && (errno == EAGAIN || errno == ENOBUFS) && !waited) {
+			/* Send buffer full: wait for room once, briefly. */
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			poll(&p, 1, 100);
+			waited = true;
+		} else {
+			send_failed(c, r < 0 ? errno : EIO);
+			from++;
+			waited = false;
+		}
+	}
+}
+
+/* Send the replies of one batch, grouped by the socket they leave from. */
+static void send_replies(struct mmsg_ctx *c, unsigned int n)
+{
+	unsigned int start = 0;
+
+	for (unsigned int i = 1; i <= n; i++) {
+		if (i == n || c->txsock[i] != c->txsock[start]) {
+			send_run(c, c->w->fds[c->txsock[start]], start, i);
+			start = i;
+		}
+	}
+}
+
+/* One recvmmsg batch from socket sock; returns how many datagrams. */
+static int serve_batch(struct mmsg_ctx *c, unsigned int sock)
+{
+	struct worker *w = c->w;
+	unsigned int ntx = 0;
+	int n;
+
+	for (unsigned int i = 0; i < MMSG_BATCH; i++) {
+		c->rx[i].msg_hdr.msg_namelen = sizeof(c->names[i]);
+		c->rx[i].msg_hdr.msg_controllen = sizeof(c->rctrl[i]);
+	}
+	n = recvmmsg(w->fds[sock], c->rx, MMSG_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0) {
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			STAT_INC(&w->stats, recv_errors);
+		return 0;
+	}
+	STAT_INC(&w->stats, batches);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *m = &c->rx[i].msg_hdr;
+		struct stun_addr local = w->cfg->listen[sock].addr;
+		struct stun_reply rep;
+		int ifindex = 0;
+
+		if (__builtin_expect(m->msg_flags & MSG_TRUNC, 0)) {
+			STAT_INC(&w->stats, rx);
+			STAT_INC(&w->stats, truncated);
+			continue;
+		}
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm))
+			if (!pktinfo_parse(cm, local.port, &local, &ifindex))
+				break;
+		if (!worker_answer(w, c->bufs[i], c->rx[i].msg_len, RX_BUF_SIZE,
+				   m->msg_name, m->msg_namelen, &local, &rep))
+			continue;
+		if (__builtin_expect(rep.dst.port != ntohs(c->names[i].sin6_port), 0))
+			sockaddr_set_port(&c->names[i], rep.dst.port);
+
+		struct msghdr *t = &c->tx[ntx].msg_hdr;
+		c->tiov[ntx].iov_base = c->bufs[i];
+		c->tiov[ntx].iov_len = rep.len;
+		t->msg_name = &c->names[i];
+		t->msg_namelen = m->msg_namelen;
+		c->kind[ntx] = rep.verdict == STUN_VERDICT_ERROR ? REPLY_ERROR : REPLY_SUCCESS;
+		c->txsock[ntx] = (uint8_t)worker_reply_sock(w, sock, &rep.src);
+		/* Only a wildcard socket needs to be told the source address. */
+		t->msg_controllen = w->wildcard[c->txsock[ntx]]
+			? pktinfo_build(&c->tctrl[ntx], &rep.src, ifindex) : 0;
+		ntx++;
+	}
+	if (ntx)
+		send_replies(c, ntx);
+	return n;
+}
+
+static int mmsg_run(struct worker *w, void *ctx)
+{
+	struct mmsg_ctx *c = ctx;
+	unsigned int ns = w->nsock;
+
+	while (!worker_stopping()) {
+		int r = poll(c->pfd, ns + 1, -1);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("worker %u: poll: %s", w->id, strerror(errno));
+			return -1;
+		}
+		/* A stop request still lets this round's datagrams be answered. */
+		for (unsigned int s = 0; s < ns; s++) {
+			if (!(c->pfd[s].revents & (POLLIN | POLLERR)))
+				continue;
+			for (int round = 0; round < MMSG_ROUNDS; round++)
+				if (serve_batch(c, s) < MMSG_BATCH)
+					break;
+		}
+		if (c->pfd[ns].revents & POLLIN)
+			break;
+	}
+	return 0;
+}
+
+static void mmsg_teardown(void *ctx)
+{
+	if (ctx)
+		munmap(ctx, sizeof(struct mmsg_ctx));
+}
+
+const struct engine_ops mmsg_engine = {
+	.name = "recvmmsg/sendmmsg",
+	.setup = mmsg_setup,
+	.run = mmsg_run,
+	.teardown = mmsg_teardown,
+};

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * main.c - stunringd: parse the command line, pick the engine, open the
+ * sockets, start one worker per CPU, then wait for signals (and log the
+ * counters every --stats-interval seconds) until SIGTERM/SIGINT; drain,
+ * print the totals and exit 0.
+ *
+ * Signals are blocked in every thread and taken synchronously here with
+ * sigtimedwait, so no handler ever runs in the middle of a worker's batch.
+ */
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "stats.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The CPUs we may run on, in order: worker i is pinned to cpus[i % n]. */
+static unsigned int usable_cpus(int *cpus, unsigned int cap)
+{
+	cpu_set_t set;
+	unsigned int n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set)) {
+		cpus[0] = -1;
+		return 1;
+	}
+	for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n ? n : 1;
+}
+
+static int choose_engine(struct daemon_config *cfg)
+{
+	char why[160];
+
+	if (cfg->engine == ENGINE_MMSG)
+		return 0;
+	if (uring_probe(why, sizeof(why)) == 0) {
+		cfg->engine = ENGINE_URING;
+		return 0;
+	}
+	if (cfg->engine == ENGINE_URING) {
+		log_error("--io-engine uring: io_uring is not usable here: %s "
+			  "(kernel.io_uring_disabled, seccomp, or a kernel older than 6.0; "
+			  "try --io-engine mmsg)", why);
+		return EXIT_OSERR;
+	}
+	log_warn("io_uring is not usable here (%s): falling back to the "
+		 "recvmmsg/sendmmsg engine", why);
+	cfg->engine = ENGINE_MMSG;
+	return 0;
+}
+
+/* systemd Type=notify: READY=1 / STOPPING=1 when NOTIFY_SOCKET is set. */
+static void sd_notify_state(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = 0;	/* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_debug("sd_notify: %s", strerror(errno));
+	close(fd);
+}
+
+static void sum_stats(const struct worker *w, unsigned int n, struct worker_stats *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < n; i++)
+		stats_accumulate(sum, &w[i].stats);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait for a stop signal, logging the counters meanwhile.  Returns 0 for
+ * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
+static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
+			 unsigned int n, unsigned int interval)
+{
+	struct worker_stats prev, cur;
+	double t_prev = now_s();
+
+	sum_stats(w, n, &prev);
+	for (;;) {
+		struct timespec ts = { .tv_sec = interval };
+		siginfo_t si;
+		int sig = sigtimedwait(sigs, &si, interval ? &ts : NULL);
+
+		if (sig < 0) {
+			if (errno == EAGAIN && interval) {
+				double t = now_s();
+				sum_stats(w, n, &cur);
+				stats_log("stats", &cur, &prev, t - t_prev);
+				prev = cur;
+				t_prev = t;
+			}
+			continue;
+		}
+		switch (sig) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s received: draining and stopping",
+				 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+			return 0;
+		case SIGUSR1:
+			log_error("a worker failed: stopping");
+			return 1;
+		case SIGHUP:
+			log_info("SIGHUP ignored: no configuration file to reload");
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* Start nw workers on their sockets and wait until each has set up its
+ * engine.  Returns how many threads were started (all must be joined);
+ * *ok is false when one could not start or set up. */
+static unsigned int start_workers(struct worker *workers, unsigned int nw,
+				  const struct daemon_config *cfg, const int *fds,
+				  const int *cpus, unsigned int ncpu, int stop_fd,
+				  sem_t *ready, bool *ok)
+{
+	unsigned int started = 0;
+
+	for (unsigned int i = 0; i < nw; i++) {
+		struct worker *w = &workers[i];
+
+		w->id = i;
+		w->cpu = cfg->pin && cpus[0] >= 0 ? cpus[i % ncpu] : -1;
+		w->cfg = cfg;
+		w->nsock = cfg->n_listen;
+		memcpy(w->fds, &fds[i * cfg->n_listen], cfg->n_listen * sizeof(int));
+		for (unsigned int l = 0; l < cfg->n_listen; l++)
+			w->wildcard[l] = addr_is_any(&cfg->listen[l].addr);
+		w->stop_fd = stop_fd;
+		w->engine = cfg->engine;
+		w->started = ready;
+		if (worker_start(w))
+			break;
+		started++;
+	}
+	for (unsigned int i = 0; i < started; i++)
+		while (sem_wait(ready) && errno == EINTR)
+			;
+	*ok = started == nw;
+	for (unsigned int i = 0; i < started; i++)
+		if (workers[i].setup_failed)
+			*ok = false;
+	return started;
+}
+
+static void log_totals(const struct worker *workers, unsigned int n)
+{
+	struct worker_stats total;
+
+	for (unsigned int i = 0; i < n && n > 1 && log_threshold >= LOG_LVL_DEBUG; i++) {
+		char what[32];
+
+		snprintf(what, sizeof(what), "worker %u", i);
+		stats_log(what, &workers[i].stats, NULL, 0);
+	}
+	sum_stats(workers, n, &total);
+	stats_log("totals", &total, NULL, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon_config cfg;
+	static int fds[MAX_WORKERS * MAX_LISTEN];
+	static int cpus[CPU_SETSIZE];
+	struct worker *workers;
+	unsigned int nw, ncpu, started;
+	sigset_t sigs;
+	sem_t ready;
+	bool ok;
+	int rc, stop_fd;
+
+	log_init();
+	rc = config_parse(&cfg, argc, argv);
+	if (rc >= 0)
+		return rc;
+	ncpu = usable_cpus(cpus, CPU_SETSIZE);
+	nw = cfg.workers ? cfg.workers : ncpu;
+	if (nw > MAX_WORKERS)
+		nw = MAX_WORKERS;
+	if ((rc = choose_engine(&cfg)))
+		return rc;
+
+	/* Before any thread exists, so every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((rc = listeners_open(&cfg, nw, fds)))
+		return rc;
+	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	workers = calloc(nw, sizeof(*workers));
+	if (stop_fd < 0 || !workers || sem_init(&ready, 0, 0)) {
+		log_error("cannot set up: %s", strerror(errno));
+		return EXIT_OSERR;
+	}
+	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
+	rc = ok ? 0 : EXIT_OSERR;
+	if (ok) {
+		log_info("stunringd %s ready: %u worker%s, %s engine, %s mode, software %s",
+			 STUNRING_VERSION, nw, nw == 1 ? "" : "s",
+			 cfg.engine == ENGINE_URING ? "io_uring" : "recvmmsg/sendmmsg",
+			 cfg.stun.mode == STUN_MODE_BASIC ? "basic" : "rfc5780",
+			 cfg.stun.software ? cfg.stun.software : "(none)");
+		sd_notify_state("READY=1");
+		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval))
+			rc = 1;
+		sd_notify_state("STOPPING=1");
+	}
+	worker_request_stop(stop_fd);
+	for (unsigned int i = 0; i < started; i++) {
+		pthread_join(workers[i].thread, NULL);
+		if (workers[i].run_failed)
+			rc = 1;
+	}
+	if (ok)
+		log_totals(workers, started);
+	listeners_close(fds, nw * cfg.n_listen);
+	close(stop_fd);
+	free(workers);
+	if (rc == 0)
+		log_info("stopped");
+	return rc;
+}

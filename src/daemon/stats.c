@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/* stats.c - summing and logging the per-worker counters (stats.h). */
+#include "stats.h"
+#include "log.h"
+
+#include <stdio.h>
+
+void stats_accumulate(struct worker_stats *sum, const struct worker_stats *w)
+{
+	const uint64_t *src = (const uint64_t *)w;
+	uint64_t *dst = (uint64_t *)sum;
+
+	/* The struct is nothing but uint64_t counters (and tail padding). */
+	for (size_t i = 0; i < sizeof(*w) / sizeof(uint64_t); i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+uint64_t stats_dropped_total(const struct worker_stats *s)
+{
+	uint64_t n = 0;
+
+	for (int r = 0; r < STUN_DROP_REASON_COUNT; r++)
+		n += s->dropped[r];
+	return n + s->truncated + s->bad_addr;
+}
+
+void stats_log(const char *what, const struct worker_stats *s,
+	       const struct worker_stats *prev, double rate_interval)
+{
+	char reasons[768] = "";
+	char rate[64] = "";
+	size_t n = 0;
+
+	for (int r = 1; r < STUN_DROP_REASON_COUNT && n < sizeof(reasons); r++)
+		if (s->dropped[r])
+			n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, " %s=%llu",
+					      stun_drop_reason_name((enum stun_drop_reason)r),
+					      (unsigned long long)s->dropped[r]);
+	if (prev && rate_interval > 0)
+		snprintf(rate, sizeof(rate), " rate=%.0f/s",
+			 (double)(s->rx - prev->rx) / rate_interval);
+	log_info("%s: requests=%llu answered=%llu errors=%llu dropped=%llu "
+		 "send_failed=%llu%s | truncated=%llu%s | batches=%llu rearms=%llu "
+		 "enobufs=%llu recv_errors=%llu sq_full=%llu",
+		 what, (unsigned long long)s->rx, (unsigned long long)s->answered,
+		 (unsigned long long)s->errors,
+		 (unsigned long long)stats_dropped_total(s),
+		 (unsigned long long)s->send_failed, rate,
+		 (unsigned long long)s->truncated, reasons,
+		 (unsigned long long)s->batches, (unsigned long long)s->rearms,
+		 (unsigned long long)s->enobufs, (unsigned long long)s->recv_errors,
+		 (unsigned long long)s->sq_full);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stats.h - per-worker counters.
+ *
+ * Each worker owns one cache-line-aligned block and is its only writer, so
+ * the hot path needs no atomic read-modify-write: STAT_ADD is a plain load,
+ * add and store (relaxed atomics only so that the stats thread's concurrent
+ * reads are well defined; on x86 and arm64 they compile to ordinary moves).
+ * Totals are exact once the workers have been joined.
+ */
+#ifndef STUNRINGD_STATS_H
+#define STUNRINGD_STATS_H
+
+#include <stdint.h>
+
+#include "stunring.h"
+
+struct worker_stats {
+	uint64_t rx;		/* datagrams received (every one is counted once) */
+	uint64_t answered;	/* success responses the kernel accepted */
+	uint64_t errors;	/* error responses (400/420) the kernel accepted */
+	uint64_t send_failed;	/* replies the kernel refused */
+	uint64_t truncated;	/* datagrams larger than a receive buffer */
+	uint64_t bad_addr;	/* no usable peer or local address (never seen) */
+	uint64_t dropped[STUN_DROP_REASON_COUNT];	/* no reply, by reason */
+	/* engine events */
+	uint64_t batches;	/* completion batches / recvmmsg calls with data */
+	uint64_t rearms;	/* multishot receive re-armed */
+	uint64_t enobufs;	/* buffer ring ran dry */
+	uint64_t recv_errors;	/* receive completions with another error */
+	uint64_t sq_full;	/* submission queue filled up mid-batch */
+} __attribute__((aligned(64)));
+
+#define STAT_ADD(st, field, n) \
+	__atomic_store_n(&(st)->field, \
+			 __atomic_load_n(&(st)->field, __ATOMIC_RELAXED) + (n), \
+			 __ATOMIC_RELAXED)
+#define STAT_INC(st, field) STAT_ADD(st, field, 1)
+
+/* sum += *w, read with relaxed loads (safe while the worker runs). */
+void stats_accumulate(struct worker_stats *sum, const struct worker_stats *w);
+uint64_t stats_dropped_total(const struct worker_stats *s);
+/* One log line: "<what>: requests=N answered=N ..." with the non-zero drop
+ * reasons.  rate_interval > 0 adds requests/s since prev. */
+void stats_log(const char *what, const struct worker_stats *s,
+	       const struct worker_stats *prev, double rate_interval);
+
+#endif

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * worker.c - worker threads: pin, set up the engine inside the thread (an
+ * io_uring with SINGLE_ISSUER must be created by the thread that uses it),
+ * report to main through a barrier, serve, drain, tear down.
+ */
+#include "worker.h"
+#include "log.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool stop_requested;
+
+bool worker_stopping(void)
+{
+	return __atomic_load_n(&stop_requested, __ATOMIC_RELAXED);
+}
+
+void worker_request_stop(int stop_fd)
+{
+	uint64_t one = 1;
+
+	__atomic_store_n(&stop_requested, true, __ATOMIC_RELAXED);
+	/* Never read: it stays readable and wakes every worker's wait. */
+	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
+		log_error("cannot wake the workers: %s", strerror(errno));
+}
+
+static void pin(struct worker *w)
+{
+	cpu_set_t set;
+	int err;
+
+	if (w->cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(w->cpu, &set);
+	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (err)
+		log_warn("worker %u: cannot pin to CPU %d: %s", w->id, w->cpu,
+			 strerror(err));
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct engine_ops *ops = w->engine == ENGINE_URING ? &uring_engine
+								 : &mmsg_engine;
+	char name[16];
+	void *ctx = NULL;
+
+	snprintf(name, sizeof(name), "stunringd/%u", w->id);
+	pthread_setname_np(pthread_self(), name);
+	pin(w);
+	w->setup_failed = ops->setup(w, &ctx) != 0;
+	sem_post(w->started);
+	if (w->setup_failed) {
+		ops->teardown(ctx);
+		return NULL;
+	}
+	log_debug("worker %u: %s engine on CPU %d", w->id, ops->name, w->cpu);
+	if (ops->run(w, ctx)) {
+		w->run_failed = true;
+		/* Tell main (it waits for signals) that the daemon is broken. */
+		kill(getpid(), SIGUSR1);
+	}
+	ops->teardown(ctx);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	int err = pthread_create(&w->thread, NULL, worker_main, w);
+
+	if (err) {
+		log_error("cannot start worker %u: %s", w->id, strerror(err));
+		return -1;
+	}
+	return 0;
+}

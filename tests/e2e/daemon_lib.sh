@@ -1,0 +1,123 @@
+# tests/e2e/daemon_lib.sh - helpers shared by the stunringd end-to-end tests (test_daemon_*.sh).
+# shellcheck shell=bash disable=SC2034
+# Sourced, not run.  Prints TAP: "ok N - name", "not ok N - name",
+# "ok N - name # SKIP reason"; finish prints the plan and sets the status.
+#
+# Traffic goes only to loopback or into namespaces the test creates; every
+# daemon and namespace is removed on exit, whatever happened.
+
+BUILD=${BUILD:-build}
+DAEMON=${STUNRINGD:-$BUILD/stunringd}
+CLIENT=$BUILD/e2e_stun_client
+NO_URING=$BUILD/e2e_no_io_uring
+TMP=$(mktemp -d "/tmp/stunring-e2e.XXXXXX")
+tap_n=0
+tap_failed=0
+PIDS=()
+NETNS=()
+
+cleanup() {
+	local p n
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for n in "${NETNS[@]}"; do
+		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+		ip netns del "$n" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+ok() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $*"; }
+not_ok() { tap_n=$((tap_n + 1)); echo "not ok $tap_n - $*"; tap_failed=1; }
+skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
+# check NAME COMMAND...: ok when the command succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else not_ok "$name"; fi
+}
+# Renumber TAP lines from another program ("ok - x", "ok 3 - x",
+# "not ok - x", "ok 4 - x # SKIP y") as ours, with a prefix.
+tap_lines() {
+	local prefix=$1 line rest
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "* | "not ok "*)
+			rest=$(echo "$line" | sed -E 's/^(not )?ok( [0-9]+)? - //')
+			case "$line" in
+			*"# SKIP"*) skip "$prefix${rest%% # SKIP*}" "${rest#*# SKIP }" ;;
+			"not ok"*) not_ok "$prefix$rest" ;;
+			*) ok "$prefix$rest" ;;
+			esac ;;
+		1..*) ;;
+		*) echo "# $line" ;;
+		esac
+	done
+}
+finish() {
+	echo "1..$tap_n"
+	exit $tap_failed
+}
+# Show a file as TAP comments (diagnostics on failure).
+show() { sed 's/^/# /' "$1"; }
+
+need_built() {
+	local f
+	for f in "$@"; do
+		if [ ! -x "$f" ]; then
+			echo "# $f is missing: run make $f" >&2
+			echo "not ok 1 - $f built"
+			echo "1..1"
+			exit 1
+		fi
+	done
+}
+
+# start_daemon NAME [PREFIX...] -- ARGS...: start stunringd in the background
+# (PREFIX: e.g. ip netns exec NS), wait until it logs "ready".  Sets DPID,
+# DLOG and LPORTS (the listening ports, in --listen order).
+start_daemon() {
+	local name=$1
+	shift
+	local prefix=()
+	while [ "$1" != "--" ]; do prefix+=("$1"); shift; done
+	shift
+	DLOG=$TMP/$name.log
+	: >"$DLOG"
+	"${prefix[@]}" "$DAEMON" "$@" 2>"$DLOG" &
+	DPID=$!
+	PIDS+=("$DPID")
+	for _ in $(seq 200); do
+		grep -q ' ready: ' "$DLOG" && break
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.025
+	done
+	if ! grep -q ' ready: ' "$DLOG"; then
+		show "$DLOG"
+		return 1
+	fi
+	mapfile -t LPORTS < <(sed -n 's/.* listening on .*:\([0-9]*\)\( (port picked by the kernel)\)\{0,1\}: .*/\1/p' "$DLOG")
+}
+
+# stop_daemon: SIGTERM, wait; DRC = its exit status.
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	DRC=$?
+}
+
+# total FIELD: a counter from the daemon's final "totals:" line.
+total() {
+	grep ' totals: ' "$DLOG" | grep -o " $1=[0-9]*" | head -1 | cut -d= -f2
+}
+
+# The daemon's books balance: every datagram answered, errored or dropped.
+totals_balance() {
+	local rx ans err drop fail
+	rx=$(total requests) ans=$(total answered) err=$(total errors)
+	drop=$(total dropped) fail=$(total send_failed)
+	[ -n "$rx" ] && [ "$rx" -eq $((ans + err + drop + fail)) ]
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# tests/e2e/test_daemon_cli.sh - what an operator sees from stunringd's
+# command line: --help/--version, and for every mistake (bad flag, bad
+# value, address not on this host, port in use, missing privilege) exactly
+# one clear error line and a distinct non-zero exit status, never a crash.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/daemon_lib.sh
+need_built "$DAEMON" "$CLIENT"
+
+# expect_error NAME STATUS PATTERN ARGS...: exit STATUS, one stderr line
+# matching PATTERN, nothing on stdout.
+expect_error() {
+	local name=$1 want=$2 pattern=$3 rc lines
+	shift 3
+	timeout 10 "$DAEMON" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	lines=$(wc -l <"$TMP/err")
+	if [ $rc -eq "$want" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" "$TMP/err" &&
+		[ ! -s "$TMP/out" ]; then
+		ok "$name: exit $rc, one line: $(cat "$TMP/err")"
+	else
+		not_ok "$name: exit $rc (want $want), $lines stderr lines"
+		show "$TMP/err"
+	fi
+}
+
+"$DAEMON" --help >"$TMP/help" 2>&1
+rc=$?
+check "--help exits 0 and documents --listen, --workers, --io-engine" \
+	eval '[ $rc -eq 0 ] && grep -q -- "--listen IP\[:PORT\]" "$TMP/help" &&
+	grep -q -- "--workers N" "$TMP/help" && grep -q -- "--io-engine" "$TMP/help"'
+check "--version prints the version" eval '"$DAEMON" --version | grep -Eq "^stunringd [0-9]+\.[0-9]+"'
+
+expect_error "unknown flag" 64 "unknown option '--frobnicate'" --frobnicate
+expect_error "unknown short flag" 64 "unknown option '-q'" -q
+expect_error "flag without its value" 64 "'--listen' needs a value" --listen
+expect_error "stray argument" 64 "unexpected argument 'extra'" extra
+expect_error "not an address" 64 "--listen 'stun.example.org'" --listen stun.example.org
+expect_error "bad port" 64 "--listen '127.0.0.1:70000'" --listen 127.0.0.1:70000
+expect_error "IPv6 without brackets and port" 64 "--listen '::1:3478:x'" --listen ::1:3478:x
+expect_error "zero workers" 64 "--workers '0'" --workers 0
+expect_error "bad engine" 64 "--io-engine 'epoll'" --io-engine epoll
+expect_error "bad log level" 64 "--log-level 'loud'" --log-level loud
+expect_error "bad stats interval" 64 "--stats-interval '-1'" --stats-interval -1
+expect_error "SOFTWARE too long" 64 "--software" --software "$(printf 'x%.0s' $(seq 200))"
+expect_error "ring buffers not a power of two" 64 "--ring-buffers '1000'" --ring-buffers 1000
+# 192.0.2.1 (TEST-NET-1) is on no interface here; bind fails before any
+# packet could be sent.
+expect_error "address not on this host" 68 "192.0.2.1:3478: address not assigned" \
+	--listen 192.0.2.1:3478
+
+# Port in use: by another stunringd (SO_REUSEPORT must not silently share
+# it) and by a plain socket.
+if start_daemon holder -- --workers 1 --listen 127.0.0.1:0; then
+	port=${LPORTS[0]}
+	expect_error "port in use by another stunringd" 69 \
+		"127.0.0.1:$port: address already in use" --listen "127.0.0.1:$port"
+	expect_error "wildcard on a port in use" 69 "0.0.0.0:$port: address already in use" \
+		--listen "0.0.0.0:$port"
+	stop_daemon
+else
+	not_ok "port-in-use holder daemon starts"
+fi
+
+# A supervisor restarting a crashed (SIGKILLed) daemon at once: the kernel
+# releases the io_uring's sockets asynchronously, the new one must wait for
+# them rather than fail with "in use".
+if start_daemon crashed -- --workers 2 --listen 127.0.0.1:0; then
+	port=${LPORTS[0]}
+	kill -KILL "$DPID"
+	wait "$DPID" 2>/dev/null
+	if start_daemon restarted -- --workers 2 --listen "127.0.0.1:$port"; then
+		ok "restart on 127.0.0.1:$port right after SIGKILL"
+		stop_daemon
+	else
+		not_ok "restart on 127.0.0.1:$port right after SIGKILL"
+	fi
+else
+	not_ok "daemon to crash starts"
+fi
+
+# systemd Type=notify: READY=1 once serving, STOPPING=1 on SIGTERM.
+python3 - "$TMP/notify.sock" >"$TMP/notify.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1]); s.settimeout(10)
+for _ in range(2):
+    print(s.recv(256).decode(), flush=True)
+PY
+npid=$!
+PIDS+=("$npid")
+for _ in $(seq 100); do [ -S "$TMP/notify.sock" ] && break; sleep 0.05; done
+if NOTIFY_SOCKET=$TMP/notify.sock start_daemon notify -- --workers 1 --listen 127.0.0.1:0; then
+	stop_daemon
+	wait "$npid"
+	check "sd_notify: READY=1 then STOPPING=1 on \$NOTIFY_SOCKET" \
+		eval '[ "$(cat "$TMP/notify.out" | tr "\n" " ")" = "READY=1 STOPPING=1 " ]'
+	show "$TMP/notify.out"
+else
+	not_ok "sd_notify: daemon starts"
+fi
+
+# Missing privilege: a port below 1024 as an unprivileged user.
+unpriv_start=$(sysctl -n net.ipv4.ip_unprivileged_port_start 2>/dev/null || echo 1024)
+if [ "$(id -u)" != 0 ]; then
+	skip "privileged port as nobody" "needs root to switch to nobody"
+elif [ "$unpriv_start" -le 999 ]; then
+	skip "privileged port as nobody" "net.ipv4.ip_unprivileged_port_start=$unpriv_start lets anyone bind 999"
+elif ! command -v setpriv >/dev/null; then
+	skip "privileged port as nobody" "setpriv (util-linux) not installed"
+else
+	chmod o+rx "$TMP"
+	cp "$DAEMON" "$TMP/stunringd" && chmod 755 "$TMP/stunringd"
+	DAEMON_SAVED=$DAEMON
+	DAEMON=$TMP/stunringd
+	asnobody=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all)
+	timeout 10 "${asnobody[@]}" "$DAEMON" --listen 127.0.0.1:999 >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ $rc -eq 77 ] && [ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "permission denied" "$TMP/err"; then
+		ok "privileged port as nobody: exit 77, one line: $(cat "$TMP/err")"
+	else
+		not_ok "privileged port as nobody: exit $rc (want 77)"
+		show "$TMP/err"
+	fi
+	# An unprivileged user gets a working daemon on a high port, io_uring
+	# included where kernel.io_uring_disabled allows it.
+	if start_daemon nobody "${asnobody[@]}" -- --workers 1 --listen 127.0.0.1:0; then
+		check "unprivileged: plain SO_RCVBUF (no FORCE without CAP_NET_ADMIN)" \
+			grep -q 'asked (SO_RCVBUF)' "$DLOG"
+		"$CLIENT" check --server "127.0.0.1:${LPORTS[0]}" --clients 10 --requests 10 >"$TMP/c" 2>&1
+		rc=$?
+		show "$TMP/c"
+		check "unprivileged: answers correctly" [ $rc -eq 0 ]
+		stop_daemon
+		check "unprivileged: exits 0" [ "$DRC" -eq 0 ]
+		grep -E ' (ready|warn):' "$DLOG" | sed 's/^/# /'
+	else
+		not_ok "unprivileged: starts on a high port"
+	fi
+	DAEMON=$DAEMON_SAVED
+fi
+finish
