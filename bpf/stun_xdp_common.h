@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stun_xdp_common.h - what the XDP responder (stun_xdp.bpf.c) and its
+ * userspace side (xdp_loader.c, stunctl, the tests) agree on: the counter
+ * indexes, the configuration map's value and the local-address key.
+ *
+ * Compiles for the host and for clang -target bpf: fixed-size types from
+ * <linux/types.h> only, no libc.
+ */
+#ifndef STUN_XDP_COMMON_H
+#define STUN_XDP_COMMON_H
+
+#include <linux/types.h>
+
+#include "stun_wire.h"
+
+/* Largest STUN message the program parses in the kernel.  Bigger requests
+ * go to the daemon (counter pass_too_big).  512 is bpf_csum_diff's limit and
+ * keeps the FINGERPRINT CRC loop small enough for the verifier; browsers'
+ * ICE checks are 100-200 bytes. */
+#define STUN_XDP_MAX_MSG	512
+
+/* One bit per required attribute type 0x0000-0x003F the daemon understands
+ * (the codec's understood_mask() for basic mode).  Types >= 0x40 below
+ * 0x8000 are never understood; 0x8000 and up are optional. */
+#define STUN_XDP_BIT(t)		((__u64)1 << (t))
+#define STUN_XDP_UNDERSTOOD_BASIC                                              \
+	(STUN_XDP_BIT(STUN_ATTR_MAPPED_ADDRESS) |                              \
+	 STUN_XDP_BIT(STUN_ATTR_USERNAME) |                                    \
+	 STUN_XDP_BIT(STUN_ATTR_MESSAGE_INTEGRITY) |                           \
+	 STUN_XDP_BIT(STUN_ATTR_ERROR_CODE) |                                  \
+	 STUN_XDP_BIT(STUN_ATTR_UNKNOWN_ATTRIBUTES) |                          \
+	 STUN_XDP_BIT(STUN_ATTR_REALM) | STUN_XDP_BIT(STUN_ATTR_NONCE) |       \
+	 STUN_XDP_BIT(STUN_ATTR_MESSAGE_INTEGRITY_SHA256) |                    \
+	 STUN_XDP_BIT(STUN_ATTR_PASSWORD_ALGORITHM) |                          \
+	 STUN_XDP_BIT(STUN_ATTR_USERHASH) |                                    \
+	 STUN_XDP_BIT(STUN_ATTR_XOR_MAPPED_ADDRESS))
+/* What --ice-aware adds (PRIORITY, USE-CANDIDATE). */
+#define STUN_XDP_UNDERSTOOD_ICE                                                \
+	(STUN_XDP_BIT(STUN_ATTR_PRIORITY) | STUN_XDP_BIT(STUN_ATTR_USE_CANDIDATE))
+
+/* Outcome counters: one per-CPU u64 each.  Names: stun_xdp_counter_names in
+ * xdp_loader.c (keep the order). */
+enum stun_xdp_counter {
+	STUN_XDP_ANSWERED_V4 = 0,
+	STUN_XDP_ANSWERED_V6,
+	STUN_XDP_PASS_NOT_IP,		/* not IPv4/IPv6 (ARP, LLDP, QinQ...) */
+	STUN_XDP_PASS_NOT_UDP,		/* other protocol, IPv6 extension header */
+	STUN_XDP_PASS_PORT,		/* UDP to a port we do not serve */
+	STUN_XDP_PASS_MALFORMED,	/* truncated frame, bad IP/UDP lengths */
+	STUN_XDP_PASS_FRAGMENT,		/* IPv4 fragment: the kernel reassembles */
+	STUN_XDP_PASS_DISABLED,		/* responder disabled in the config */
+	STUN_XDP_PASS_BOGUS_SOURCE,	/* multicast/broadcast/unspecified/port 0 */
+	STUN_XDP_PASS_NOT_LOCAL,	/* destination not one of our addresses */
+	STUN_XDP_PASS_BAD_CSUM,		/* IPv4 header or UDP checksum wrong */
+	STUN_XDP_PASS_TOO_BIG,		/* STUN message over STUN_XDP_MAX_MSG */
+	STUN_XDP_PASS_NOT_STUN,		/* fails the codec's frame checks */
+	STUN_XDP_PASS_CLASSIC,		/* RFC 3489 (no cookie): the daemon's */
+	STUN_XDP_PASS_NOT_REQUEST,	/* not a Binding Request */
+	STUN_XDP_PASS_UNKNOWN_ATTR,	/* needs a 420 (or RFC 5780 handling) */
+	STUN_XDP_PASS_FINGERPRINT,	/* FINGERPRINT bad, misplaced, wrong size */
+	STUN_XDP_PASS_NO_ROOM,		/* could not resize the frame */
+	STUN_XDP_DROPPED,		/* frame half-rewritten: cannot pass it */
+	STUN_XDP_COUNTER_COUNT
+};
+
+#define STUN_XDP_MAX_LOCAL	16	/* local addresses per family */
+
+/* The single entry of the "config" map.  Written by userspace while the
+ * program runs (one bpf_map_update_elem), read once per packet. */
+struct stun_xdp_config {
+	__u32 enabled;			/* 0: pass everything to the daemon */
+	__u32 always_fingerprint;	/* the daemon's always_fingerprint */
+	__u64 understood;		/* STUN_XDP_UNDERSTOOD_* mask */
+	__u32 software_len;		/* 0: no SOFTWARE attribute */
+	__u8 software[STUN_SOFTWARE_MAX];	/* valid UTF-8, not terminated */
+	/* The unicast addresses the program answers from (a request's
+	 * destination must be one): the interface's, at attach time or the
+	 * last `stunctl xdp sync-addrs`.  Scanned, not hashed: a few
+	 * compares cost less than a hash map lookup.  Others: the daemon's. */
+	__u32 n_local4, n_local6;
+	__u8 local4[STUN_XDP_MAX_LOCAL][4];
+	__u8 local6[STUN_XDP_MAX_LOCAL][16];
+	__u8 ports[65536 / 8];		/* bitmap of UDP ports to answer */
+};
+
+/* An address as the program keeps it.  IPv4 uses addr[0..3]. */
+struct stun_xdp_addr {
+	__u32 family;			/* STUN_FAMILY_IPV4 / STUN_FAMILY_IPV6 */
+	__u8 addr[16];
+};
+
+#endif /* STUN_XDP_COMMON_H */

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xdp_config.c - the XDP responder's configuration and counter names, and
+ * the local-address map: what the program is told, independent of how it
+ * is attached (the unit tests use this without attaching anything).
+ */
+#include "xdp_loader.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "stunring.h"
+
+static const char *const counter_names[STUN_XDP_COUNTER_COUNT] = {
+	[STUN_XDP_ANSWERED_V4] = "answered_v4",
+	[STUN_XDP_ANSWERED_V6] = "answered_v6",
+	[STUN_XDP_PASS_NOT_IP] = "pass_not_ip",
+	[STUN_XDP_PASS_NOT_UDP] = "pass_not_udp",
+	[STUN_XDP_PASS_PORT] = "pass_port",
+	[STUN_XDP_PASS_MALFORMED] = "pass_malformed",
+	[STUN_XDP_PASS_FRAGMENT] = "pass_fragment",
+	[STUN_XDP_PASS_DISABLED] = "pass_disabled",
+	[STUN_XDP_PASS_BOGUS_SOURCE] = "pass_bogus_source",
+	[STUN_XDP_PASS_NOT_LOCAL] = "pass_not_local",
+	[STUN_XDP_PASS_BAD_CSUM] = "pass_bad_checksum",
+	[STUN_XDP_PASS_TOO_BIG] = "pass_too_big",
+	[STUN_XDP_PASS_NOT_STUN] = "pass_not_stun",
+	[STUN_XDP_PASS_CLASSIC] = "pass_classic",
+	[STUN_XDP_PASS_NOT_REQUEST] = "pass_not_binding_request",
+	[STUN_XDP_PASS_UNKNOWN_ATTR] = "pass_unknown_attribute",
+	[STUN_XDP_PASS_FINGERPRINT] = "pass_fingerprint",
+	[STUN_XDP_PASS_NO_ROOM] = "pass_no_room",
+	[STUN_XDP_DROPPED] = "dropped",
+};
+
+const char *stun_xdp_counter_name(int i)
+{
+	if (i < 0 || i >= STUN_XDP_COUNTER_COUNT || !counter_names[i])
+		return "invalid";
+	return counter_names[i];
+}
+
+const char *stun_xdp_mode_name(enum stun_xdp_mode m)
+{
+	switch (m) {
+	case STUN_XDP_MODE_NATIVE: return "native";
+	case STUN_XDP_MODE_GENERIC: return "generic";
+	default: return "auto";
+	}
+}
+
+int stun_xdp_config_init(struct stun_xdp_config *c,
+			 const struct stun_xdp_opts *o, char *err, size_t errlen)
+{
+	struct stun_server_cfg probe;
+
+	memset(c, 0, sizeof(*c));
+	c->enabled = !o->disabled;
+	c->always_fingerprint = o->always_fingerprint;
+	c->understood = STUN_XDP_UNDERSTOOD_BASIC;
+	if (o->ice_aware)
+		c->understood |= STUN_XDP_UNDERSTOOD_ICE;
+	/* The codec's own rule for SOFTWARE (length, UTF-8). */
+	stun_server_cfg_init(&probe);
+	if (o->software && stun_server_cfg_software(&probe, o->software)) {
+		snprintf(err, errlen, "SOFTWARE must be valid UTF-8 of at most %d bytes",
+			 STUN_SOFTWARE_MAX);
+		return -EINVAL;
+	}
+	if (probe.software_len) {
+		c->software_len = probe.software_len;
+		memcpy(c->software, probe.software, probe.software_len);
+	}
+	if (!o->n_ports) {
+		c->ports[STUN_DEFAULT_PORT / 8] |= 1u << (STUN_DEFAULT_PORT % 8);
+		return 0;
+	}
+	for (unsigned i = 0; i < o->n_ports; i++) {
+		uint16_t p = o->ports[i];
+		if (p == 0) {
+			snprintf(err, errlen, "port 0 cannot be served");
+			return -EINVAL;
+		}
+		c->ports[p / 8] |= (uint8_t)(1u << (p % 8));
+	}
+	return 0;
+}
+
+int stun_xdp_config_add_addr(struct stun_xdp_config *c, int family,
+			     const void *addr)
+{
+	if (family == STUN_FAMILY_IPV4) {
+		for (uint32_t i = 0; i < c->n_local4; i++)
+			if (!memcmp(c->local4[i], addr, 4))
+				return 0;
+		if (c->n_local4 >= STUN_XDP_MAX_LOCAL)
+			return -ENOSPC;
+		memcpy(c->local4[c->n_local4++], addr, 4);
+		return 1;
+	}
+	for (uint32_t i = 0; i < c->n_local6; i++)
+		if (!memcmp(c->local6[i], addr, 16))
+			return 0;
+	if (c->n_local6 >= STUN_XDP_MAX_LOCAL)
+		return -ENOSPC;
+	memcpy(c->local6[c->n_local6++], addr, 16);
+	return 1;
+}
+
+int stun_xdp_config_set_addrs(struct stun_xdp_config *c, int ifindex)
+{
+	struct ifaddrs *ifa, *i;
+	char name[IF_NAMESIZE];
+	int n = 0;
+
+	if (!if_indextoname((unsigned)ifindex, name))
+		return -errno;
+	if (getifaddrs(&ifa))
+		return -errno;
+	c->n_local4 = c->n_local6 = 0;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, name))
+			continue;
+		int r = 0;
+		if (i->ifa_addr->sa_family == AF_INET)
+			r = stun_xdp_config_add_addr(c, STUN_FAMILY_IPV4,
+				&((struct sockaddr_in *)i->ifa_addr)->sin_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			r = stun_xdp_config_add_addr(c, STUN_FAMILY_IPV6,
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
+		n += r > 0;
+	}
+	freeifaddrs(ifa);
+	return n;
+}

@@ -1,0 +1,636 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xdp_loader.c - attach the XDP responder with libxdp, pin it, find it
+ * again, detach it.
+ *
+ * libxdp first tries its multi-program dispatcher, which lets our program
+ * share the interface with others; kernels that refuse the dispatcher's
+ * extension programs (this project's lockdown-enabled test machines do) get
+ * a single program instead, and we say which happened.  Everything later
+ * commands need is pinned in bpffs (see xdp_loader.h), never kept in a
+ * process.
+ */
+#include "xdp_loader.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <dirent.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <xdp/libxdp.h>
+
+#include "stun_xdp.skel.h"
+
+#define BPFFS "/sys/fs/bpf"
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static const char *const pin_names[] = { "prog", "counters", "config" };
+
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return ret;
+}
+
+int stun_xdp_check_privileges(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	static const int need[] = { CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON };
+
+	if (syscall(SYS_capget, &h, d))
+		return fail(err, errlen, -errno, "cannot read capabilities: %s",
+			    strerror(errno));
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(d[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return fail(err, errlen, -EPERM,
+				    "not privileged: XDP needs CAP_BPF, CAP_NET_ADMIN and "
+				    "CAP_PERFMON (run as root)");
+	return 0;
+}
+
+/* "@ns<inode>" outside the initial network namespace, "" inside it: the
+ * same interface name can exist in many namespaces, bpffs is shared. */
+static void netns_suffix(char *buf, size_t n)
+{
+	struct stat self, init;
+
+	buf[0] = 0;
+	if (stat("/proc/self/ns/net", &self))
+		return;
+	if (stat("/proc/1/ns/net", &init) == 0 && init.st_ino == self.st_ino)
+		return;
+	snprintf(buf, n, "@ns%lu", (unsigned long)self.st_ino);
+}
+
+static void pin_dir(const char *ifname, char *dir, size_t n)
+{
+	char sfx[32];
+
+	netns_suffix(sfx, sizeof(sfx));
+	snprintf(dir, n, "%s/%s%s", STUN_XDP_PIN_ROOT, ifname, sfx);
+}
+
+static int pin_path(char *buf, size_t n, const char *dir, const char *name)
+{
+	return snprintf(buf, n, "%s/%s", dir, name) < (int)n ? 0 : -ENAMETOOLONG;
+}
+
+/* bpffs at /sys/fs/bpf (mounted when absent: ip netns exec hides it) and
+ * our directory in it. */
+static int ensure_bpffs(char *err, size_t errlen)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
+		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+			return fail(err, errlen, -errno, "cannot mount bpffs on %s: %s",
+				    BPFFS, strerror(errno));
+	}
+	if (mkdir(STUN_XDP_PIN_ROOT, 0700) && errno != EEXIST)
+		return fail(err, errlen, -errno, "cannot create %s: %s",
+			    STUN_XDP_PIN_ROOT, strerror(errno));
+	return 0;
+}
+
+/* Everything in our directory, not only today's pin names: pins left by
+ * another stunctl version must not keep the directory (or maps) alive. */
+static void remove_pins(const char *dir)
+{
+	char p[512];
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && !pin_path(p, sizeof(p), dir, e->d_name))
+			unlink(p);
+	closedir(d);
+	rmdir(dir);
+}
+
+static int open_pin(const char *dir, const char *name)
+{
+	char p[512];
+
+	if (pin_path(p, sizeof(p), dir, name))
+		return -ENAMETOOLONG;
+	int fd = bpf_obj_get(p);
+	return fd < 0 ? -errno : fd;
+}
+
+static uint32_t prog_id_of(int fd)
+{
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/* Is program id on ifindex, directly or inside a dispatcher? */
+static bool find_attached(int ifindex, uint32_t id, bool *dispatcher,
+			  enum stun_xdp_mode *mode)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	bool found = false;
+
+	if (libxdp_get_error(mp))
+		return false;
+	enum xdp_attach_mode m = xdp_multiprog__attach_mode(mp);
+	*mode = m == XDP_MODE_SKB ? STUN_XDP_MODE_GENERIC : STUN_XDP_MODE_NATIVE;
+	*dispatcher = !xdp_multiprog__is_legacy(mp);
+	if (*dispatcher) {
+		for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp); p;
+		     p = xdp_multiprog__next_prog(p, mp))
+			if (xdp_program__id(p) == id)
+				found = true;
+	} else {
+		struct xdp_program *p = xdp_multiprog__main_prog(mp);
+		found = p && xdp_program__id(p) == id;
+	}
+	xdp_multiprog__close(mp);
+	return found;
+}
+
+/* libxdp explains its fallbacks at info/debug level: keep the last lines
+ * so attach can say why it used a single program. */
+static char libxdp_log[1024];
+
+static int capture_libxdp(enum libxdp_print_level level, const char *fmt,
+			  va_list ap)
+{
+	char line[512];
+
+	if (level == LIBXDP_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = 0;
+	const char *msg = !strncmp(line, "libxdp: ", 8) ? line + 8 : line;
+	if (!msg[0])
+		return 0;
+	size_t used = strlen(libxdp_log);
+	snprintf(libxdp_log + used, sizeof(libxdp_log) - used, "%s%s",
+		 used ? "; " : "", msg);
+	return 0;
+}
+
+/* libbpf's own complaints while libxdp probes the dispatcher (a refused
+ * load is expected on locked-down kernels) would only confuse operators. */
+static int quiet_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+/* Refuse to stack on someone else's single program (the kernel would
+ * replace or refuse it); a libxdp dispatcher can take one more. */
+static int check_other_program(int ifindex, const char *ifname, char *err,
+			       size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return 0;
+	if (q.attach_mode == XDP_ATTACHED_NONE)
+		return 0;
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	bool dispatcher = !libxdp_get_error(mp) && !xdp_multiprog__is_legacy(mp);
+	if (!libxdp_get_error(mp))
+		xdp_multiprog__close(mp);
+	if (dispatcher)
+		return 0;
+
+	uint32_t id = q.prog_id ? q.prog_id : q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id;
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+	if (fd >= 0) {
+		bpf_obj_get_info_by_fd(fd, &info, &len);
+		close(fd);
+	}
+	return fail(err, errlen, -EBUSY,
+		    "%s already has an XDP program attached (%s, id %u); stunring will "
+		    "not replace it: remove it first (ip link set dev %s xdp off)",
+		    ifname, info.name[0] ? info.name : "unnamed", id, ifname);
+}
+
+/* auto: native, else generic.  *native_err: why native failed. */
+static int try_attach(struct xdp_program *prog, int ifindex,
+		      enum stun_xdp_mode want, enum stun_xdp_mode *got,
+		      int *native_err)
+{
+	int ret = -EINVAL;
+
+	*native_err = 0;
+	if (want != STUN_XDP_MODE_GENERIC) {
+		ret = xdp_program__attach(prog, ifindex, XDP_MODE_NATIVE, 0);
+		*got = STUN_XDP_MODE_NATIVE;
+		if (!ret || want == STUN_XDP_MODE_NATIVE)
+			return ret;
+		*native_err = ret;
+		libxdp_log[0] = 0;	/* keep what the generic attempt says */
+	}
+	*got = STUN_XDP_MODE_GENERIC;
+	return xdp_program__attach(prog, ifindex, XDP_MODE_SKB, 0);
+}
+
+static int configure(const struct stun_xdp *skel, struct stun_xdp_config *cfg,
+		     int ifindex)
+{
+	uint32_t zero = 0;
+	int n = stun_xdp_config_set_addrs(cfg, ifindex);
+
+	if (n < 0)
+		return n;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, cfg, BPF_ANY))
+		return -errno;
+	return n;
+}
+
+static int pin_all(const struct stun_xdp *skel, struct xdp_program *prog,
+		   const char *dir)
+{
+	int fds[] = { xdp_program__fd(prog), bpf_map__fd(skel->maps.counters),
+		      bpf_map__fd(skel->maps.config) };
+	char p[512];
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (pin_path(p, sizeof(p), dir, pin_names[i]))
+			return -ENAMETOOLONG;
+		if (bpf_obj_pin(fds[i], p))
+			return -errno;
+	}
+	return 0;
+}
+
+int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
+		    char *err, size_t errlen)
+{
+	struct stun_xdp_config cfg;
+	struct stun_xdp *skel = NULL;
+	struct xdp_program *prog = NULL;
+	enum stun_xdp_mode mode;
+	char dir[256];
+	int ret, ifindex, naddrs, native_err;
+	bool dispatcher;
+
+	ret = stun_xdp_check_privileges(err, errlen);
+	if (ret)
+		return ret;
+	ifindex = (int)if_nametoindex(o->ifname);
+	if (!ifindex)
+		return fail(err, errlen, -ENODEV, "no network interface named %s",
+			    o->ifname);
+	ret = stun_xdp_config_init(&cfg, o, err, errlen);
+	if (ret)
+		return ret;
+	ret = ensure_bpffs(err, errlen);
+	if (ret)
+		return ret;
+
+	pin_dir(o->ifname, dir, sizeof(dir));
+	int old = open_pin(dir, "prog");
+	if (old >= 0) {
+		uint32_t id = prog_id_of(old);
+		close(old);
+		if (find_attached(ifindex, id, &dispatcher, &mode))
+			return fail(err, errlen, -EEXIST,
+				    "stunring XDP is already attached to %s (run "
+				    "'stunctl xdp detach %s' first)", o->ifname, o->ifname);
+	}
+	remove_pins(dir);	/* stale pins of a program no longer attached */
+	ret = check_other_program(ifindex, o->ifname, err, errlen);
+	if (ret)
+		return ret;
+
+	skel = stun_xdp__open();
+	if (!skel)
+		return fail(err, errlen, -errno, "cannot open the XDP program: %s",
+			    strerror(errno));
+	prog = xdp_program__from_bpf_obj(skel->obj, "xdp");
+	ret = (int)libxdp_get_error(prog);
+	if (ret) {
+		prog = NULL;
+		fail(err, errlen, ret, "libxdp cannot use the XDP program: %s",
+		     strerror(-ret));
+		goto out;
+	}
+
+	libxdp_log[0] = 0;
+	libxdp_print_fn_t old_print = libxdp_set_print(capture_libxdp);
+	libbpf_print_fn_t old_bpf_print = libbpf_set_print(quiet_libbpf);
+	ret = try_attach(prog, ifindex, o->mode, &mode, &native_err);
+	libbpf_set_print(old_bpf_print);
+	libxdp_set_print(old_print);
+	if (ret) {
+		if (ret == -EOPNOTSUPP && mode == STUN_XDP_MODE_NATIVE)
+			fail(err, errlen, ret, "%s does not support native XDP; use "
+			     "--mode generic (or --mode auto)", o->ifname);
+		else if (ret == -EBUSY || ret == -EEXIST)
+			fail(err, errlen, ret, "%s already has an XDP program attached in "
+			     "another mode; remove it first", o->ifname);
+		else
+			fail(err, errlen, ret, "cannot attach to %s in %s mode: %s%s%s",
+			     o->ifname, stun_xdp_mode_name(mode), strerror(-ret),
+			     libxdp_log[0] ? " (libxdp: " : "",
+			     libxdp_log[0] ? libxdp_log : "");
+		if (libxdp_log[0] && ret != -EOPNOTSUPP)
+			strncat(err, ")", errlen - strlen(err) - 1);
+		goto out;
+	}
+
+	naddrs = configure(skel, &cfg, ifindex);
+	ret = naddrs < 0 ? naddrs : pin_all(skel, prog, dir);
+	if (ret) {
+		fail(err, errlen, ret, "attached to %s but cannot configure or pin it "
+		     "under %s: %s (detached again)", o->ifname, dir, strerror(-ret));
+		xdp_program__detach(prog, ifindex,
+				    mode == STUN_XDP_MODE_GENERIC ? XDP_MODE_SKB
+								  : XDP_MODE_NATIVE, 0);
+		remove_pins(dir);
+		goto out;
+	}
+
+	enum stun_xdp_mode attached_mode;
+	bool found = find_attached(ifindex, xdp_program__id(prog), &dispatcher,
+				   &attached_mode);
+	if (found)
+		mode = attached_mode;
+	char why[sizeof(libxdp_log) + 32];
+	if (found && dispatcher)
+		snprintf(why, sizeof(why), "through libxdp's dispatcher (other XDP "
+			 "programs can share the interface)");
+	else
+		snprintf(why, sizeof(why), "as a single program, without libxdp's "
+			 "dispatcher (%s)", libxdp_log[0] ? libxdp_log : "not available");
+	snprintf(how, howlen, "attached to %s (ifindex %d) in %s mode%s %s; %d local "
+		 "address%s; pinned under %s", o->ifname, ifindex,
+		 stun_xdp_mode_name(mode),
+		 native_err ? " (native XDP not supported by the driver)" : "", why,
+		 naddrs, naddrs == 1 ? "" : "es", dir);
+	ret = 0;
+out:
+	xdp_program__close(prog);
+	stun_xdp__destroy(skel);
+	return ret;
+}
+
+int stun_xdp_detach(const char *ifname, char *err, size_t errlen)
+{
+	char dir[256];
+	bool dispatcher;
+	enum stun_xdp_mode mode;
+	int ret = stun_xdp_check_privileges(err, errlen);
+
+	if (ret)
+		return ret;
+	pin_dir(ifname, dir, sizeof(dir));
+	int fd = open_pin(dir, "prog");
+	if (fd < 0)
+		return fail(err, errlen, -ENOENT, "stunring XDP is not attached to %s",
+			    ifname);
+	uint32_t id = prog_id_of(fd);
+	close(fd);
+
+	int ifindex = (int)if_nametoindex(ifname);
+	if (ifindex && find_attached(ifindex, id, &dispatcher, &mode)) {
+		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+		if ((ret = (int)libxdp_get_error(mp)))
+			return fail(err, errlen, ret, "cannot inspect %s: %s", ifname,
+				    strerror(-ret));
+		if (dispatcher) {
+			struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp);
+			for (; p && xdp_program__id(p) != id; p = xdp_multiprog__next_prog(p, mp))
+				;
+			ret = p ? xdp_program__detach(p, ifindex,
+						      xdp_multiprog__attach_mode(mp), 0)
+				: -ENOENT;
+		} else {
+			ret = xdp_multiprog__detach(mp);
+		}
+		xdp_multiprog__close(mp);
+		if (ret)
+			return fail(err, errlen, ret, "cannot detach from %s: %s", ifname,
+				    strerror(-ret));
+	}
+	remove_pins(dir);
+	return 0;
+}
+
+static int open_dir_pin(const char *ifname, const char *name, char *err,
+			size_t errlen)
+{
+	char dir[256];
+
+	pin_dir(ifname, dir, sizeof(dir));
+	int fd = open_pin(dir, name);
+	if (fd < 0)
+		return fail(err, errlen, fd == -ENOENT ? -ENOENT : fd,
+			    fd == -ENOENT ? "stunring XDP is not attached to %s"
+					  : "cannot open the pinned XDP state of %s: %s",
+			    ifname, strerror(-fd));
+	return fd;
+}
+
+static int read_config(int fd, struct stun_xdp_config *c)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, c) ? -errno : 0;
+}
+
+int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen)
+{
+	char sfx[32];
+	struct dirent *e;
+	int n = 0;
+	DIR *d = opendir(STUN_XDP_PIN_ROOT);
+
+	if (!d)
+		return errno == ENOENT ? 0 : fail(err, errlen, -errno, "cannot read %s: %s",
+						  STUN_XDP_PIN_ROOT, strerror(errno));
+	netns_suffix(sfx, sizeof(sfx));
+	while ((e = readdir(d))) {
+		const char *at = strchr(e->d_name, '@');
+		if (e->d_name[0] == '.' || strcmp(at ? at : "", sfx))
+			continue;
+		if (n < cap) {
+			struct stun_xdp_info *i = &out[n];
+			size_t nl = at ? (size_t)(at - e->d_name) : strlen(e->d_name);
+			memset(i, 0, sizeof(*i));
+			snprintf(i->key, sizeof(i->key), "%s", e->d_name);
+			snprintf(i->ifname, sizeof(i->ifname), "%.*s", (int)nl, e->d_name);
+			i->ifindex = (int)if_nametoindex(i->ifname);
+			int fd = open_dir_pin(i->ifname, "prog", err, errlen);
+			if (fd >= 0) {
+				i->prog_id = prog_id_of(fd);
+				close(fd);
+			}
+			if (i->ifindex && i->prog_id)
+				i->attached = find_attached(i->ifindex, i->prog_id,
+							    &i->dispatcher, &i->mode);
+			fd = open_dir_pin(i->ifname, "config", err, errlen);
+			if (fd >= 0) {
+				read_config(fd, &i->cfg);
+				close(fd);
+			}
+		}
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
+		      char *err, size_t errlen)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = open_dir_pin(ifname, "counters", err, errlen);
+
+	if (fd < 0)
+		return fd;
+	if (ncpu <= 0) {
+		close(fd);
+		return fail(err, errlen, -EINVAL, "cannot count CPUs");
+	}
+	uint64_t *per = calloc((size_t)ncpu, sizeof(*per));
+	if (!per) {
+		close(fd);
+		return fail(err, errlen, -ENOMEM, "out of memory");
+	}
+	int ret = 0;
+	for (uint32_t k = 0; k < STUN_XDP_COUNTER_COUNT && !ret; k++) {
+		if (bpf_map_lookup_elem(fd, &k, per)) {
+			ret = fail(err, errlen, -errno, "cannot read counters of %s: %s",
+				   ifname, strerror(errno));
+			break;
+		}
+		out[k] = 0;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += per[c];
+	}
+	free(per);
+	close(fd);
+	return ret;
+}
+
+/* Read-modify-write of the config entry (one writer at a time: stunctl). */
+static int update_config(const char *ifname, int (*edit)(struct stun_xdp_config *,
+							 const void *, char *, size_t),
+			 const void *arg, char *err, size_t errlen)
+{
+	struct stun_xdp_config c;
+	uint32_t zero = 0;
+	int ret = stun_xdp_check_privileges(err, errlen);
+
+	if (ret)
+		return ret;
+	int fd = open_dir_pin(ifname, "config", err, errlen);
+	if (fd < 0)
+		return fd;
+	ret = read_config(fd, &c);
+	if (!ret)
+		ret = edit(&c, arg, err, errlen);
+	if (!ret && bpf_map_update_elem(fd, &zero, &c, BPF_ANY))
+		ret = -errno;
+	if (ret && !err[0])
+		fail(err, errlen, ret, "cannot update the configuration of %s: %s",
+		     ifname, strerror(-ret));
+	close(fd);
+	return ret;
+}
+
+static int edit_enabled(struct stun_xdp_config *c, const void *arg, char *err,
+			size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	c->enabled = *(const bool *)arg;
+	return 0;
+}
+
+static int edit_software(struct stun_xdp_config *c, const void *arg, char *err,
+			 size_t errlen)
+{
+	struct stun_xdp_config fresh;
+	struct stun_xdp_opts o = { .software = arg };
+	int ret = stun_xdp_config_init(&fresh, &o, err, errlen);
+
+	if (ret)
+		return ret;
+	c->software_len = fresh.software_len;
+	memcpy(c->software, fresh.software, sizeof(c->software));
+	return 0;
+}
+
+int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen)
+{
+	err[0] = 0;
+	return update_config(ifname, edit_enabled, &on, err, errlen);
+}
+
+int stun_xdp_set_software(const char *ifname, const char *software, char *err,
+			  size_t errlen)
+{
+	err[0] = 0;
+	return update_config(ifname, edit_software, software, err, errlen);
+}
+
+static int edit_addrs(struct stun_xdp_config *c, const void *arg, char *err,
+		      size_t errlen)
+{
+	int n = stun_xdp_config_set_addrs(c, *(const int *)arg);
+
+	if (n < 0)
+		return fail(err, errlen, n, "cannot read the interface's addresses: %s",
+			    strerror(-n));
+	return 0;
+}
+
+int stun_xdp_sync_addrs(const char *ifname, char *err, size_t errlen)
+{
+	struct stun_xdp_info info;
+	int ifindex = (int)if_nametoindex(ifname);
+
+	err[0] = 0;
+	if (!ifindex)
+		return fail(err, errlen, -ENODEV, "no network interface named %s", ifname);
+	int ret = update_config(ifname, edit_addrs, &ifindex, err, errlen);
+	if (ret)
+		return ret;
+	/* Report what the program now has. */
+	int fd = open_dir_pin(ifname, "config", err, errlen);
+	if (fd < 0)
+		return fd;
+	ret = read_config(fd, &info.cfg);
+	close(fd);
+	return ret ? ret : (int)(info.cfg.n_local4 + info.cfg.n_local6);
+}

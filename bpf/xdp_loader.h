@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xdp_loader.h - attach, detach and inspect the XDP responder
+ * (bpf/stun_xdp.bpf.c).  Used by stunctl and, for `stunringd --xdp IFACE`,
+ * by the daemon: link build/obj/bpf/xdp_loader.o and
+ * build/obj/bpf/xdp_pins.o with $(XDP_LDLIBS) (see bpf/xdp.mk).
+ *
+ * State lives in bpffs, not in the calling process: the program and its maps
+ * are pinned under /sys/fs/bpf/stunring/<key>/ (key: the interface name, with
+ * "@ns<inode>" appended outside the initial network namespace), so status,
+ * stats and detach work from any later process.
+ *
+ * Every function returns 0 or a negative errno and, on error, leaves one
+ * human-readable line (no trailing newline) in err.
+ */
+#ifndef STUNRING_XDP_LOADER_H
+#define STUNRING_XDP_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stun_xdp_common.h"
+
+#define STUN_XDP_PIN_ROOT "/sys/fs/bpf/stunring"
+#define STUN_XDP_ERRLEN 512
+
+enum stun_xdp_mode {
+	STUN_XDP_MODE_AUTO = 0,	/* native, else generic */
+	STUN_XDP_MODE_NATIVE,
+	STUN_XDP_MODE_GENERIC,
+};
+
+struct stun_xdp_opts {
+	const char *ifname;
+	enum stun_xdp_mode mode;
+	const uint16_t *ports;		/* NULL/0: STUN_DEFAULT_PORT */
+	unsigned int n_ports;
+	const char *software;		/* NULL: no SOFTWARE */
+	bool ice_aware;			/* understand PRIORITY, USE-CANDIDATE */
+	bool always_fingerprint;
+	bool disabled;			/* attach but pass everything */
+};
+
+/* What an attachment looks like, for status and the daemon's log. */
+struct stun_xdp_info {
+	char ifname[64];
+	char key[96];			/* pin directory name */
+	int ifindex;			/* 0: interface gone */
+	uint32_t prog_id;		/* our program, from the pin */
+	bool attached;			/* it is still on the interface */
+	bool dispatcher;		/* through libxdp's dispatcher */
+	enum stun_xdp_mode mode;	/* NATIVE or GENERIC when attached */
+	struct stun_xdp_config cfg;
+};
+
+/* Fill a configuration from options (ports, SOFTWARE, ICE).  Returns 0 or
+ * -EINVAL (SOFTWARE too long or not UTF-8, port 0). */
+int stun_xdp_config_init(struct stun_xdp_config *c,
+			 const struct stun_xdp_opts *o, char *err, size_t errlen);
+
+/* Load, attach and pin.  how: one line saying in which mode and whether
+ * libxdp's dispatcher or a single program was used, and why. */
+int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
+		    char *err, size_t errlen);
+/* Detach our program from ifname and remove its pins. */
+int stun_xdp_detach(const char *ifname, char *err, size_t errlen);
+
+/* Attachments pinned in this network namespace: up to cap into out;
+ * returns how many exist (may exceed cap) or a negative errno. */
+int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen);
+/* Counters of one attachment, summed over CPUs. */
+int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
+		      char *err, size_t errlen);
+/* Change the live configuration (enable flag, SOFTWARE). */
+int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen);
+int stun_xdp_set_software(const char *ifname, const char *software, char *err,
+			  size_t errlen);
+
+/* Refresh the local addresses from the interface's current ones (attach
+ * does it once; call again after they change).  Returns how many. */
+int stun_xdp_sync_addrs(const char *ifname, char *err, size_t errlen);
+/* Replace c's local addresses with ifindex's (at most STUN_XDP_MAX_LOCAL
+ * per family; the rest are left to the daemon).  Returns how many. */
+int stun_xdp_config_set_addrs(struct stun_xdp_config *c, int ifindex);
+/* Add one (family STUN_FAMILY_IPV4/6, network order).  Returns 1 when
+ * added, 0 when already there, -ENOSPC when full. */
+int stun_xdp_config_add_addr(struct stun_xdp_config *c, int family,
+			     const void *addr);
+
+/* Short name of a counter ("answered_v4", "pass_port", ...). */
+const char *stun_xdp_counter_name(int i);
+const char *stun_xdp_mode_name(enum stun_xdp_mode m);
+
+/* 0 when the caller has CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON (in its
+ * effective set), else -EPERM with err set. */
+int stun_xdp_check_privileges(char *err, size_t errlen);
+
+#endif /* STUNRING_XDP_LOADER_H */

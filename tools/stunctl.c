@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stunctl - attach, inspect and remove stunring's XDP fast path.
+ *
+ *   stunctl xdp attach IFACE [--mode native|generic|auto] [--port N]...
+ *                            [--software TEXT] [--ice-aware]
+ *                            [--always-fingerprint] [--disabled]
+ *   stunctl xdp detach IFACE
+ *   stunctl xdp status [--json]
+ *   stunctl xdp enable|disable IFACE
+ *   stunctl xdp software IFACE TEXT      ("" removes SOFTWARE)
+ *   stunctl xdp sync-addrs IFACE         (after the addresses changed)
+ *   stunctl stats [IFACE] [--json] [--watch [--interval S] [--count N]]
+ *
+ * All state is pinned in bpffs by bpf/xdp_loader.c, so every command works
+ * from a fresh process.  Errors: one line on stderr, exit status 1; usage
+ * errors exit 2.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "stunring.h"
+#include "xdp_loader.h"
+
+#define MAX_PORTS 64
+#define MAX_IFACES 64
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int usage(FILE *f, int status)
+{
+	fprintf(f,
+		"usage: stunctl xdp attach IFACE [--mode native|generic|auto] [--port N]...\n"
+		"                           [--software TEXT] [--ice-aware]\n"
+		"                           [--always-fingerprint] [--disabled]\n"
+		"       stunctl xdp detach IFACE\n"
+		"       stunctl xdp status [--json]\n"
+		"       stunctl xdp enable|disable IFACE\n"
+		"       stunctl xdp software IFACE TEXT\n"
+		"       stunctl xdp sync-addrs IFACE\n"
+		"       stunctl stats [IFACE] [--json] [--watch [--interval S] [--count N]]\n"
+		"       stunctl --version\n");
+	return status;
+}
+
+static int die(const char *what, const char *err)
+{
+	fprintf(stderr, "stunctl: %s%s%s\n", what ? what : "", what ? ": " : "", err);
+	return 1;
+}
+
+static int parse_u16(const char *s, uint16_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (errno || end == s || *end || v == 0 || v > 65535 || *s == '-')
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* --port 3478 --port 3479, or --port 3478,3479 */
+static int add_ports(const char *arg, uint16_t *ports, unsigned *n)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n >= MAX_PORTS) {
+			fprintf(stderr, "stunctl: at most %d ports\n", MAX_PORTS);
+			return -1;
+		}
+		if (parse_u16(t, &ports[(*n)++])) {
+			fprintf(stderr, "stunctl: invalid port '%s' (1-65535)\n", t);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "software", required_argument, NULL, 's' },
+		{ "ice-aware", no_argument, NULL, 'i' },
+		{ "always-fingerprint", no_argument, NULL, 'f' },
+		{ "disabled", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	struct stun_xdp_opts o = { 0 };
+	uint16_t ports[MAX_PORTS];
+	char how[STUN_XDP_ERRLEN * 2], err[STUN_XDP_ERRLEN];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "m:p:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				o.mode = STUN_XDP_MODE_NATIVE;
+			else if (!strcmp(optarg, "generic") || !strcmp(optarg, "skb"))
+				o.mode = STUN_XDP_MODE_GENERIC;
+			else if (!strcmp(optarg, "auto"))
+				o.mode = STUN_XDP_MODE_AUTO;
+			else
+				return die(NULL, "--mode must be native, generic or auto") + 1;
+			break;
+		case 'p':
+			if (add_ports(optarg, ports, &o.n_ports))
+				return 2;
+			break;
+		case 's': o.software = optarg; break;
+		case 'i': o.ice_aware = true; break;
+		case 'f': o.always_fingerprint = true; break;
+		case 'd': o.disabled = true; break;
+		case 'h': return usage(stdout, 0);
+		default: return usage(stderr, 2);
+		}
+	}
+	if (optind != argc - 1)
+		return die(NULL, "xdp attach needs exactly one interface") + 1;
+	o.ifname = argv[optind];
+	o.ports = ports;
+	if (stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err)))
+		return die("xdp attach", err);
+	printf("stunctl: %s\n", how);
+	return 0;
+}
+
+/* Commands taking exactly one IFACE (and, for software, one TEXT). */
+static int need_args(int argc, int want, const char *cmd)
+{
+	if (argc == want)
+		return 0;
+	fprintf(stderr, "stunctl: xdp %s: wrong number of arguments\n", cmd);
+	return 2;
+}
+
+static void print_json_string(const uint8_t *s, size_t n)
+{
+	putchar('"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			printf("\\%c", s[i]);
+		else if (s[i] < 0x20)
+			printf("\\u%04x", s[i]);
+		else
+			putchar(s[i]);
+	}
+	putchar('"');
+}
+
+static void ports_text(const struct stun_xdp_config *c, char *buf, size_t cap)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (unsigned p = 1; p < 65536 && used + 8 < cap; p++)
+		if (c->ports[p / 8] & (1u << (p % 8)))
+			used += (size_t)snprintf(buf + used, cap - used, "%s%u",
+						 used ? "," : "", p);
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct stun_xdp_info info[MAX_IFACES];
+	char err[STUN_XDP_ERRLEN] = "", ports[512];
+	bool json = argc > 1 && !strcmp(argv[1], "--json");
+
+	if (argc > 1 + json)
+		return usage(stderr, 2);
+	int n = stun_xdp_list(info, MAX_IFACES, err, sizeof(err));
+	if (n < 0)
+		return die("xdp status", err);
+	if (n > MAX_IFACES)
+		n = MAX_IFACES;
+	if (json)
+		printf("{\"attachments\":[");
+	else if (!n)
+		printf("stunring XDP: not attached to any interface in this network namespace\n");
+	for (int i = 0; i < n; i++) {
+		const struct stun_xdp_info *x = &info[i];
+		const char *state = !x->ifindex ? "interface gone"
+				    : !x->attached ? "not attached (stale pins)"
+				    : x->cfg.enabled ? "answering" : "disabled (passing all)";
+		ports_text(&x->cfg, ports, sizeof(ports));
+		if (json) {
+			printf("%s{\"interface\":", i ? "," : "");
+			print_json_string((const uint8_t *)x->ifname, strlen(x->ifname));
+			printf(",\"ifindex\":%d,\"prog_id\":%u,\"attached\":%s,"
+			       "\"mode\":\"%s\",\"dispatcher\":%s,\"enabled\":%s,"
+			       "\"ports\":[%s],\"software\":",
+			       x->ifindex, x->prog_id, x->attached ? "true" : "false",
+			       x->attached ? stun_xdp_mode_name(x->mode) : "none",
+			       x->dispatcher ? "true" : "false",
+			       x->cfg.enabled ? "true" : "false", ports);
+			print_json_string(x->cfg.software, x->cfg.software_len);
+			printf("}");
+			continue;
+		}
+		printf("%s: %s, prog id %u", x->ifname, state, x->prog_id);
+		if (x->attached)
+			printf(", %s mode, %s", stun_xdp_mode_name(x->mode),
+			       x->dispatcher ? "libxdp dispatcher" : "single program");
+		printf(", ports %s", ports);
+		if (x->cfg.software_len)
+			printf(", SOFTWARE \"%.*s\"", (int)x->cfg.software_len,
+			       (const char *)x->cfg.software);
+		printf("\n");
+	}
+	if (json)
+		printf("]}\n");
+	return 0;
+}
+
+static int cmd_xdp(int argc, char **argv)
+{
+	char err[STUN_XDP_ERRLEN] = "";
+	const char *sub = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(sub, "attach"))
+		return cmd_attach(argc - 1, argv + 1);
+	if (!strcmp(sub, "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(sub, "detach")) {
+		if (need_args(argc, 3, sub))
+			return 2;
+		if (stun_xdp_detach(argv[2], err, sizeof(err)))
+			return die("xdp detach", err);
+		printf("stunctl: detached from %s\n", argv[2]);
+		return 0;
+	}
+	if (!strcmp(sub, "enable") || !strcmp(sub, "disable")) {
+		if (need_args(argc, 3, sub))
+			return 2;
+		if (stun_xdp_set_enabled(argv[2], sub[0] == 'e', err, sizeof(err)))
+			return die(sub, err);
+		printf("stunctl: XDP responder on %s %sd\n", argv[2], sub);
+		return 0;
+	}
+	if (!strcmp(sub, "software")) {
+		if (need_args(argc, 4, sub))
+			return 2;
+		if (stun_xdp_set_software(argv[2], argv[3], err, sizeof(err)))
+			return die("xdp software", err);
+		return 0;
+	}
+	if (!strcmp(sub, "sync-addrs")) {
+		if (need_args(argc, 3, sub))
+			return 2;
+		int n = stun_xdp_sync_addrs(argv[2], err, sizeof(err));
+		if (n < 0)
+			return die("xdp sync-addrs", err);
+		printf("stunctl: %d local address%s on %s\n", n, n == 1 ? "" : "es", argv[2]);
+		return 0;
+	}
+	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
+		return usage(stdout, 0);
+	fprintf(stderr, "stunctl: unknown xdp command '%s'\n", sub);
+	return usage(stderr, 2);
+}
+
+struct iface_counters {
+	char ifname[64];
+	uint64_t v[STUN_XDP_COUNTER_COUNT];
+};
+
+static int collect(const char *only, struct iface_counters *out, int *n, char *err,
+		   size_t errlen)
+{
+	struct stun_xdp_info info[MAX_IFACES];
+	int total = stun_xdp_list(info, MAX_IFACES, err, errlen);
+
+	*n = 0;
+	if (total < 0)
+		return total;
+	if (total > MAX_IFACES)
+		total = MAX_IFACES;
+	for (int i = 0; i < total; i++) {
+		if (only && strcmp(only, info[i].ifname))
+			continue;
+		snprintf(out[*n].ifname, sizeof(out[*n].ifname), "%.63s", info[i].ifname);
+		int ret = stun_xdp_counters(info[i].ifname, out[*n].v, err, errlen);
+		if (ret)
+			return ret;
+		(*n)++;
+	}
+	if (only && !*n) {
+		snprintf(err, errlen, "stunring XDP is not attached to %s", only);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static void print_stats(const struct iface_counters *now,
+			const struct iface_counters *before, int n, bool json,
+			double secs)
+{
+	if (json)
+		printf("{\"interfaces\":[");
+	for (int i = 0; i < n; i++) {
+		const uint64_t *v = now[i].v;
+		if (json) {
+			printf("%s{\"interface\":", i ? "," : "");
+			print_json_string((const uint8_t *)now[i].ifname, strlen(now[i].ifname));
+			printf(",\"counters\":{");
+			for (int k = 0; k < STUN_XDP_COUNTER_COUNT; k++)
+				printf("%s\"%s\":%" PRIu64, k ? "," : "",
+				       stun_xdp_counter_name(k), v[k]);
+			printf("}");
+			if (before) {
+				printf(",\"per_second\":{");
+				for (int k = 0; k < STUN_XDP_COUNTER_COUNT; k++)
+					printf("%s\"%s\":%.0f", k ? "," : "",
+					       stun_xdp_counter_name(k),
+					       (double)(v[k] - before[i].v[k]) / secs);
+				printf("}");
+			}
+			printf("}");
+			continue;
+		}
+		printf("%s:\n", now[i].ifname);
+		for (int k = 0; k < STUN_XDP_COUNTER_COUNT; k++) {
+			printf("  %-26s %14" PRIu64, stun_xdp_counter_name(k), v[k]);
+			if (before)
+				printf("  %12.0f/s", (double)(v[k] - before[i].v[k]) / secs);
+			printf("\n");
+		}
+	}
+	if (json)
+		printf("]}\n");
+	else if (!n)
+		printf("stunring XDP: not attached to any interface in this network namespace\n");
+	fflush(stdout);
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "watch", no_argument, NULL, 'w' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	static struct iface_counters now[MAX_IFACES], before[MAX_IFACES];
+	char err[STUN_XDP_ERRLEN] = "";
+	bool json = false, watch = false;
+	double interval = 1.0;
+	long count = -1;
+	int c, n, nb;
+
+	while ((c = getopt_long(argc, argv, "jwi:c:h", opts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'j': json = true; break;
+		case 'w': watch = true; break;
+		case 'i':
+			interval = strtod(optarg, &end);
+			if (*end || !(interval >= 0.1 && interval <= 3600))
+				return die(NULL, "--interval must be 0.1 to 3600 seconds") + 1;
+			break;
+		case 'c':
+			count = strtol(optarg, &end, 10);
+			if (*end || count < 1)
+				return die(NULL, "--count must be a positive number") + 1;
+			break;
+		case 'h': return usage(stdout, 0);
+		default: return usage(stderr, 2);
+		}
+	}
+	const char *only = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc)
+		return usage(stderr, 2);
+	if (collect(only, now, &n, err, sizeof(err)))
+		return die("stats", err);
+	if (!watch) {
+		print_stats(now, NULL, n, json, 0);
+		return 0;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	for (long i = 0; !stop && (count < 0 || i < count); i++) {
+		struct timespec ts = { (time_t)interval,
+				       (long)((interval - (time_t)interval) * 1e9) };
+		memcpy(before, now, sizeof(now));
+		nb = n;
+		nanosleep(&ts, NULL);
+		if (collect(only, now, &n, err, sizeof(err)))
+			return die("stats", err);
+		if (n != nb)	/* attachments came or went: no rates this time */
+			print_stats(now, NULL, n, json, 0);
+		else
+			print_stats(now, before, n, json, interval);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+
+	if (!strcmp(cmd, "xdp"))
+		return cmd_xdp(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("stunctl (stunring) %s\n", STUNRING_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
+		return usage(stdout, 0);
+	if (cmd[0])
+		fprintf(stderr, "stunctl: unknown command '%s'\n", cmd);
+	return usage(stderr, 2);
+}
