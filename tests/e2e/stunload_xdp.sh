@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# stunload_xdp.sh - --engine xdp in two throw-away network namespaces
+# joined by a veth pair: requests injected by the kernel's live-frame
+# generator on one end, a socket server (stun-reflector, then the wrong
+# responder) behind the other end.  Checks that answers are counted and
+# validated in the BPF program just as the socket engine does, and that
+# the engine refuses clearly what it cannot do.  Cleans up on any exit.
+. "$(dirname "$0")/stunload_lib.sh"
+BAD=$BUILD/tests/bad_responder
+PASS_OBJ=$BUILD/bench/xdp_peer_pass.bpf.o
+NSA=slxa$$
+NSB=slxb$$
+A_IP=10.231.0.1
+B_IP=10.231.0.2
+
+cleanup_ns() {
+	cleanup
+	ip netns del "$NSA" 2>/dev/null
+	ip netns del "$NSB" 2>/dev/null
+}
+trap cleanup_ns EXIT
+
+# Refusals need no privileges and no namespace.
+"$STUNLOAD" --engine xdp --count 10 127.0.0.1 >/dev/null 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 3 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q 'interface IF is required' "$TMP/err" && echo 0 || echo 1) \
+	"xdp without --interface: one clear refusal, exit 3" "$rc: $(cat "$TMP/err")"
+"$STUNLOAD" --engine xdp --interface lo --count 10 '[::1]:3478' >/dev/null 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 3 ] && grep -q 'IPv4' "$TMP/err" && echo 0 || echo 1) \
+	"xdp with an IPv6 target: refused with the reason" "$rc: $(cat "$TMP/err")"
+"$STUNLOAD" --engine xdp --interface lo --mix classic --count 10 127.0.0.1 >/dev/null 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 3 ] && grep -q 'plain' "$TMP/err" && echo 0 || echo 1) \
+	"xdp with --mix classic: refused with the reason" "$rc: $(cat "$TMP/err")"
+
+if [ "$(id -u)" != 0 ] || ! ip netns add "$NSA" 2>/dev/null; then
+	skip "xdp engine through a veth pair" "needs root and ip netns"
+	finish
+fi
+ip netns add "$NSB"
+ip link add slxa0 netns "$NSA" type veth peer name slxb0 netns "$NSB"
+ip -n "$NSA" addr add $A_IP/24 dev slxa0
+ip -n "$NSB" addr add $B_IP/24 dev slxb0
+ip -n "$NSA" link set slxa0 up
+ip -n "$NSB" link set slxb0 up
+ip -n "$NSA" link set lo up
+ip -n "$NSB" link set lo up
+# Redirected frames reach the peer only when it runs an XDP program.
+if ! ip -n "$NSB" link set dev slxb0 xdpdrv obj "$PASS_OBJ" sec xdp 2>"$TMP/pass.err"; then
+	skip "xdp engine through a veth pair" "cannot attach XDP to a veth: $(head -1 "$TMP/pass.err")"
+	finish
+fi
+
+XDP=(--engine xdp --netns "$NSA" --interface slxa0 --no-progress --json)
+
+if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; then
+	"$STUNLOAD" "${XDP[@]}" --rate 10000 --count 10000 --sockets 100 $B_IP:3478 \
+		>"$TMP/good.json" 2>"$TMP/good.err"
+	rc=$?
+	ok $rc "xdp engine against stun-reflector: exit 0" "$(cat "$TMP/good.err")"
+	check_json "$TMP/good.json" "j['engine'] == 'xdp' and j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['lost'] == 0 and j['latency_us']['count'] == 10000 and j['latency_us']['p50'] > 0"
+	ok $? "xdp engine: 10000 sent, 10000 valid, 0 invalid, 0 lost, latencies recorded"
+	ip -n "$NSA" link show slxa0 | grep -q 'xdp'
+	ok $(( ! $? )) "xdp engine: the counting program is detached afterwards"
+	stop_last_server
+fi
+
+# Faults are caught in the BPF program, in the same counters.
+for c in "wrong-port|wrong_mapped_address" "duplicate|duplicate" "bad-fingerprint|bad_fingerprint" "wrong-tid|wrong_tid" "truncated|truncated"; do
+	IFS='|' read -r mode kind <<<"$c"
+	if start_server "x$mode" ip netns exec "$NSB" "$BAD" "$mode" --every 2 $B_IP:3479; then
+		"$STUNLOAD" "${XDP[@]}" --rate 5000 --count 2000 --timeout 300ms $B_IP:3479 \
+			>"$TMP/x$mode.json" 2>"$TMP/x$mode.err"
+		rc=$?
+		check_json "$TMP/x$mode.json" "bad['$kind'] == 1000 and j['invalid'] == 1000 and j['valid'] == (2000 if '$mode' == 'duplicate' else 1000)"
+		st=$?
+		ok $(( st || rc != 1 )) "xdp engine, $mode responder: 1000 $kind, exit 1" "rc $rc: $(cat "$TMP/x$mode.err")"
+		stop_last_server
+	fi
+done
+
+finish
