@@ -1,5 +1,5 @@
-# src/daemon.mk - stunringd, the UDP STUN responder (issue 3), and its
-# end-to-end tests (tests/e2e/).
+# src/daemon.mk - stunringd, the UDP STUN responder (issue 3; RFC 5780 mode:
+# issue 6), and its end-to-end tests (tests/e2e/).
 
 DAEMON_SRCS := $(wildcard src/daemon/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
@@ -65,7 +65,8 @@ $(E2E_NO_URING): tests/e2e/e2e_no_io_uring.c
 TEST_DEPS += $(DAEMON) $(DAEMON_SAN) $(E2E_CLIENT) $(E2E_NO_URING)
 TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_basic.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
-	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh
-DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps
+	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
+	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh
+DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

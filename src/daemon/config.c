@@ -42,13 +42,28 @@ static const char usage_text[] =
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
 "\n"
+"RFC 5780 NAT behaviour discovery (and RFC 3489 CHANGE-REQUEST):\n"
+"      --alt-ip IP            the alternate address A2 (one per family, same\n"
+"                             family as its --listen, local, not a wildcard):\n"
+"                             listen on A1:P1, A1:P2, A2:P1 and A2:P2 and answer\n"
+"                             CHANGE-REQUEST from the right one\n"
+"      --alt-port PORT        the alternate port P2 (default: P1 + 1); needs\n"
+"                             --alt-ip\n"
+"      --rfc5780              RFC 5780 attributes without an alternate address\n"
+"                             (single-address mode: 420 to CHANGE-REQUEST)\n"
+"      --advertise-ip IP      behind a 1:1 NAT: the public address to report\n"
+"                             for the --listen address of that family\n"
+"      --advertise-alt-ip IP  the public address to report for --alt-ip\n"
+"      --no-response-port     answer RESPONSE-PORT with 420 (not supported)\n"
+"\n"
 "Exit status: 0 after SIGTERM/SIGINT, 64 bad usage, 68 address not on this\n"
 "host, 69 address in use, 77 missing privilege, 71 other setup failure,\n"
 "1 runtime failure.\n";
 
 enum {
 	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
-	OPT_SNDBUF, OPT_RING_BUFFERS,
+	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
+	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT,
 };
 
 static const struct option long_opts[] = {
@@ -62,6 +77,12 @@ static const struct option long_opts[] = {
 	{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 	{ "sndbuf", required_argument, NULL, OPT_SNDBUF },
 	{ "ring-buffers", required_argument, NULL, OPT_RING_BUFFERS },
+	{ "alt-ip", required_argument, NULL, OPT_ALT_IP },
+	{ "alt-port", required_argument, NULL, OPT_ALT_PORT },
+	{ "rfc5780", no_argument, NULL, OPT_RFC5780 },
+	{ "advertise-ip", required_argument, NULL, OPT_ADV_IP },
+	{ "advertise-alt-ip", required_argument, NULL, OPT_ADV_ALT_IP },
+	{ "no-response-port", no_argument, NULL, OPT_NO_RESPONSE_PORT },
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
@@ -79,8 +100,7 @@ const char *engine_name(enum io_engine e)
 }
 
 /* The one error line for a bad command line. */
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
+int config_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,18 +145,35 @@ static int add_listen(struct daemon_config *cfg, const char *text, bool implicit
 	struct listen_spec *l;
 
 	if (cfg->n_listen == MAX_LISTEN)
-		return usage_error("too many --listen addresses (at most %d)", MAX_LISTEN);
+		return config_error("too many --listen addresses (at most %d)", MAX_LISTEN);
 	l = &cfg->listen[cfg->n_listen];
 	if (stun_addr_parse(&l->addr, text, STUN_DEFAULT_PORT))
-		return usage_error("--listen '%s': not an IP address with an optional port "
+		return config_error("--listen '%s': not an IP address with an optional port "
 				   "(IPv4 as 1.2.3.4:3478, IPv6 as [::1]:3478)", text);
 	for (unsigned i = 0; i < cfg->n_listen; i++)
 		if (stun_addr_equal(&cfg->listen[i].addr, &l->addr) && l->addr.port)
-			return usage_error("--listen '%s' given twice", text);
+			return config_error("--listen '%s' given twice", text);
 	l->role = ROLE_PRIMARY;
 	l->implicit = implicit;
 	stun_addr_format(&l->addr, l->text, sizeof(l->text));
 	cfg->n_listen++;
+	return -1;
+}
+
+/* --alt-ip / --advertise-ip / --advertise-alt-ip: a bare IP, at most one
+ * per family (the port comes from --listen and --alt-port). */
+static int set_ip(struct stun_addr *slots, const char *opt, const char *text)
+{
+	struct stun_addr a;
+
+	if (stun_addr_parse(&a, text, 0) || a.port)
+		return config_error("--%s '%s': expected an IP address without a port "
+				    "(1.2.3.4 or ::1)", opt, text);
+	if (slots[fam_index(&a)].family)
+		return config_error("--%s '%s': given twice for IPv%c (at most one "
+				    "per family)", opt, text,
+				    a.family == STUN_FAMILY_IPV6 ? '6' : '4');
+	slots[fam_index(&a)] = a;
 	return -1;
 }
 
@@ -166,7 +203,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			break;
 		case 'w':
 			if (parse_uint(optarg, MAX_WORKERS, false, &v) || v == 0)
-				return usage_error("--workers '%s': expected 1..%d", optarg,
+				return config_error("--workers '%s': expected 1..%d", optarg,
 						   MAX_WORKERS);
 			cfg->workers = (unsigned)v;
 			break;
@@ -181,12 +218,12 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "mmsg"))
 				cfg->engine = ENGINE_MMSG;
 			else
-				return usage_error("--io-engine '%s': expected auto, uring or mmsg",
+				return config_error("--io-engine '%s': expected auto, uring or mmsg",
 						   optarg);
 			break;
 		case 's':
 			if (stun_server_cfg_software(&cfg->stun, optarg))
-				return usage_error("--software: at most %d bytes of valid UTF-8",
+				return config_error("--software: at most %d bytes of valid UTF-8",
 						   STUN_SOFTWARE_MAX);
 			break;
 		case OPT_FINGERPRINT:
@@ -198,25 +235,51 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case OPT_RCVBUF:
 		case OPT_SNDBUF:
 			if (parse_uint(optarg, INT_MAX / 2, true, &v) || v < 4096)
-				return usage_error("--%s '%s': expected a size from 4K to 1G",
+				return config_error("--%s '%s': expected a size from 4K to 1G",
 						   c == OPT_RCVBUF ? "rcvbuf" : "sndbuf", optarg);
 			*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)v;
 			break;
 		case OPT_RING_BUFFERS:
 			if (parse_uint(optarg, 32768, false, &v) || v < 16 || (v & (v - 1)))
-				return usage_error("--ring-buffers '%s': expected a power of two "
+				return config_error("--ring-buffers '%s': expected a power of two "
 						   "from 16 to 32768", optarg);
 			cfg->ring_buffers = (unsigned)v;
 			break;
+		case OPT_ALT_IP:
+			if ((rc = set_ip(cfg->alt_ip, "alt-ip", optarg)) >= 0)
+				return rc;
+			cfg->rfc5780 = true;
+			break;
+		case OPT_ADV_IP:
+			if ((rc = set_ip(cfg->adv, "advertise-ip", optarg)) >= 0)
+				return rc;
+			break;
+		case OPT_ADV_ALT_IP:
+			if ((rc = set_ip(cfg->adv_alt, "advertise-alt-ip", optarg)) >= 0)
+				return rc;
+			break;
+		case OPT_ALT_PORT:
+			if (parse_uint(optarg, 65535, false, &v) || v == 0)
+				return config_error("--alt-port '%s': expected a port, 1 to 65535",
+						    optarg);
+			cfg->alt_port = (uint16_t)v;
+			cfg->rfc5780 = true;
+			break;
+		case OPT_RFC5780:
+			cfg->rfc5780 = true;
+			break;
+		case OPT_NO_RESPONSE_PORT:
+			cfg->stun.response_port = false;
+			break;
 		case 'i':
 			if (parse_uint(optarg, 86400, false, &v))
-				return usage_error("--stats-interval '%s': expected seconds, "
+				return config_error("--stats-interval '%s': expected seconds, "
 						   "0 to 86400", optarg);
 			cfg->stats_interval = (unsigned)v;
 			break;
 		case 'L':
 			if ((rc = log_level_parse(optarg)) < 0)
-				return usage_error("--log-level '%s': expected error, warn, info "
+				return config_error("--log-level '%s': expected error, warn, info "
 						   "or debug", optarg);
 			log_threshold = (enum log_level)rc;
 			break;
@@ -227,18 +290,18 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			printf("stunringd %s\n", STUNRING_VERSION);
 			return 0;
 		case ':':
-			return usage_error("option '%s' needs a value", argv[optind - 1]);
+			return config_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (optopt)
-				return usage_error("unknown option '-%c'", optopt);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+				return config_error("unknown option '-%c'", optopt);
+			return config_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return config_error("unexpected argument '%s'", argv[optind]);
 	if (!cfg->n_listen) {
 		add_listen(cfg, "0.0.0.0:3478", true);
 		add_listen(cfg, "[::]:3478", true);
 	}
-	return -1;
+	return rfc5780_configure(cfg);
 }

@@ -3,10 +3,13 @@
  * config.h - stunringd's configuration: what the command line asks for.
  *
  * Listening addresses carry a role so that RFC 5780 mode (--alt-ip /
- * --alt-port: four sockets, the answer sent from the one stun_respond picks
- * in rep.src) slots in without changing the workers: every worker opens one
- * socket per listener and sends each reply from the listener whose address
- * matches rep.src.  Basic mode only has primary listeners.
+ * --alt-port: four sockets per family, the answer sent from the one
+ * stun_respond picks in rep.src) needs nothing special in the workers:
+ * every worker opens one socket per listener and sends each reply from the
+ * listener whose address matches rep.src.  Basic mode only has primary
+ * listeners.  The role bits say how a socket differs from A1:P1 (bit 0:
+ * the other port, bit 1: the other address), so rx role ^ tx role is the
+ * change a reply made.
  */
 #ifndef STUNRINGD_CONFIG_H
 #define STUNRINGD_CONFIG_H
@@ -28,10 +31,19 @@
 
 enum listen_role {
 	ROLE_PRIMARY = 0,	/* A1:P1, the only role in basic mode */
-	ROLE_ALT_PORT,		/* A1:P2 (RFC 5780, not implemented yet) */
-	ROLE_ALT_IP,		/* A2:P1 */
-	ROLE_ALT_BOTH,		/* A2:P2 */
+	ROLE_ALT_PORT = 1,	/* A1:P2 (RFC 5780 mode) */
+	ROLE_ALT_IP = 2,	/* A2:P1 */
+	ROLE_ALT_BOTH = 3,	/* A2:P2 */
 };
+#define ROLE_COUNT 4
+
+/* Per-family settings (index: FAM_IPV4, FAM_IPV6): RFC 5780's A1/A2 are
+ * addresses of one family, so each family has its own stun_server_cfg. */
+enum { FAM_IPV4 = 0, FAM_IPV6 = 1, FAM_COUNT = 2 };
+static inline unsigned int fam_index(const struct stun_addr *a)
+{
+	return a->family == STUN_FAMILY_IPV6 ? FAM_IPV6 : FAM_IPV4;
+}
 
 struct listen_spec {
 	struct stun_addr addr;	/* port 0: any free port (tests) */
@@ -39,6 +51,10 @@ struct listen_spec {
 	bool implicit;		/* a default, not asked for: may be skipped when
 				 * the host has no IPv6 */
 	char text[STUN_ADDR_STRLEN];	/* formatted, for messages */
+	const char *what;	/* NULL, or which RFC 5780 socket (messages) */
+	/* What stun_respond is told for datagrams received here: one of
+	 * daemon_config.fam[] (set by config_parse). */
+	const struct stun_server_cfg *stun;
 };
 
 enum io_engine { ENGINE_AUTO = 0, ENGINE_URING, ENGINE_MMSG };
@@ -52,7 +68,15 @@ struct daemon_config {
 	unsigned int stats_interval;	/* seconds; 0: off */
 	int rcvbuf, sndbuf;		/* bytes asked for each socket */
 	unsigned int ring_buffers;	/* io_uring provided buffers per worker */
-	struct stun_server_cfg stun;	/* what stun_respond is told */
+	struct stun_server_cfg stun;	/* options common to every family */
+	/* RFC 5780 (rfc5780.c): asked with --rfc5780, --alt-ip or --alt-port. */
+	bool rfc5780;
+	struct stun_addr alt_ip[FAM_COUNT];	/* family 0: none */
+	uint16_t alt_port;			/* 0: primary port + 1 */
+	struct stun_addr adv[FAM_COUNT];	/* --advertise-ip */
+	struct stun_addr adv_alt[FAM_COUNT];	/* --advertise-alt-ip */
+	/* stun plus each family's mode, primary, alternate, advertised. */
+	struct stun_server_cfg fam[FAM_COUNT];
 };
 
 /* Parse argv into cfg.  Returns -1 to continue, or the exit status for
@@ -60,5 +84,14 @@ struct daemon_config {
  * one error line on stderr). */
 int config_parse(struct daemon_config *cfg, int argc, char **argv);
 const char *engine_name(enum io_engine e);
+/* The one error line for a bad command line; returns EXIT_USAGE. */
+int config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* rfc5780.c: check the RFC 5780 options against the --listen addresses,
+ * add the alternate listeners (A1:P2, A2:P1, A2:P2) and fill cfg->fam[]
+ * and every listener's stun.  -1 to go on, or EXIT_USAGE after one line. */
+int rfc5780_configure(struct daemon_config *cfg);
+/* One info line per family saying what RFC 5780 mode does there. */
+void rfc5780_log(const struct daemon_config *cfg);
 
 #endif

@@ -28,7 +28,7 @@ struct mmsg_ctx {
 	struct mmsghdr tx[MMSG_BATCH];
 	struct iovec tiov[MMSG_BATCH];
 	union pktinfo_ctrl tctrl[MMSG_BATCH];
-	uint8_t kind[MMSG_BATCH];
+	uint8_t tag[MMSG_BATCH];	/* worker.h TAG_* */
 	uint8_t txsock[MMSG_BATCH];
 	struct pollfd pfd[MAX_LISTEN + 1];
 	bool send_err_logged;
@@ -69,12 +69,8 @@ static int mmsg_setup(struct worker *w, void **out)
 
 static void count_sent(struct mmsg_ctx *c, unsigned int from, unsigned int n)
 {
-	for (unsigned int i = from; i < from + n; i++) {
-		if (c->kind[i] == REPLY_ERROR)
-			STAT_INC(&c->w->stats, errors);
-		else
-			STAT_INC(&c->w->stats, answered);
-	}
+	for (unsigned int i = from; i < from + n; i++)
+		worker_count_sent(c->w, c->tag[i]);
 }
 
 static void send_failed(struct mmsg_ctx *c, int err)
@@ -150,6 +146,7 @@ static int serve_batch(struct mmsg_ctx *c, unsigned int sock)
 		struct msghdr *m = &c->rx[i].msg_hdr;
 		struct stun_addr local = w->cfg->listen[sock].addr;
 		struct stun_reply rep;
+		unsigned int tx, tag;
 		int ifindex = 0;
 
 		if (__builtin_expect(m->msg_flags & MSG_TRUNC, 0)) {
@@ -160,8 +157,8 @@ static int serve_batch(struct mmsg_ctx *c, unsigned int sock)
 		for (struct cmsghdr *cm = CMSG_FIRSTHDR(m); cm; cm = CMSG_NXTHDR(m, cm))
 			if (!pktinfo_parse(cm, local.port, &local, &ifindex))
 				break;
-		if (!worker_answer(w, c->bufs[i], c->rx[i].msg_len, RX_BUF_SIZE,
-				   m->msg_name, m->msg_namelen, &local, &rep))
+		if (!worker_answer(w, sock, c->bufs[i], c->rx[i].msg_len, RX_BUF_SIZE,
+				   m->msg_name, m->msg_namelen, &local, &rep, &tx, &tag))
 			continue;
 		if (__builtin_expect(rep.dst.port != ntohs(c->names[i].sin6_port), 0))
 			sockaddr_set_port(&c->names[i], rep.dst.port);
@@ -171,8 +168,8 @@ static int serve_batch(struct mmsg_ctx *c, unsigned int sock)
 		c->tiov[ntx].iov_len = rep.len;
 		t->msg_name = &c->names[i];
 		t->msg_namelen = m->msg_namelen;
-		c->kind[ntx] = rep.verdict == STUN_VERDICT_ERROR ? REPLY_ERROR : REPLY_SUCCESS;
-		c->txsock[ntx] = (uint8_t)worker_reply_sock(w, sock, &rep.src);
+		c->tag[ntx] = (uint8_t)tag;
+		c->txsock[ntx] = (uint8_t)tx;
 		/* Only a wildcard socket needs to be told the source address. */
 		t->msg_controllen = w->wildcard[c->txsock[ntx]]
 			? pktinfo_build(&c->tctrl[ntx], &rep.src, ifindex) : 0;

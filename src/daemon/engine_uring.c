@@ -29,8 +29,8 @@
 #define BGID 1
 #define DRAIN_TIMEOUT_MS 3000
 
-/* user_data: operation in the top byte, socket (recv) or reply kind (send)
- * next, buffer id in the low 16 bits. */
+/* user_data: operation in the top byte, socket (recv) or reply tag (send,
+ * worker.h TAG_*) next, buffer id in the low 16 bits. */
 enum op { OP_RECV = 1, OP_SEND, OP_STOP, OP_CANCEL };
 #define UD(op, arg, bid) ((uint64_t)(op) << 56 | (uint64_t)(arg) << 32 | (bid))
 #define UD_OP(ud) ((unsigned)((ud) >> 56))
@@ -241,7 +241,7 @@ static int uring_setup(struct worker *w, void **out)
 
 static void queue_reply(struct uring_ctx *c, unsigned int sock, unsigned int bid,
 			uint8_t *reply, const struct stun_reply *rep, void *name,
-			unsigned int namelen, int ifindex)
+			unsigned int namelen, int ifindex, unsigned int tag)
 {
 	struct send_slot *s = &c->slots[bid];
 	struct io_uring_sqe *sqe = get_sqe(c);
@@ -262,8 +262,7 @@ static void queue_reply(struct uring_ctx *c, unsigned int sock, unsigned int bid
 		io_uring_prep_sendmsg(sqe, (int)sock, &s->msg, 0);
 	}
 	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, UD(OP_SEND, rep->verdict == STUN_VERDICT_ERROR
-						  ? REPLY_ERROR : REPLY_SUCCESS, bid));
+	io_uring_sqe_set_data64(sqe, UD(OP_SEND, tag, bid));
 	c->inflight++;
 }
 
@@ -274,6 +273,7 @@ static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 	struct io_uring_recvmsg_out *o;
 	struct stun_addr local;
 	struct stun_reply rep;
+	unsigned int tx, tag;
 	int ifindex = 0;
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
@@ -316,14 +316,14 @@ static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 	uint32_t cap = (uint32_t)(buf + RX_BUF_SIZE - pkt);
 	void *name = io_uring_recvmsg_name(o);
 
-	if (!worker_answer(w, pkt, len, cap, name, o->namelen, &local, &rep)) {
+	if (!worker_answer(w, sock, pkt, len, cap, name, o->namelen, &local, &rep, &tx,
+			   &tag)) {
 		recycle(c, bid);
 		return;
 	}
 	if (__builtin_expect(rep.dst.port != ntohs(((struct sockaddr_in6 *)name)->sin6_port), 0))
 		sockaddr_set_port(name, rep.dst.port);
-	queue_reply(c, worker_reply_sock(w, sock, &rep.src), bid, pkt, &rep, name,
-		    o->namelen, ifindex);
+	queue_reply(c, tx, bid, pkt, &rep, name, o->namelen, ifindex, tag);
 }
 
 static void on_send(struct uring_ctx *c, const struct io_uring_cqe *cqe)
@@ -339,10 +339,8 @@ static void on_send(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 			log_warn("worker %u: sending a reply failed: %s (counted in "
 				 "send_failed; logged once)", w->id, strerror(-cqe->res));
 		}
-	} else if (UD_ARG(cqe->user_data) == REPLY_ERROR) {
-		STAT_INC(&w->stats, errors);
 	} else {
-		STAT_INC(&w->stats, answered);
+		worker_count_sent(w, UD_ARG(cqe->user_data));
 	}
 }
 

@@ -43,27 +43,32 @@ static int set_buffer(int fd, int force_opt, int opt, int bytes, bool *forced)
 /* Map a bind/socket errno to one operator-facing line and an exit status. */
 static int bind_error(const struct listen_spec *l, const char *what, int err)
 {
+	char name[STUN_ADDR_STRLEN + 64];
+
+	/* RFC 5780's extra sockets say which option they come from. */
+	snprintf(name, sizeof(name), "%s%s%s%s", l->text, l->what ? " (" : "",
+		 l->what ? l->what : "", l->what ? ")" : "");
 	switch (err) {
 	case EADDRINUSE:
 		log_error("cannot listen on %s: address already in use (another STUN "
 			  "server running? stop it or pick another --listen IP:PORT)",
-			  l->text);
+			  name);
 		return EXIT_INUSE;
 	case EACCES:
 	case EPERM:
 		log_error("cannot listen on %s: permission denied (ports below 1024 need "
-			  "root or CAP_NET_BIND_SERVICE; use a port >= 1024)", l->text);
+			  "root or CAP_NET_BIND_SERVICE; use a port >= 1024)", name);
 		return EXIT_NOPERM;
 	case EADDRNOTAVAIL:
 		log_error("cannot listen on %s: address not assigned to any interface "
-			  "of this host", l->text);
+			  "of this host", name);
 		return EXIT_NOADDR;
 	case EAFNOSUPPORT:
 		log_error("cannot listen on %s: address family not supported by this "
-			  "kernel (IPv6 disabled?)", l->text);
+			  "kernel (IPv6 disabled?)", name);
 		return EXIT_NOADDR;
 	default:
-		log_error("cannot listen on %s: %s: %s", l->text, what, strerror(err));
+		log_error("cannot listen on %s: %s: %s", name, what, strerror(err));
 		return EXIT_OSERR;
 	}
 }
@@ -134,11 +139,12 @@ static void log_buffers(const struct listen_spec *l, int r, bool rforced, int s,
 {
 	/* The kernel reports twice the size asked for (bookkeeping overhead). */
 	log_info("listening on %s%s: %u socket%s (SO_REUSEPORT), receive buffer %d "
-		 "bytes granted for %d asked (%s), send buffer %d for %d (%s)",
+		 "bytes granted for %d asked (%s), send buffer %d for %d (%s)%s%s%s",
 		 l->text, picked ? " (port picked by the kernel)" : "", workers,
 		 workers == 1 ? "" : "s", r, cfg->rcvbuf,
 		 rforced ? "SO_RCVBUFFORCE" : "SO_RCVBUF", s, cfg->sndbuf,
-		 sforced ? "SO_SNDBUFFORCE" : "SO_SNDBUF");
+		 sforced ? "SO_SNDBUFFORCE" : "SO_SNDBUF", l->what ? " [" : "",
+		 l->what ? l->what : "", l->what ? "]" : "");
 	if (r < cfg->rcvbuf)
 		log_warn("%s: receive buffer capped at %d bytes by net.core.rmem_max; "
 			 "run with CAP_NET_ADMIN or raise the sysctl to absorb bursts",
@@ -151,10 +157,7 @@ static int open_one(struct daemon_config *cfg, unsigned int li, unsigned int wor
 	struct listen_spec *l = &cfg->listen[li];
 	unsigned int nl = cfg->n_listen;
 	bool picked = l->addr.port == 0;
-	int rc;
 
-	if (l->addr.port && (rc = probe_free(l)))
-		return rc;
 	for (unsigned int w = 0; w < workers; w++) {
 		int fd = new_socket(l, true);
 		bool rf, sf;
@@ -215,6 +218,14 @@ int listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds)
 	}
 	for (unsigned int i = 0; i < workers * cfg->n_listen; i++)
 		fds[i] = -1;
+	/* Every address is checked before any socket is opened or logged, so
+	 * a bad one (not local, in use: RFC 5780's A2 in particular) ends in
+	 * exactly one error line. */
+	for (unsigned int li = 0; li < cfg->n_listen; li++) {
+		int rc = cfg->listen[li].addr.port ? probe_free(&cfg->listen[li]) : 0;
+		if (rc)
+			return rc;
+	}
 	for (unsigned int li = 0; li < cfg->n_listen; li++) {
 		int rc = open_one(cfg, li, workers, fds);
 		if (rc) {

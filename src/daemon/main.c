@@ -105,7 +105,7 @@ static double now_s(void)
 /* Wait for a stop signal, logging the counters meanwhile.  Returns 0 for
  * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
 static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
-			 unsigned int n, unsigned int interval)
+			 unsigned int n, unsigned int interval, bool rfc5780)
 {
 	struct worker_stats prev, cur;
 	double t_prev = now_s();
@@ -120,7 +120,7 @@ static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
 			if (errno == EAGAIN && interval) {
 				double t = now_s();
 				sum_stats(w, n, &cur);
-				stats_log("stats", &cur, &prev, t - t_prev);
+				stats_log("stats", &cur, &prev, t - t_prev, rfc5780);
 				prev = cur;
 				t_prev = t;
 			}
@@ -181,7 +181,7 @@ static unsigned int start_workers(struct worker *workers, unsigned int nw,
 	return started;
 }
 
-static void log_totals(const struct worker *workers, unsigned int n)
+static void log_totals(const struct worker *workers, unsigned int n, bool rfc5780)
 {
 	struct worker_stats total;
 
@@ -189,10 +189,10 @@ static void log_totals(const struct worker *workers, unsigned int n)
 		char what[32];
 
 		snprintf(what, sizeof(what), "worker %u", i);
-		stats_log(what, &workers[i].stats, NULL, 0);
+		stats_log(what, &workers[i].stats, NULL, 0, rfc5780);
 	}
 	sum_stats(workers, n, &total);
-	stats_log("totals", &total, NULL, 0);
+	stats_log("totals", &total, NULL, 0, rfc5780);
 }
 
 int main(int argc, char **argv)
@@ -229,6 +229,7 @@ int main(int argc, char **argv)
 
 	if ((rc = listeners_open(&cfg, nw, fds)))
 		return rc;
+	rfc5780_log(&cfg);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	workers = calloc(nw, sizeof(*workers));
 	if (stop_fd < 0 || !workers || sem_init(&ready, 0, 0)) {
@@ -244,7 +245,7 @@ int main(int argc, char **argv)
 			 cfg.stun.mode == STUN_MODE_BASIC ? "basic" : "rfc5780",
 			 cfg.stun.software ? cfg.stun.software : "(none)");
 		sd_notify_state("READY=1");
-		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval))
+		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval, cfg.rfc5780))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
 	}
@@ -255,7 +256,7 @@ int main(int argc, char **argv)
 			rc = 1;
 	}
 	if (ok)
-		log_totals(workers, started);
+		log_totals(workers, started, cfg.rfc5780);
 	listeners_close(fds, nw * cfg.n_listen);
 	close(stop_fd);
 	free(workers);

@@ -21,13 +21,14 @@ uint64_t stats_dropped_total(const struct worker_stats *s)
 
 	for (int r = 0; r < STUN_DROP_REASON_COUNT; r++)
 		n += s->dropped[r];
-	return n + s->truncated + s->bad_addr;
+	return n + s->truncated + s->bad_addr + s->no_source;
 }
 
 void stats_log(const char *what, const struct worker_stats *s,
-	       const struct worker_stats *prev, double rate_interval)
+	       const struct worker_stats *prev, double rate_interval, bool rfc5780)
 {
 	char reasons[768] = "";
+	char r5780[256] = "";
 	char rate[64] = "";
 	size_t n = 0;
 
@@ -39,14 +40,25 @@ void stats_log(const char *what, const struct worker_stats *s,
 	if (prev && rate_interval > 0)
 		snprintf(rate, sizeof(rate), " rate=%.0f/s",
 			 (double)(s->rx - prev->rx) / rate_interval);
+	if (s->no_source)
+		n += (size_t)snprintf(reasons + n, n < sizeof(reasons) ? sizeof(reasons) - n : 0,
+				      " no_source=%llu", (unsigned long long)s->no_source);
+	if (rfc5780)
+		snprintf(r5780, sizeof(r5780), " | from_a1p1=%llu from_a1p2=%llu "
+			 "from_a2p1=%llu from_a2p2=%llu changed_port=%llu changed_ip=%llu "
+			 "changed_both=%llu response_port=%llu",
+			 (unsigned long long)s->from_role[0], (unsigned long long)s->from_role[1],
+			 (unsigned long long)s->from_role[2], (unsigned long long)s->from_role[3],
+			 (unsigned long long)s->changed[1], (unsigned long long)s->changed[2],
+			 (unsigned long long)s->changed[3], (unsigned long long)s->response_port);
 	log_info("%s: requests=%llu answered=%llu errors=%llu dropped=%llu "
-		 "send_failed=%llu%s | truncated=%llu%s | batches=%llu rearms=%llu "
+		 "send_failed=%llu%s | truncated=%llu%s%s | batches=%llu rearms=%llu "
 		 "enobufs=%llu recv_errors=%llu sq_full=%llu",
 		 what, (unsigned long long)s->rx, (unsigned long long)s->answered,
 		 (unsigned long long)s->errors,
 		 (unsigned long long)stats_dropped_total(s),
 		 (unsigned long long)s->send_failed, rate,
-		 (unsigned long long)s->truncated, reasons,
+		 (unsigned long long)s->truncated, reasons, r5780,
 		 (unsigned long long)s->batches, (unsigned long long)s->rearms,
 		 (unsigned long long)s->enobufs, (unsigned long long)s->recv_errors,
 		 (unsigned long long)s->sq_full);

@@ -11,6 +11,7 @@
 #ifndef STUNRINGD_STATS_H
 #define STUNRINGD_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "stunring.h"
@@ -23,6 +24,14 @@ struct worker_stats {
 	uint64_t truncated;	/* datagrams larger than a receive buffer */
 	uint64_t bad_addr;	/* no usable peer or local address (never seen) */
 	uint64_t dropped[STUN_DROP_REASON_COUNT];	/* no reply, by reason */
+	uint64_t no_source;	/* no socket has the address rep.src (never seen) */
+	/* Replies the kernel accepted (answered + errors), by the socket they
+	 * left from (enum listen_role: A1:P1, A1:P2, A2:P1, A2:P2), and by the
+	 * change from the receiving socket (index rx role ^ tx role: 1 port,
+	 * 2 address, 3 both; 0 unused).  RFC 5780 / RFC 3489 CHANGE-REQUEST. */
+	uint64_t from_role[4];
+	uint64_t changed[4];
+	uint64_t response_port;	/* sent to the RESPONSE-PORT, not the source port */
 	/* engine events */
 	uint64_t batches;	/* completion batches / recvmmsg calls with data */
 	uint64_t rearms;	/* multishot receive re-armed */
@@ -41,8 +50,9 @@ struct worker_stats {
 void stats_accumulate(struct worker_stats *sum, const struct worker_stats *w);
 uint64_t stats_dropped_total(const struct worker_stats *s);
 /* One log line: "<what>: requests=N answered=N ..." with the non-zero drop
- * reasons.  rate_interval > 0 adds requests/s since prev. */
+ * reasons.  rate_interval > 0 adds requests/s since prev.  rfc5780 adds
+ * the replies per source socket and per change. */
 void stats_log(const char *what, const struct worker_stats *s,
-	       const struct worker_stats *prev, double rate_interval);
+	       const struct worker_stats *prev, double rate_interval, bool rfc5780);
 
 #endif

@@ -25,8 +25,6 @@
 #define RX_BUF_SIZE 4096
 #define RX_MAX_LEN (RX_BUF_SIZE - STUN_RESPONSE_OVERHEAD)
 
-enum reply_kind { REPLY_SUCCESS = 0, REPLY_ERROR = 1 };
-
 struct worker {
 	struct worker_stats stats;	/* first: its own cache lines */
 	unsigned int id;
@@ -66,45 +64,91 @@ int worker_start(struct worker *w);
 bool worker_stopping(void);
 void worker_request_stop(int stop_fd);
 
-/* Count one datagram and answer it in place: pkt holds len bytes, cap bytes
- * of room.  Returns the reply length (*rep says from where, to where and
- * what kind), or 0 when it gets no reply (the reason is counted). */
-static inline uint32_t worker_answer(struct worker *w, uint8_t *pkt, uint32_t len,
-				     uint32_t cap, const struct sockaddr *peer_sa,
-				     unsigned int peer_len,
-				     const struct stun_addr *local,
-				     struct stun_reply *rep)
+/* What a queued reply is, kept until the kernel accepts it (io_uring
+ * user_data, mmsg array) so it is counted only once really sent: bit 0 an
+ * error response, bits 1-2 the role of the socket it leaves from, bits 3-4
+ * the change from the receiving socket (rx role ^ tx role), bit 5 sent to a
+ * RESPONSE-PORT. */
+#define TAG_ERROR 1u
+#define TAG_ROLE(t) (((t) >> 1) & 3u)
+#define TAG_CHANGE(t) (((t) >> 3) & 3u)
+#define TAG_RPORT (1u << 5)
+
+/* The socket to answer from: the one whose address is rep->src.  The
+ * receiving socket in basic mode (src is the local address the request came
+ * to); in RFC 5780 mode a CHANGE-REQUEST names one of the other three.
+ * -1 when no listener has that address (cannot happen with a configuration
+ * rfc5780.c accepted; counted, never answered from a wrong address). */
+static inline int worker_reply_sock(const struct worker *w, unsigned int rx_sock,
+				    const struct stun_addr *local,
+				    const struct stun_addr *src)
 {
+	const struct listen_spec *ls = w->cfg->listen;
+
+	if (__builtin_expect(src->port == local->port &&
+			     !memcmp(src->ip, local->ip, sizeof(src->ip)), 1))
+		return (int)rx_sock;
+	for (unsigned int i = 0; i < w->nsock; i++)
+		if (!w->wildcard[i] && ls[i].addr.family == src->family &&
+		    ls[i].addr.port == src->port &&
+		    !memcmp(ls[i].addr.ip, src->ip, sizeof(src->ip)))
+			return (int)i;
+	return -1;
+}
+
+/* Count one datagram received on socket rx_sock and answer it in place:
+ * pkt holds len bytes, cap bytes of room.  Returns the reply length (*rep
+ * says from where, to where and what kind; *tx_sock the socket to send it
+ * from, *tag what to count once it is sent), or 0 when it gets no reply
+ * (the reason is counted). */
+static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
+				     uint8_t *pkt, uint32_t len, uint32_t cap,
+				     const struct sockaddr *peer_sa, unsigned int peer_len,
+				     const struct stun_addr *local,
+				     struct stun_reply *rep, unsigned int *tx_sock,
+				     unsigned int *tag)
+{
+	const struct listen_spec *ls = w->cfg->listen;
 	struct stun_addr peer;
+	int tx;
 
 	STAT_INC(&w->stats, rx);
 	if (stun_addr_from_sockaddr(&peer, peer_sa, peer_len)) {
 		STAT_INC(&w->stats, bad_addr);
 		return 0;
 	}
-	if (stun_respond(pkt, len, &peer, local, &w->cfg->stun, pkt, cap, rep) ==
+	if (stun_respond(pkt, len, &peer, local, ls[rx_sock].stun, pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
 		return 0;
 	}
+	tx = worker_reply_sock(w, rx_sock, local, &rep->src);
+	if (__builtin_expect(tx < 0, 0)) {
+		STAT_INC(&w->stats, no_source);
+		return 0;
+	}
+	*tx_sock = (unsigned int)tx;
+	*tag = (rep->verdict == STUN_VERDICT_ERROR ? TAG_ERROR : 0) |
+	       (unsigned int)ls[tx].role << 1 |
+	       (unsigned int)(ls[tx].role ^ ls[rx_sock].role) << 3 |
+	       (rep->dst.port != peer.port ? TAG_RPORT : 0);
 	return rep->len;
 }
 
-/* The socket to answer from: the one whose address is rep->src.  Basic
- * mode always answers from the receiving socket; RFC 5780 mode may ask for
- * another port (CHANGE-REQUEST), which is another listener. */
-static inline unsigned int worker_reply_sock(const struct worker *w,
-					     unsigned int rx_sock,
-					     const struct stun_addr *src)
+/* A reply the kernel accepted. */
+static inline void worker_count_sent(struct worker *w, unsigned int tag)
 {
-	const struct listen_spec *ls = w->cfg->listen;
-
-	if (__builtin_expect(src->port == ls[rx_sock].addr.port, 1))
-		return rx_sock;
-	for (unsigned int i = 0; i < w->nsock; i++)
-		if (ls[i].addr.family == src->family && ls[i].addr.port == src->port)
-			return i;
-	return rx_sock;
+	if (tag & TAG_ERROR)
+		STAT_INC(&w->stats, errors);
+	else
+		STAT_INC(&w->stats, answered);
+	STAT_INC(&w->stats, from_role[TAG_ROLE(tag)]);
+	if (__builtin_expect(tag & ~(TAG_ERROR | 6u), 0)) {
+		if (TAG_CHANGE(tag))
+			STAT_INC(&w->stats, changed[TAG_CHANGE(tag)]);
+		if (tag & TAG_RPORT)
+			STAT_INC(&w->stats, response_port);
+	}
 }
 
 static inline bool addr_is_any(const struct stun_addr *a)

@@ -2,7 +2,8 @@
 # tests/e2e/test_daemon_clients.sh - third-party clients against stunringd
 # on loopback, with every reply captured on lo and decoded by tshark:
 #   - coturn's turnutils_stunclient (IPv4 and IPv6) gets its real address;
-#   - Debian's stun (RFC 3489, package stun-client) gets well-formed replies;
+#   - Debian's stun (RFC 3489, package stun-client) gets well-formed replies
+#     (420s in basic mode; RFC 5780 mode: test_daemon_rfc5780_clients.sh);
 #   - every datagram the daemon sent is decoded as STUN by tshark (never
 #     malformed), every success maps exactly the address it was sent to,
 #     every FINGERPRINT verifies, and the capture holds exactly as many
@@ -56,15 +57,13 @@ done
 
 # Debian's stun (0.97, RFC 3489) puts CHANGE-REQUEST in every request,
 # even test I (flags 0).  A basic-mode server must answer those with 420
-# (conformance items 36 and 57), so stun can only get its mapped address
-# from stunringd's RFC 5780 mode.  It exits 0 and prints "Open" whatever it
-# receives: check what it actually received.
+# (conformance items 36 and 57); it gets its mapped address from RFC 5780
+# mode (test_daemon_rfc5780_clients.sh).  It exits 0 and prints "Open"
+# whatever it receives: check what it actually received.
 timeout 10 stun "127.0.0.1:$P4" 1 -v >"$TMP/stun" 2>&1
 grep -E 'Received|ErrorCode|mappedAddr' "$TMP/stun" | sed 's/^/# /'
 check "stun (RFC 3489 client): its request got a well-formed classic 420 Unknown Attribute" \
 	grep -q 'ErrorCode = 4 20 Unknown Attribute' "$TMP/stun"
-skip "stun (RFC 3489 client) gets its mapped address" \
-	"stun 0.97 always sends CHANGE-REQUEST; basic mode answers 420 by design, needs RFC 5780 mode"
 
 # Our own client adds FINGERPRINT, classic and error replies to the capture.
 "$CLIENT" check --server "127.0.0.1:$P4" --clients 20 --requests 8 >"$TMP/c4" 2>&1
