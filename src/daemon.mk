@@ -12,17 +12,21 @@ INSTALL_BINS += $(DAEMON)
 
 $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 
-$(DAEMON): $(DAEMON_OBJS) $(LIB)
+# --xdp links the XDP loader (bpf/xdp.mk, included before this file).
+$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
+$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
+
+$(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(LIB) $(URING_LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
 DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
-$(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(LIB_SAN)
+$(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(LIB_SAN) $(URING_LIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -63,6 +67,10 @@ $(E2E_NO_URING): tests/e2e/e2e_no_io_uring.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
 TEST_DEPS += $(DAEMON) $(DAEMON_SAN) $(E2E_CLIENT) $(E2E_NO_URING)
+# stunringd --xdp: stunctl to read the counters, the codec-based client and
+# the peer's XDP_PASS program (bpf/xdp.mk).
+TEST_DEPS += $(BUILD)/stunctl $(BUILD)/stun_xdp_client $(XDP_PASS_OBJ)
+TEST_PROGS += tests/e2e/test_daemon_xdp.sh
 TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_basic.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \

@@ -56,6 +56,13 @@ static const char usage_text[] =
 "      --advertise-alt-ip IP  the public address to report for --alt-ip\n"
 "      --no-response-port     answer RESPONSE-PORT with 420 (not supported)\n"
 "\n"
+"XDP fast path (basic mode only; needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON):\n"
+"      --xdp IFACE            attach the XDP responder to IFACE at start (it\n"
+"                             answers plain Binding Requests in the kernel and\n"
+"                             passes the rest here) and detach it at exit\n"
+"      --xdp-mode MODE        auto (default: native, else generic), native or\n"
+"                             generic\n"
+"\n"
 "Exit status: 0 after SIGTERM/SIGINT, 64 bad usage, 68 address not on this\n"
 "host, 69 address in use, 77 missing privilege, 71 other setup failure,\n"
 "1 runtime failure.\n";
@@ -63,7 +70,7 @@ static const char usage_text[] =
 enum {
 	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
 	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
-	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT,
+	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT, OPT_XDP, OPT_XDP_MODE,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +90,8 @@ static const struct option long_opts[] = {
 	{ "advertise-ip", required_argument, NULL, OPT_ADV_IP },
 	{ "advertise-alt-ip", required_argument, NULL, OPT_ADV_ALT_IP },
 	{ "no-response-port", no_argument, NULL, OPT_NO_RESPONSE_PORT },
+	{ "xdp", required_argument, NULL, OPT_XDP },
+	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
@@ -271,6 +280,22 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case OPT_NO_RESPONSE_PORT:
 			cfg->stun.response_port = false;
 			break;
+		case OPT_XDP:
+			if (!*optarg || strlen(optarg) >= 16)
+				return config_error("--xdp '%s': expected an interface name", optarg);
+			cfg->xdp_ifname = optarg;
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "auto"))
+				cfg->xdp_mode = XDP_AUTO;
+			else if (!strcmp(optarg, "native"))
+				cfg->xdp_mode = XDP_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				cfg->xdp_mode = XDP_GENERIC;
+			else
+				return config_error("--xdp-mode '%s': expected auto, native or generic",
+						    optarg);
+			break;
 		case 'i':
 			if (parse_uint(optarg, 86400, false, &v))
 				return config_error("--stats-interval '%s': expected seconds, "
@@ -303,5 +328,12 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		add_listen(cfg, "0.0.0.0:3478", true);
 		add_listen(cfg, "[::]:3478", true);
 	}
+	/* The XDP program answers as basic mode does: with RFC 5780 it would
+	 * send answers lacking MAPPED-ADDRESS, RESPONSE-ORIGIN, OTHER-ADDRESS. */
+	if (cfg->xdp_ifname && cfg->rfc5780)
+		return config_error("--xdp answers in basic mode only; it cannot be combined "
+				    "with --rfc5780, --alt-ip or --alt-port");
+	if (cfg->xdp_mode != XDP_AUTO && !cfg->xdp_ifname)
+		return config_error("--xdp-mode needs --xdp IFACE");
 	return rfc5780_configure(cfg);
 }

@@ -77,6 +77,9 @@ struct daemon_config {
 	struct stun_addr adv_alt[FAM_COUNT];	/* --advertise-alt-ip */
 	/* stun plus each family's mode, primary, alternate, advertised. */
 	struct stun_server_cfg fam[FAM_COUNT];
+	/* --xdp: attach the XDP responder at start, detach at exit. */
+	const char *xdp_ifname;
+	enum { XDP_AUTO = 0, XDP_NATIVE, XDP_GENERIC } xdp_mode;
 };
 
 /* Parse argv into cfg.  Returns -1 to continue, or the exit status for
@@ -93,5 +96,12 @@ int config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rfc5780_configure(struct daemon_config *cfg);
 /* One info line per family saying what RFC 5780 mode does there. */
 void rfc5780_log(const struct daemon_config *cfg);
+
+/* xdp.c: --xdp.  Attach the XDP responder to cfg->xdp_ifname for the
+ * listening ports, with the same SOFTWARE and FINGERPRINT policy; one log
+ * line says how.  Returns 0, or the exit status after one error line. */
+int xdp_start(const struct daemon_config *cfg);
+/* Log the XDP counters and detach (quietly when nothing is attached). */
+void xdp_stop(const struct daemon_config *cfg);
 
 #endif

@@ -238,6 +238,9 @@ int main(int argc, char **argv)
 	}
 	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
 	rc = ok ? 0 : EXIT_OSERR;
+	/* The fast path goes on once the workers can answer what it passes. */
+	if (ok && (rc = xdp_start(&cfg)))
+		ok = false;
 	if (ok) {
 		log_info("stunringd %s ready: %u worker%s, %s engine, %s mode, software %s",
 			 STUNRING_VERSION, nw, nw == 1 ? "" : "s",
@@ -248,6 +251,8 @@ int main(int argc, char **argv)
 		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval, cfg.rfc5780))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
+		/* Off before the workers drain: nothing goes unanswered. */
+		xdp_stop(&cfg);
 	}
 	worker_request_stop(stop_fd);
 	for (unsigned int i = 0; i < started; i++) {

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * xdp.c - `stunringd --xdp IFACE`: the operator's one command for the fast
+ * path.  The daemon attaches the XDP responder (bpf/xdp_loader.c, the same
+ * code stunctl uses) after its sockets are open, so anything the program
+ * passes is answered from the first packet on, and detaches it before the
+ * workers drain, so no request is left without a responder.
+ */
+#include "config.h"
+#include "log.h"
+
+#include "xdp_loader.h"
+
+#include <errno.h>
+#include <string.h>
+
+int xdp_start(const struct daemon_config *cfg)
+{
+	struct stun_xdp_opts o = {
+		.ifname = cfg->xdp_ifname,
+		.mode = cfg->xdp_mode == XDP_NATIVE ? STUN_XDP_MODE_NATIVE :
+			cfg->xdp_mode == XDP_GENERIC ? STUN_XDP_MODE_GENERIC :
+						       STUN_XDP_MODE_AUTO,
+		.software = cfg->stun.software,
+		.ice_aware = cfg->stun.ice_aware,
+		.always_fingerprint = cfg->stun.always_fingerprint,
+	};
+	uint16_t ports[MAX_LISTEN];
+	char how[STUN_XDP_ERRLEN], err[STUN_XDP_ERRLEN];
+	int ret;
+
+	if (!cfg->xdp_ifname)
+		return 0;
+	/* The program answers the ports we listen on, each once. */
+	for (unsigned int i = 0; i < cfg->n_listen; i++) {
+		uint16_t p = cfg->listen[i].addr.port;
+		unsigned int k;
+
+		for (k = 0; k < o.n_ports && ports[k] != p; k++)
+			;
+		if (k == o.n_ports)
+			ports[o.n_ports++] = p;
+	}
+	o.ports = ports;
+	if ((ret = stun_xdp_check_privileges(err, sizeof(err)))) {
+		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
+		return EXIT_NOPERM;
+	}
+	ret = stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err));
+	if (ret) {
+		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
+		return ret == -ENODEV ? EXIT_NOADDR : ret == -EPERM ? EXIT_NOPERM : EXIT_OSERR;
+	}
+	log_info("xdp: %s", how);
+	return 0;
+}
+
+void xdp_stop(const struct daemon_config *cfg)
+{
+	uint64_t c[STUN_XDP_COUNTER_COUNT];
+	char err[STUN_XDP_ERRLEN];
+	uint64_t passed = 0;
+
+	if (!cfg->xdp_ifname)
+		return;
+	if (stun_xdp_counters(cfg->xdp_ifname, c, err, sizeof(err)) == 0) {
+		for (int i = 0; i < STUN_XDP_COUNTER_COUNT; i++)
+			if (!strncmp(stun_xdp_counter_name(i), "pass_", 5))
+				passed += c[i];
+		log_info("xdp %s totals: answered_v4=%llu answered_v6=%llu passed=%llu",
+			 cfg->xdp_ifname, (unsigned long long)c[STUN_XDP_ANSWERED_V4],
+			 (unsigned long long)c[STUN_XDP_ANSWERED_V6],
+			 (unsigned long long)passed);
+	}
+	if (stun_xdp_detach(cfg->xdp_ifname, err, sizeof(err)))
+		log_warn("--xdp %s: detach: %s", cfg->xdp_ifname, err);
+	else
+		log_info("xdp: detached from %s", cfg->xdp_ifname);
+}
