@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# tests/e2e/stunprobe_cli.sh - stunprobe's plain probe, options, exit codes
+# and transaction handling, inside one throw-away network namespace (its own
+# loopback only): coturn as a real server (IPv4 and IPv6, two addresses of
+# each family so it does RFC 5780), a single-address coturn, and
+# stunprobe_fake.py for answers real servers should not give.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/stunprobe_lib.sh
+TEST_NAME=stunprobe_cli
+PROBE=${STUNPROBE:-$PWD/build/stunprobe}
+NS=spcli$$
+TMP=$(mktemp -d /tmp/stunprobe_cli.XXXXXX)
+
+cleanup() {
+	kill_bg
+	ip netns del "$NS" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+require "[ \$(id -u) = 0 ]" "needs root for network namespaces"
+require "[ -x '$PROBE' ]" "build/stunprobe not built"
+require "command -v turnserver" "coturn (turnserver) not installed"
+require "command -v python3" "python3 not installed"
+require "ip netns add $NS" "cannot create a network namespace"
+
+in_ns() { ip netns exec "$NS" "$@"; }
+probe() { in_ns timeout 60 "$PROBE" "$@"; }
+
+in_ns ip link set lo up
+in_ns ip addr add fd00:5::2/128 dev lo nodad
+# RFC 5780 server: two addresses per family.
+bg ip netns exec "$NS" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+	-L 127.0.0.1 -L 127.0.0.2 -L ::1 -L fd00:5::2 -p 3478 \
+	--log-file "$TMP/coturn.log" --simple-log >/dev/null 2>&1
+# Single-address server: no OTHER-ADDRESS.
+bg ip netns exec "$NS" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+	-L 127.0.0.3 -p 3490 --log-file "$TMP/coturn1.log" --simple-log >/dev/null 2>&1
+for m in silent:5000 error:5010 wrongtid:5020 unknown:5030 noaddr:5040 weird:5050; do
+	bg ip netns exec "$NS" python3 tests/e2e/stunprobe_fake.py "${m%%:*}" 127.0.0.1 "${m#*:}" "$TMP/${m%%:*}.log"
+done
+require "wait_udp $NS 127.0.0.1 3478 && wait_udp $NS ::1 3478 && wait_udp $NS 127.0.0.3 3490 \
+	&& wait_udp $NS 127.0.0.1 5050" "servers did not start in the namespace"
+
+FAST="--rto 100 --rc 3 --rm 2"
+
+# --- plain probe, IPv4 ---------------------------------------------------------
+out=$(probe --json $FAST 127.0.0.1); rc=$?
+check_eq "IPv4 probe exits 0" "$rc" 0
+check_eq "IPv4 result ok" "$(jget result <<<"$out")" ok
+check_eq "mapped address equals the local address (no NAT on loopback)" \
+	"$(jget mapped <<<"$out")" "$(jget local <<<"$out")"
+check_eq "XOR-MAPPED-ADDRESS used" "$(jget mapped_attribute <<<"$out")" XOR-MAPPED-ADDRESS
+case "$(jget software <<<"$out")" in Coturn*) ok "server SOFTWARE reported";; *) not_ok "server SOFTWARE reported"; diag "$out";; esac
+check_eq "OTHER-ADDRESS reported" "$(jget other_address <<<"$out")" "127.0.0.2:3479"
+check "RTT reported" python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['rtt_ms'] >= 0" "$out"
+
+txt=$(probe $FAST 127.0.0.1:3478); rc=$?
+check_eq "text output exits 0" "$rc" 0
+check "text output names the mapped address" grep -q '^mapped    127\.0\.0\.1:[0-9]* (XOR-MAPPED-ADDRESS)$' <<<"$txt"
+check "text output shows SOFTWARE and RTT" bash -c "grep -q '^software  Coturn' <<<\"\$1\" && grep -q '^rtt  ' <<<\"\$1\"" _ "$txt"
+
+# --- IPv6 and names ------------------------------------------------------------
+out=$(probe --json $FAST '[::1]:3478'); rc=$?
+check_eq "IPv6 probe exits 0" "$rc" 0
+case "$(jget mapped <<<"$out")" in "[::1]:"*) ok "IPv6 mapped address";; *) not_ok "IPv6 mapped address"; diag "$out";; esac
+out=$(probe --json $FAST ::1); rc=$?
+check_eq "bare IPv6 address, default port" "$rc:$(jget server <<<"$out")" "0:[::1]:3478"
+out=$(probe --json -4 $FAST localhost:3478); rc=$?
+check_eq "host name via getaddrinfo (-4 localhost)" "$rc:$(jget server <<<"$out")" "0:127.0.0.1:3478"
+
+# --- several servers: tried in order until one answers -------------------------
+out=$(probe --json $FAST 127.0.0.1:5000 127.0.0.9:3478 127.0.0.1:3478); rc=$?
+check_eq "falls through a silent and a closed server to the third" \
+	"$rc:$(jget server <<<"$out"):$(jget servers_tried <<<"$out")" "0:127.0.0.1:3478:3"
+
+# --- classic request -------------------------------------------------------------
+out=$(probe --json $FAST --classic-requests 127.0.0.1); rc=$?
+check_eq "classic (RFC 3489) request answered with MAPPED-ADDRESS" \
+	"$rc:$(jget mapped_attribute <<<"$out")" "0:MAPPED-ADDRESS"
+
+# --- timeout and retransmission ------------------------------------------------
+: >"$TMP/silent.log"; echo ready >"$TMP/silent.log"
+start=$(date +%s%N)
+probe --rto 100 --rc 3 --rm 2 127.0.0.1:5000 >/dev/null 2>"$TMP/err"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "silent server: exit 1 (timeout)" "$rc" 1
+sleep 0.2
+reqs=$(grep -c '^req ' "$TMP/silent.log")
+tids=$(grep '^req ' "$TMP/silent.log" | awk '{print $4}' | sort -u | wc -l)
+check_eq "Rc=3: three requests sent" "$reqs" 3
+check_eq "retransmissions reuse one transaction ID" "$tids" 1
+check "modern request: magic cookie present" grep -q '^req 0001 2112a442 ' "$TMP/silent.log"
+# The whole schedule (0, 100, 300 ms, +2 x 100 ms) must have been waited out.
+check "timeout not declared before RTO schedule ends (${ms} ms >= 500)" [ "$ms" -ge 500 ]
+probe --rto 100 --rc 1 --rm 1 127.0.0.1:5000 >/dev/null 2>&1
+probe --rto 100 --rc 1 --rm 1 127.0.0.1:5000 >/dev/null 2>&1
+sleep 0.2
+t=$(grep '^req ' "$TMP/silent.log" | awk '{print $4}' | tail -n 2 | sort -u | wc -l)
+check_eq "new transaction, new random ID" "$t" 2
+check "timeout message on stderr" grep -q 'no answer after 3 request' "$TMP/err"
+
+# --- error response, bad responses, ID matching --------------------------------
+out=$(probe --json $FAST 127.0.0.1:5010); rc=$?
+check_eq "error response: exit 2 with its code" "$rc:$(jget error_code <<<"$out")" "2:400"
+probe $FAST 127.0.0.1:5010 2>"$TMP/err" >/dev/null
+check "error response message on stderr" grep -q 'error response 400 Bad Request' "$TMP/err"
+out=$(probe --json $FAST 127.0.0.1:5020); rc=$?
+check_eq "wrong-ID answer ignored, right one from another port accepted" \
+	"$rc:$(jget answer_from <<<"$out")" "0:127.0.0.1:5021"
+check_eq "the accepted answer's mapped address is ours" "$(jget mapped <<<"$out")" "$(jget local <<<"$out")"
+out=$(probe --json $FAST 127.0.0.1:5030); rc=$?
+check_eq "unknown comprehension-required attribute: exit 4" "$rc:$(jget bad_response <<<"$out")" "4:unknown_attribute"
+out=$(probe --json $FAST 127.0.0.1:5040); rc=$?
+check_eq "success without an address: exit 4" "$rc:$(jget bad_response <<<"$out")" "4:no_address"
+out=$(probe --json $FAST 127.0.0.1:5050); rc=$?
+check_eq "hostile SOFTWARE text is escaped into valid JSON" \
+	"$rc:$(python3 -c 'import json,sys; print(ascii(json.loads(sys.argv[1])["software"]))' "$out" 2>&1)" \
+	"0:'a\"b\\\\c\\x01\\ufffd\\xe9'"
+out=$(probe --json $FAST 127.0.0.1:5010 127.0.0.1:3478); rc=$?
+check_eq "error response from the first server, second answers: exit 0" "$rc" 0
+
+# --- behaviour discovery without an alternate address --------------------------
+out=$(probe --json --behavior --fast 127.0.0.3:3490); rc=$?
+check_eq "single-address server: --behavior exits 3 (incomplete)" "$rc:$(jget result <<<"$out")" "3:incomplete"
+check_eq "  ... still says there is no NAT" "$(jget nat <<<"$out")" false
+case "$(jget mapping_note <<<"$out")" in *OTHER-ADDRESS*) ok "  ... and says OTHER-ADDRESS is missing";; *) not_ok "  ... and says OTHER-ADDRESS is missing"; diag "$out";; esac
+txt=$(probe --behavior --fast 127.0.0.3:3490)
+check "  ... text explains what cannot be concluded" grep -q 'mapping and filtering cannot' <<<"$txt"
+# coturn puts its own address into CHANGED-ADDRESS there: not an alternate.
+out=$(probe --json --classic --fast 127.0.0.3:3490); rc=$?
+check_eq "single-address server: --classic exits 3" "$rc:$(jget nat_type <<<"$out")" "3:unknown"
+case "$(jget note <<<"$out")" in *"no usable"*) ok "  ... because there is no usable CHANGED-ADDRESS";; *) not_ok "  ... because there is no usable CHANGED-ADDRESS"; diag "$out";; esac
+
+# --- loopback behaviour/classic over both families -----------------------------
+out=$(probe --json --behavior --hairpin --fast 127.0.0.1); rc=$?
+check_eq "IPv4 loopback --behavior: open, EIM/EIF, hairpin" \
+	"$rc:$(jget nat <<<"$out"):$(jget mapping <<<"$out"):$(jget filtering <<<"$out"):$(jget hairpinning <<<"$out"):$(jget classic <<<"$out")" \
+	"0:false:endpoint-independent:endpoint-independent:yes:Open Internet"
+out=$(probe --json --behavior --fast '[::1]:3478'); rc=$?
+check_eq "IPv6 loopback --behavior: open, other address IPv6" \
+	"$rc:$(jget classic <<<"$out"):$(jget other_address <<<"$out")" "0:Open Internet:[fd00:5::2]:3479"
+out=$(probe --json --classic --fast ::1); rc=$?
+check_eq "IPv6 loopback --classic: Open Internet" "$rc:$(jget nat_type <<<"$out")" "0:Open Internet"
+
+# --- bad input: one line on stderr, exit 64 -------------------------------------
+bad_input() {
+	local name=$1
+	shift
+	probe "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$? lines
+	lines=$(wc -l <"$TMP/err")
+	if [ "$rc" = 64 ] && [ "$lines" = 1 ] && [ ! -s "$TMP/out" ]; then
+		ok "bad input: $name"
+	else
+		not_ok "bad input: $name (exit $rc, $lines stderr lines)"
+		sed 's/^/#   /' "$TMP/err"
+	fi
+}
+bad_input "unknown flag" --frobnicate 127.0.0.1
+bad_input "no server" --json
+bad_input "bad IPv4 address" 300.1.2.3
+bad_input "port 0" 127.0.0.1:0
+bad_input "port too big" 127.0.0.1:70000
+bad_input "unterminated [IPv6" '[::1'
+bad_input "IPv6 literal with -4" -4 ::1
+bad_input "bad --rto" --rto abc 127.0.0.1
+bad_input "--rc 0" --rc 0 127.0.0.1
+bad_input "--rto without value" 127.0.0.1 --rto
+bad_input "two servers for --behavior" --behavior 127.0.0.1 127.0.0.2
+bad_input "--behavior with --classic" --behavior --classic 127.0.0.1
+bad_input "--hairpin without --behavior" --hairpin 127.0.0.1
+bad_input "bad --bind" --bind nothere 127.0.0.1
+bad_input "unresolvable name" no-such-host.invalid
+probe --help >/dev/null 2>&1
+check_eq "--help exits 0" "$?" 0
+
+tap_end

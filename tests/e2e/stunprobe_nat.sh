@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# tests/e2e/stunprobe_nat.sh - stunprobe --behavior and --classic against
+# real NATs: three network namespaces per variant,
+#
+#   client 10.0.1.2 --- lan 10.0.1.1 [NAT, nftables] wan 198.18.0.1 --- server 198.18.0.2 + .3
+#
+# The server host runs coturn (RFC 5780: 198.18.0.2/.3, ports 3478/3479) and
+# stund (RFC 3489: same IPs, ports 3480/3481) until stunringd has its RFC 5780
+# mode.  Each NAT variant is built fresh (no conntrack state carried over)
+# and both modes of stunprobe must classify it.  Uses the --fast profile: a
+# silent test costs 2.75 s.  turnutils_natdiscovery's verdicts are printed as
+# TAP comments with STUNPROBE_NATDISCOVERY=1 (not asserted: that is coturn
+# against coturn, and it adds ~25 s).
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/stunprobe_lib.sh
+TEST_NAME=stunprobe_nat
+PROBE=${STUNPROBE:-$PWD/build/stunprobe}
+C=spnat$$c N=spnat$$n S=spnat$$s
+TMP=$(mktemp -d /tmp/stunprobe_nat.XXXXXX)
+NATDISCOVERY=${STUNPROBE_NATDISCOVERY:-0}
+STUNRINGD=${STUNRINGD:-$PWD/build/stunringd}
+# stunringd joins in once it has its RFC 5780 mode (issue 6, server half).
+RINGD=0
+if [ -x "$STUNRINGD" ] && "$STUNRINGD" --help 2>&1 | grep -q -- --alt-ip; then
+	RINGD=1
+fi
+
+JOBS=()
+teardown() {
+	[ ${#JOBS[@]} -gt 0 ] && kill "${JOBS[@]}" 2>/dev/null
+	kill_bg
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$N" 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+}
+cleanup() {
+	teardown
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+require "[ \$(id -u) = 0 ]" "needs root for network namespaces"
+require "[ -x '$PROBE' ]" "build/stunprobe not built"
+require "command -v turnserver" "coturn (turnserver) not installed"
+require "command -v stund" "stun-server (stund) not installed"
+require "command -v nft" "nftables not installed"
+require "command -v python3" "python3 not installed"
+require "ip netns add $C && ip netns del $C" "cannot create network namespaces"
+
+setup() {
+	local ns
+	for ns in "$C" "$N" "$S"; do
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$C" link add eth0 type veth peer name lan netns "$N" || return 1
+	ip -n "$S" link add eth0 type veth peer name wan netns "$N" || return 1
+	ip -n "$C" addr add 10.0.1.2/24 dev eth0
+	ip -n "$C" link set eth0 up
+	ip -n "$C" route add default via 10.0.1.1
+	ip -n "$N" addr add 10.0.1.1/24 dev lan
+	ip -n "$N" addr add 198.18.0.1/24 dev wan
+	ip -n "$N" link set lan up
+	ip -n "$N" link set wan up
+	ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$S" addr add 198.18.0.2/24 dev eth0
+	ip -n "$S" addr add 198.18.0.3/24 dev eth0
+	ip -n "$S" link set eth0 up
+	# Only used without NAT: the client's own address is then routed.
+	ip -n "$S" route add 10.0.1.0/24 via 198.18.0.1
+	bg ip netns exec "$S" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
+		-L 198.18.0.2 -L 198.18.0.3 -p 3478 --alt-listening-port 3479 \
+		--log-file "$TMP/coturn.log" --simple-log >/dev/null 2>&1
+	bg ip netns exec "$S" stund -h 198.18.0.2 -a 198.18.0.3 -p 3480 -o 3481 \
+		>/dev/null 2>&1
+	if [ "$RINGD" = 1 ]; then
+		bg ip netns exec "$S" "$STUNRINGD" -l 198.18.0.2:3490 --alt-ip 198.18.0.3 \
+			-w 1 --no-pin -s stunringd 2>>"$TMP/stunringd.log"
+	fi
+	wait_udp "$S" 198.18.0.2 3478 && wait_udp "$S" 198.18.0.3 3479 &&
+		wait_udp "$S" 198.18.0.2 3480 && wait_udp "$S" 198.18.0.3 3481 &&
+		{ [ "$RINGD" = 0 ] || wait_udp "$S" 198.18.0.3 3491; }
+}
+
+# The NAT variants, as nftables rule sets on the NAT host.
+nat_rules() {
+	case $1 in
+	none) ;;	# plain routing
+	firewall)	# no translation, stateful filtering (RFC 4787 APDF)
+		cat <<-'EOF'
+		table inet fw {
+			chain forward_c {
+				type filter hook forward priority filter; policy accept;
+				iifname "wan" ct state established,related accept
+				iifname "wan" drop
+			}
+		}
+		EOF
+		;;
+	masquerade | masquerade-open)	# port-preserving: EIM, conntrack filtering: APDF
+		cat <<-'EOF'
+		table ip nat {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan" masquerade
+			}
+		}
+		EOF
+		;;
+	symmetric)	# a new random port per flow (iptables: --random-fully): APDM
+		cat <<-'EOF'
+		table ip nat {
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan" masquerade fully-random
+			}
+		}
+		EOF
+		;;
+	fullcone)	# EIM + EIF: any packet to a mapped port goes to the client
+		cat <<-'EOF'
+		table ip nat {
+			chain pre {
+				type nat hook prerouting priority dstnat;
+				ip daddr 198.18.0.1 udp dport 1024-65535 dnat to 10.0.1.2
+			}
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan" masquerade
+				# hairpinning, with the source made the public address
+				oifname "lan" ip saddr 10.0.1.0/24 ct status dnat snat to 198.18.0.1
+			}
+		}
+		EOF
+		;;
+	restricted)	# EIM + ADF: any port of an IP the client port sent to
+		cat <<-'EOF'
+		table ip nat {
+			set contacted {
+				type ipv4_addr . inet_service
+				flags dynamic,timeout
+				timeout 10m
+			}
+			chain forward_c {
+				type filter hook forward priority filter;
+				iifname "lan" meta l4proto udp update @contacted { ip daddr . udp sport }
+			}
+			chain pre {
+				type nat hook prerouting priority dstnat;
+				iifname "wan" ip saddr . udp dport @contacted dnat to 10.0.1.2
+			}
+			chain post {
+				type nat hook postrouting priority srcnat;
+				oifname "wan" masquerade
+			}
+		}
+		EOF
+		;;
+	blocked)	# STUN never gets through
+		cat <<-'EOF'
+		table inet fw {
+			chain forward_c {
+				type filter hook forward priority filter;
+				udp dport 3478-3491 drop
+			}
+		}
+		EOF
+		;;
+	esac
+}
+
+gateway_input() {
+	cat <<-'EOF'
+	table inet gw {
+		chain input_c {
+			type filter hook input priority filter; policy accept;
+			iifname "wan" ct state established,related accept
+			iifname "wan" drop
+		}
+	}
+	EOF
+}
+
+probe() { ip netns exec "$C" timeout 90 "$PROBE" --fast "$@"; }
+
+# behaviour: NAT MAPPING FILTERING CLASSIC-NAME HAIRPIN(yes|no|-)
+# classic:   NAT-TYPE (from stund, from coturn)
+# Run stunprobe in the client namespace in the background (the probes of
+# one variant use different local ports, so they cannot see each other's
+# bindings): spawn NAME ARGS...; then result NAME gives "EXIT JSON".
+spawn() {
+	local n=$1
+	shift
+	{ probe "$@" >"$TMP/$n.out" 2>"$TMP/$n.err"; echo $? >"$TMP/$n.rc"; } &
+	JOBS+=($!)
+}
+rc_of() { cat "$TMP/$1.rc" 2>/dev/null || echo none; }
+out_of() { cat "$TMP/$1.out" 2>/dev/null; }
+
+run_variant() {
+	local v=$1 nat=$2 map=$3 filt=$4 name=$5 hairpin=$6 out hp_flag= want_rc=0
+
+	teardown
+	rm -f "$TMP"/*.out "$TMP"/*.rc "$TMP"/*.err
+	if ! setup; then
+		not_ok "$v: topology and servers start"
+		return
+	fi
+	# Like any gateway, the NAT host drops unsolicited packets to itself.
+	# Without that, an unanswered probe to its public IP:port is delivered
+	# locally and leaves a conntrack entry (A2:P2 -> NAT:X) behind, so a
+	# later packet from X to A2:P2 gets another port: the RFC 3489 tree
+	# (Test II, then Test I' from the same port) then sees "Symmetric NAT".
+	# masquerade-open leaves that out on purpose: the RFC 5780 tests, each
+	# phase from a fresh port, must still classify it correctly.
+	if ! { nat_rules "$v"; [ "$v" = masquerade-open ] || gateway_input; } |
+		ip netns exec "$N" nft -f -; then
+		not_ok "$v: nftables rule set loads"
+		return
+	fi
+
+	[ "$hairpin" != - ] && hp_flag=--hairpin
+	JOBS=()
+	spawn behavior --json --behavior $hp_flag 198.18.0.2
+	spawn classic_stund --json --classic 198.18.0.2:3480
+	if [ "$v" != masquerade-open ]; then
+		spawn classic_coturn --json --classic 198.18.0.2:3478
+	fi
+	if [ "$RINGD" = 1 ]; then
+		spawn behavior_ringd --json --behavior $hp_flag 198.18.0.2:3490
+		spawn classic_ringd --json --classic 198.18.0.2:3490
+	fi
+	if [ "$v" = masquerade ]; then
+		spawn plain_stund --json 198.18.0.2:3480
+		spawn behavior_stund --json --behavior 198.18.0.2:3480
+	fi
+	if [ "$v" = restricted ]; then
+		spawn classic_modern --json --classic --modern 198.18.0.2:3478
+	fi
+	wait "${JOBS[@]}"
+	JOBS=()
+
+	out=$(out_of behavior)
+	if [ "$v" = blocked ]; then
+		check_eq "$v: --behavior reports no answer, exit 1" \
+			"$(rc_of behavior):$(jget result <<<"$out")" "1:no_answer"
+		want_rc=1
+	else
+		check_eq "$v: --behavior (coturn) nat/mapping/filtering/classic" \
+			"$(rc_of behavior):$(jget nat <<<"$out"):$(jget mapping <<<"$out"):$(jget filtering <<<"$out"):$(jget classic <<<"$out")" \
+			"0:$nat:$map:$filt:$name"
+		if [ "$nat" = true ]; then
+			case "$(jget mapped <<<"$out")" in
+			198.18.0.1:*) ok "$v: mapped address is the NAT's public address" ;;
+			*) not_ok "$v: mapped address is the NAT's public address"; diag "$out" ;;
+			esac
+		fi
+	fi
+	[ "$hairpin" != - ] && check_eq "$v: hairpinning" "$(jget hairpinning <<<"$out")" "$hairpin"
+
+	if [ "$RINGD" = 1 ]; then
+		out=$(out_of behavior_ringd)
+		if [ "$v" = blocked ]; then
+			check_eq "$v: --behavior (stunringd) reports no answer" \
+				"$(rc_of behavior_ringd):$(jget result <<<"$out")" "1:no_answer"
+		else
+			check_eq "$v: --behavior (stunringd RFC 5780 mode) nat/mapping/filtering/classic" \
+				"$(rc_of behavior_ringd):$(jget nat <<<"$out"):$(jget mapping <<<"$out"):$(jget filtering <<<"$out"):$(jget classic <<<"$out")" \
+				"0:$nat:$map:$filt:$name"
+		fi
+		[ "$hairpin" != - ] && check_eq "$v: hairpinning (stunringd)" \
+			"$(jget hairpinning <<<"$out")" "$hairpin"
+		if [ "$v" != masquerade-open ]; then
+			check_eq "$v: --classic (stunringd, classic requests) says $name" \
+				"$(rc_of classic_ringd):$(jget nat_type <<<"$(out_of classic_ringd)")" "$want_rc:$name"
+		fi
+	elif [ "$v" = none ]; then
+		skip "stunringd in the NAT topology" "build/stunringd missing or without RFC 5780 mode (--alt-ip)"
+	fi
+
+	if [ "$v" = masquerade-open ]; then
+		diag "$v: the RFC 3489 tree (one port throughout) says: $(jget nat_type <<<"$(out_of classic_stund)")"
+	else
+		check_eq "$v: --classic (stund, classic requests) says $name" \
+			"$(rc_of classic_stund):$(jget nat_type <<<"$(out_of classic_stund)")" "$want_rc:$name"
+		check_eq "$v: --classic (coturn, classic requests) says $name" \
+			"$(rc_of classic_coturn):$(jget nat_type <<<"$(out_of classic_coturn)")" "$want_rc:$name"
+	fi
+	if [ "$v" = masquerade ]; then
+		# stund is an RFC 3489 server: the default modern request (with
+		# SOFTWARE and FINGERPRINT) must still get an answer from it.
+		check_eq "$v: plain probe of stund (RFC 3489 server) gets the mapped address" \
+			"$(rc_of plain_stund):$(jget mapped <<<"$(out_of plain_stund)" | cut -d: -f1)" "0:198.18.0.1"
+		check_eq "$v: --behavior against stund (CHANGED-ADDRESS) says $name" \
+			"$(rc_of behavior_stund):$(jget classic <<<"$(out_of behavior_stund)")" "0:$name"
+	fi
+	if [ "$v" = restricted ]; then
+		check_eq "$v: --classic --modern (coturn, RFC 8489 requests) says $name" \
+			"$(rc_of classic_modern):$(jget nat_type <<<"$(out_of classic_modern)")" "0:$name"
+	fi
+
+	if [ "$NATDISCOVERY" = 1 ] && [ "$v" != blocked ] && command -v turnutils_natdiscovery >/dev/null; then
+		ip netns exec "$C" timeout 30 turnutils_natdiscovery -m -f 198.18.0.2 \
+			>"$TMP/nd.out" 2>&1
+		diag "$v: turnutils_natdiscovery -m -f (coturn) says:" \
+			"$(grep -E -i 'behavior|nat|mapping|filtering' "$TMP/nd.out" | grep -v -i -E '^\s*$' | tr -s ' \t' ' ' | tr '\n' '|')"
+		if [ "$RINGD" = 1 ]; then
+			ip netns exec "$C" timeout 30 turnutils_natdiscovery -m -f -p 3490 198.18.0.2 \
+				>"$TMP/nd.out" 2>&1
+			diag "$v: turnutils_natdiscovery -m -f (stunringd) says:" \
+				"$(grep -E -i 'behavior|nat|mapping|filtering' "$TMP/nd.out" | grep -v -i -E '^\s*$' | tr -s ' \t' ' ' | tr '\n' '|')"
+		fi
+	fi
+}
+
+#           variant     nat   mapping                    filtering                  classic name            hairpin
+run_variant none       false endpoint-independent       endpoint-independent       "Open Internet"          yes
+run_variant firewall   false endpoint-independent       address-and-port-dependent "Symmetric UDP Firewall" -
+run_variant masquerade true  endpoint-independent       address-and-port-dependent "Port Restricted Cone"   no
+run_variant masquerade-open true endpoint-independent  address-and-port-dependent "Port Restricted Cone"   -
+run_variant restricted true  endpoint-independent       address-dependent          "Restricted Cone"        -
+run_variant fullcone   true  endpoint-independent       endpoint-independent       "Full Cone"              yes
+run_variant symmetric  true  address-and-port-dependent address-and-port-dependent "Symmetric NAT"          -
+run_variant blocked    -     -                          -                          "Blocked"                -
+
+tap_end

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stunprobe_behavior.c - RFC 5780 NAT behaviour discovery (--behavior).
+ *
+ * Filtering tests (4.4) run FIRST, from a fresh local port: they are only
+ * valid while the NAT holds no binding toward the alternate address or
+ * port (conformance item 98), and the mapping tests open exactly those.
+ * The mapping tests (4.3) then use another fresh port, and hairpinning
+ * (4.5) sends from a third one to the mapped address of the second.
+ */
+#include "stunprobe.h"
+
+#include <string.h>
+
+struct behav_run {
+	const struct probe_opts *o;
+	struct stun_addr server;
+	struct probe_sock fsock, msock;
+	struct filter_state fs;
+	struct map_state ms;
+	struct probe_result first;	/* mapping Test I, for its details */
+	struct probe_result ffirst;	/* filtering Test I */
+	int hairpin;			/* 1 yes, 0 no, -1 not tested */
+	int sys_err;
+};
+
+static struct probe_req behav_req(const struct probe_opts *o, uint32_t change)
+{
+	return (struct probe_req){
+		.fingerprint = o->fingerprint,
+		.software = o->software,
+		.change = change,
+	};
+}
+
+static int run_filtering(struct behav_run *b)
+{
+	static const char *const names[] = { "filtering test I",
+		"filtering test II", "filtering test III" };
+	static const uint32_t change[] = { 0, STUN_CHANGE_IP | STUN_CHANGE_PORT,
+					   STUN_CHANGE_PORT };
+	static struct probe_result r;
+	enum filter_test t;
+	int err;
+
+	err = probe_sock_open(&b->fsock, &b->server, b->o->has_bind ? &b->o->bind : NULL);
+	if (err)
+		return err;
+	b->fs.local = b->fsock.local;
+	/* Every filtering test goes to the primary address A1:P1. */
+	while ((t = filter_next(&b->fs)) != FT_DONE) {
+		struct probe_req req = behav_req(b->o, change[t]);
+		probe_transact(&b->fsock, &b->server, &req, &b->o->rto, &r);
+		probe_log_test(b->o, names[t], &r);
+		outcome_from_result(&b->fs.t[t], &r, change[t]);
+		if (t == FT_I)
+			b->ffirst = r;
+	}
+	return 0;
+}
+
+static int run_mapping(struct behav_run *b)
+{
+	static const char *const names[] = { "mapping test I",
+		"mapping test II", "mapping test III" };
+	static struct probe_result r;
+	struct probe_req req = behav_req(b->o, 0);
+	enum map_test t;
+	int err;
+
+	err = probe_sock_open(&b->msock, &b->server, b->o->has_bind ? &b->o->bind : NULL);
+	if (err)
+		return err;
+	b->ms.local = b->msock.local;
+	while ((t = map_next(&b->ms)) != MT_DONE) {
+		struct stun_addr dst = b->server;
+		const struct stun_addr *other = &b->ms.t[MT_I].other;
+
+		if (t == MT_II) {		/* A2:P1 */
+			memcpy(dst.ip, other->ip, sizeof(dst.ip));
+		} else if (t == MT_III) {	/* A2:P2 */
+			dst = *other;
+		}
+		probe_transact(&b->msock, &dst, &req, &b->o->rto, &r);
+		probe_log_test(b->o, names[t], &r);
+		outcome_from_result(&b->ms.t[t], &r, 0);
+		if (t == MT_I)
+			b->first = r;
+	}
+	return 0;
+}
+
+static int run_hairpin(struct behav_run *b)
+{
+	struct probe_sock h;
+	int err, r;
+
+	err = probe_sock_open(&h, &b->server, b->o->has_bind ? &b->o->bind : NULL);
+	if (err)
+		return err;
+	r = probe_hairpin(&h, &b->msock, &b->ms.t[MT_I].mapped, &b->o->rto);
+	probe_sock_close(&h);
+	if (r < 0)
+		return r;
+	b->hairpin = r;
+	if (b->o->verbose)
+		fprintf(stderr, "stunprobe: hairpin test: %s\n",
+			r ? "request arrived" : "request did not arrive");
+	return 0;
+}
+
+static bool alg_seen(const struct probe_result *r)
+{
+	const struct stun_response_info *in = &r->info;
+
+	return r->status == PROBE_OK && in->has_xor_mapped && in->has_mapped &&
+	       !stun_addr_equal(&in->xor_mapped, &in->plain_mapped);
+}
+
+static const char *hairpin_text(int h)
+{
+	return h < 0 ? NULL : h ? "yes" : "no";
+}
+
+/* The Test I answer to report details from: the mapping test's (its port
+ * is the one mapped), else the filtering test's. */
+static const struct probe_result *first_result(const struct behav_run *b)
+{
+	return b->ms.t[MT_I].kind == OUT_ANSWER ? &b->first : &b->ffirst;
+}
+
+static void print_text(const struct behav_run *b, enum classic_type ct,
+		       bool nat_known, bool nat)
+{
+	const struct probe_result *f = first_result(b);
+	char a[STUN_ADDR_STRLEN];
+
+	printf("server        %s", probe_fmt(&b->server, a));
+	if (probe_is_name(b->o->servers[0].arg))
+		printf(" (%s)", b->o->servers[0].arg);
+	printf("\n");
+	if (f->status == PROBE_OK && f->info.has_other)
+		printf("other address %s\n", probe_fmt(&f->info.other, a));
+	else if (f->status == PROBE_OK)
+		printf("other address none (not an RFC 5780 server)\n");
+	if (f->status == PROBE_OK) {
+		printf("software      %s\n", f->info.software ? f->software : "(none)");
+		printf("local         %s", probe_fmt(&b->fs.local, a));
+		printf(" (filtering tests), %s (mapping tests)\n",
+		       b->msock.fd >= 0 ? probe_fmt(&b->ms.local, a) : "-");
+		printf("mapped        %s\n", probe_fmt(&f->info.mapped, a));
+	}
+	printf("nat           %s\n", !nat_known ? "unknown" : nat ? "yes" : "no");
+	printf("mapping       %s%s\n", mapping_name(b->ms.result),
+	       b->ms.result != MAP_UNKNOWN && !b->ms.nat ? " (no NAT)" : "");
+	if (b->ms.why && b->ms.why != b->fs.why)
+		printf("              (%s)\n", behav_why_text(b->ms.why));
+	printf("filtering     %s\n", filtering_name(b->fs.result));
+	if (b->fs.why)
+		printf("              (%s)\n", behav_why_text(b->fs.why));
+	printf("hairpinning   %s\n", b->hairpin < 0 ? "not tested (--hairpin)" :
+	       hairpin_text(b->hairpin));
+	printf("classic name  %s\n", classic_name(ct));
+	if (alg_seen(f))
+		printf("warning       MAPPED-ADDRESS differs from XOR-MAPPED-ADDRESS: "
+		       "an ALG rewrites addresses\n");
+	if (b->ms.why == WHY_NO_OTHER && nat_known)
+		printf("note          without OTHER-ADDRESS this server can only tell "
+		       "that %s; use an RFC 5780 server for mapping/filtering\n",
+		       nat ? "there is a NAT (mapped != local address)"
+			   : "there is no NAT (mapped == local address)");
+}
+
+static void print_json(const struct behav_run *b, enum classic_type ct,
+		       bool nat_known, bool nat, const char *result)
+{
+	const struct probe_result *f = first_result(b);
+	bool ok = f->status == PROBE_OK;
+	struct jw j;
+
+	jw_begin(&j, stdout);
+	jw_str(&j, "mode", "behavior");
+	jw_str(&j, "result", result);
+	jw_str(&j, "server_arg", b->o->servers[0].arg);
+	jw_addr(&j, "server", &b->server);
+	jw_addr(&j, "other_address", ok && f->info.has_other ? &f->info.other : NULL);
+	jw_str(&j, "software", ok && f->info.software ? f->software : NULL);
+	jw_addr(&j, "local_filtering", &b->fs.local);
+	jw_addr(&j, "local_mapping", b->msock.fd >= 0 ? &b->ms.local : NULL);
+	jw_addr(&j, "mapped", ok ? &f->info.mapped : NULL);
+	if (nat_known)
+		jw_bool(&j, "nat", nat);
+	else
+		jw_str(&j, "nat", NULL);
+	jw_str(&j, "mapping", mapping_name(b->ms.result));
+	jw_str(&j, "mapping_note", b->ms.why ? behav_why_text(b->ms.why) : NULL);
+	jw_str(&j, "filtering", filtering_name(b->fs.result));
+	jw_str(&j, "filtering_note", b->fs.why ? behav_why_text(b->fs.why) : NULL);
+	jw_str(&j, "hairpinning", hairpin_text(b->hairpin));
+	jw_str(&j, "classic", classic_name(ct));
+	jw_bool(&j, "alg", alg_seen(f));
+	jw_end(&j);
+}
+
+int probe_run_behavior(const struct probe_opts *o)
+{
+	static struct behav_run b;
+	enum classic_type ct;
+	bool nat_known, nat;
+	const char *result;
+	int err, rc;
+
+	b.o = o;
+	b.server = o->servers[0].addr;
+	b.fsock.fd = b.msock.fd = -1;
+	b.hairpin = -1;
+
+	err = run_filtering(&b);
+	/* Test I silent: server down or UDP blocked, the mapping tests would
+	 * only wait as long again. */
+	if (!err && b.fs.t[FT_I].kind != OUT_SILENT)
+		err = run_mapping(&b);
+	if (!err && o->hairpin && b.ms.t[MT_I].kind == OUT_ANSWER)
+		err = run_hairpin(&b);
+	if (err) {
+		fprintf(stderr, "stunprobe: socket for %s: %s\n", o->servers[0].arg,
+			strerror(-err));
+		probe_sock_close(&b.fsock);
+		probe_sock_close(&b.msock);
+		return PROBE_EXIT_SYSTEM;
+	}
+
+	nat_known = b.ms.t[MT_I].kind == OUT_ANSWER || b.fs.t[FT_I].kind == OUT_ANSWER;
+	nat = b.ms.t[MT_I].kind == OUT_ANSWER ? b.ms.nat : b.fs.nat;
+	ct = classic_from_behavior(nat, b.ms.result, b.fs.result);
+
+	if (b.fs.t[FT_I].kind != OUT_ANSWER) {
+		rc = probe_exit_of(b.ffirst.status);
+		result = "no_answer";
+		if (rc == PROBE_EXIT_OK)	/* answered, but wrongly */
+			rc = PROBE_EXIT_INCOMPLETE;
+		else if (rc != PROBE_EXIT_TIMEOUT)
+			result = "failed";
+		if (!o->json)
+			fprintf(stderr, "stunprobe: %s: %s\n", o->servers[0].arg,
+				probe_status_text(b.ffirst.status));
+	} else if (b.ms.result == MAP_UNKNOWN || b.fs.result == FILT_UNKNOWN) {
+		rc = PROBE_EXIT_INCOMPLETE;
+		result = "incomplete";
+	} else {
+		rc = PROBE_EXIT_OK;
+		result = "complete";
+	}
+	if (o->json)
+		print_json(&b, ct, nat_known, nat, result);
+	else
+		print_text(&b, ct, nat_known, nat);
+	probe_sock_close(&b.fsock);
+	probe_sock_close(&b.msock);
+	return rc;
+}

@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * stunprobe_opts.c - the command line: flags, server names and addresses.
+ *
+ * Every bad input ends here with one error line and PROBE_EXIT_USAGE, so
+ * the runners only ever see a valid configuration.
+ */
+#include "stunprobe.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+static const char usage_text[] =
+	"usage: stunprobe [OPTIONS] HOST[:PORT] [HOST[:PORT] ...]\n"
+	"       stunprobe --behavior [--hairpin] [OPTIONS] HOST[:PORT]\n"
+	"       stunprobe --classic [OPTIONS] HOST[:PORT]\n"
+	"\n"
+	"Without a mode: one Binding Request to each server in turn until one\n"
+	"answers; prints the mapped address, the server's SOFTWARE and the RTT.\n"
+	"HOST is an IPv4 address, [IPv6] or IPv6, or a host name; PORT 3478.\n"
+	"\n"
+	"  -b, --behavior        RFC 5780 NAT behaviour discovery: filtering\n"
+	"                        tests (from a fresh port) then mapping tests\n"
+	"      --hairpin         with --behavior: also test hairpinning\n"
+	"  -c, --classic         RFC 3489 NAT type (decision tree of section 10.1,\n"
+	"                        with classic requests: no magic cookie)\n"
+	"      --modern          with --classic: send RFC 8489 requests instead\n"
+	"      --classic-requests  without a mode: send an RFC 3489 request\n"
+	"  -j, --json            one JSON object on stdout\n"
+	"  -4, -6                use only IPv4 / IPv6 addresses of host names\n"
+	"  -B, --bind IP[:PORT]  local address (default: the routed source\n"
+	"                        address and a fresh port)\n"
+	"      --rto MS          initial retransmission timeout (500)\n"
+	"      --rc N            requests per transaction (7)\n"
+	"      --rm N            wait N x RTO after the last request (16)\n"
+	"  -f, --fast            fast detection profile, NOT the RFC 8489\n"
+	"                        default: RTO 250 ms, Rc 4, Rm 4 (silent test\n"
+	"                        costs 2.75 s instead of 39.5 s); for LANs/tests\n"
+	"      --software TEXT   SOFTWARE in requests (default \"stunprobe VERSION\",\n"
+	"                        padded to a multiple of 4 bytes: RFC 3489\n"
+	"                        servers (stund) drop requests with unaligned ones)\n"
+	"      --no-software     no SOFTWARE attribute\n"
+	"      --no-fingerprint  no FINGERPRINT attribute\n"
+	"  -v, --verbose         log every test on stderr\n"
+	"  -h, --help            this text\n"
+	"  -V, --version\n"
+	"\n"
+	"Exit status: 0 success; 1 no answer (timeout, ICMP error; --classic:\n"
+	"Blocked); 2 error response; 3 discovery incomplete (the server lacks\n"
+	"an alternate address, ignored CHANGE-REQUEST, ...); 4 unusable\n"
+	"response; 5 local error; 64 bad flag, address or host name.\n";
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("stunprobe: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see stunprobe --help)\n", stderr);
+	return PROBE_EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, unsigned int lo, unsigned int hi,
+		      unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+static bool family_ok(const struct probe_opts *o, uint8_t fam)
+{
+	return !o->family || (o->family == 4) == (fam == STUN_FAMILY_IPV4);
+}
+
+static int add_server(struct probe_opts *o, const char *arg,
+		      const struct stun_addr *a)
+{
+	for (unsigned int i = 0; i < o->n_servers; i++)
+		if (stun_addr_equal(&o->servers[i].addr, a))
+			return 0;
+	if (o->n_servers == PROBE_MAX_SERVERS)
+		return bad("too many server addresses (at most %d)",
+			   PROBE_MAX_SERVERS);
+	o->servers[o->n_servers].arg = arg;
+	o->servers[o->n_servers].addr = *a;
+	o->n_servers++;
+	return 0;
+}
+
+/* HOST[:PORT]: a numeric address, or a name resolved with getaddrinfo,
+ * every address of it added in the resolver's order. */
+static int parse_server(struct probe_opts *o, const char *arg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
+	struct stun_addr a;
+	char host[256];
+	const char *colon;
+	unsigned int port = STUN_DEFAULT_PORT;
+	size_t hl;
+	int err, added = 0;
+
+	if (!stun_addr_parse(&a, arg, STUN_DEFAULT_PORT)) {
+		if (a.port == 0)
+			return bad("bad server address '%s': port 0", arg);
+		if (!family_ok(o, a.family))
+			return bad("server address '%s' is not IPv%d", arg, o->family);
+		return add_server(o, arg, &a);
+	}
+	/* Not numeric.  '[' or two colons can only be a broken IPv6 form. */
+	colon = strchr(arg, ':');
+	if (arg[0] == '[' || (colon && strchr(colon + 1, ':')))
+		return bad("bad server address '%s'", arg);
+	hl = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (hl == 0 || hl >= sizeof(host))
+		return bad("bad server address '%s'", arg);
+	if (colon && parse_uint(colon + 1, 1, 65535, &port))
+		return bad("bad port in '%s' (1-65535)", arg);
+	memcpy(host, arg, hl);
+	host[hl] = 0;
+
+	hints.ai_family = o->family == 4 ? AF_INET : o->family == 6 ? AF_INET6 : AF_UNSPEC;
+	err = getaddrinfo(host, NULL, &hints, &res);
+	if (err)
+		return bad("cannot resolve '%s': %s", host, gai_strerror(err));
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (stun_addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen) ||
+		    !family_ok(o, a.family))
+			continue;
+		a.port = (uint16_t)port;
+		err = add_server(o, arg, &a);
+		if (err) {
+			freeaddrinfo(res);
+			return err;
+		}
+		added++;
+	}
+	freeaddrinfo(res);
+	if (!added)
+		return bad("'%s' has no usable address", host);
+	return 0;
+}
+
+enum {
+	OPT_HAIRPIN = 256,
+	OPT_MODERN,
+	OPT_CLASSIC_REQ,
+	OPT_RTO,
+	OPT_RC,
+	OPT_RM,
+	OPT_SOFTWARE,
+	OPT_NO_SOFTWARE,
+	OPT_NO_FP,
+};
+
+static const struct option long_opts[] = {
+	{ "behavior", no_argument, NULL, 'b' },
+	{ "behaviour", no_argument, NULL, 'b' },
+	{ "hairpin", no_argument, NULL, OPT_HAIRPIN },
+	{ "classic", no_argument, NULL, 'c' },
+	{ "modern", no_argument, NULL, OPT_MODERN },
+	{ "classic-requests", no_argument, NULL, OPT_CLASSIC_REQ },
+	{ "json", no_argument, NULL, 'j' },
+	{ "bind", required_argument, NULL, 'B' },
+	{ "rto", required_argument, NULL, OPT_RTO },
+	{ "rc", required_argument, NULL, OPT_RC },
+	{ "rm", required_argument, NULL, OPT_RM },
+	{ "fast", no_argument, NULL, 'f' },
+	{ "software", required_argument, NULL, OPT_SOFTWARE },
+	{ "no-software", no_argument, NULL, OPT_NO_SOFTWARE },
+	{ "no-fingerprint", no_argument, NULL, OPT_NO_FP },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static char default_software[STUN_SOFTWARE_MAX + 1];
+
+int probe_parse_args(struct probe_opts *o, int argc, char **argv)
+{
+	const struct probe_rto def = PROBE_RTO_DEFAULT, fast = PROBE_RTO_FAST;
+	unsigned int rto = 0, rc = 0, rm = 0;
+	bool is_fast = false, modern = false, classic_req = false;
+	bool behavior = false, classic = false;
+	const char *bind_arg = NULL;
+	int c, err;
+
+	memset(o, 0, sizeof(*o));
+	o->fingerprint = true;
+	/* Padded with spaces to a multiple of 4 bytes: RFC 3489 servers (stund)
+	 * step over attributes by their length alone and silently drop a
+	 * request whose SOFTWARE is not aligned (conformance item 47). */
+	snprintf(default_software, sizeof(default_software), "%-*s",
+		 (int)((sizeof("stunprobe " STUNRING_VERSION) - 1 + 3) & ~3u),
+		 "stunprobe " STUNRING_VERSION);
+	o->software = default_software;
+	opterr = 0;	/* our own one-line messages */
+	while ((c = getopt_long(argc, argv, ":bcj46B:fvhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			behavior = true;
+			break;
+		case 'c':
+			classic = true;
+			break;
+		case OPT_HAIRPIN:
+			o->hairpin = true;
+			break;
+		case OPT_MODERN:
+			modern = true;
+			break;
+		case OPT_CLASSIC_REQ:
+			classic_req = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case '4':
+		case '6':
+			o->family = c - '0';
+			break;
+		case 'B':
+			bind_arg = optarg;
+			break;
+		case OPT_RTO:
+			if (parse_uint(optarg, 1, 60000, &rto))
+				return bad("bad --rto '%s' (1-60000 ms)", optarg);
+			break;
+		case OPT_RC:
+			if (parse_uint(optarg, 1, 20, &rc))
+				return bad("bad --rc '%s' (1-20)", optarg);
+			break;
+		case OPT_RM:
+			if (parse_uint(optarg, 1, 100, &rm))
+				return bad("bad --rm '%s' (1-100)", optarg);
+			break;
+		case 'f':
+			is_fast = true;
+			break;
+		case OPT_SOFTWARE:
+			if (strlen(optarg) > STUN_SOFTWARE_MAX)
+				return bad("--software is longer than %d bytes",
+					   STUN_SOFTWARE_MAX);
+			o->software = optarg;
+			break;
+		case OPT_NO_SOFTWARE:
+			o->software = NULL;
+			break;
+		case OPT_NO_FP:
+			o->fingerprint = false;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		case 'V':
+			printf("stunprobe %s\n", STUNRING_VERSION);
+			return -1;
+		case ':':
+			return bad("option '%s' needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				return bad("unknown option '-%c'", optopt);
+			return bad("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+
+	if (behavior && classic)
+		return bad("--behavior and --classic are exclusive");
+	if (o->hairpin && !behavior)
+		return bad("--hairpin needs --behavior");
+	if (modern && !classic)
+		return bad("--modern needs --classic");
+	if (classic_req && (behavior || classic))
+		return bad("--classic-requests is for the plain probe only");
+	o->mode = behavior ? PROBE_MODE_BEHAVIOR :
+		  classic ? PROBE_MODE_CLASSIC : PROBE_MODE_BINDING;
+	o->classic_requests = classic ? !modern : classic_req;
+
+	o->rto = is_fast ? fast : def;
+	if (rto)
+		o->rto.rto_ms = rto;
+	if (rc)
+		o->rto.rc = rc;
+	if (rm)
+		o->rto.rm = rm;
+
+	if (bind_arg) {
+		if (stun_addr_parse(&o->bind, bind_arg, 0))
+			return bad("bad --bind address '%s' (IP or IP:PORT)", bind_arg);
+		if (o->family && !family_ok(o, o->bind.family))
+			return bad("--bind '%s' is not IPv%d", bind_arg, o->family);
+		/* The --bind family decides which server addresses apply. */
+		o->family = o->bind.family == STUN_FAMILY_IPV4 ? 4 : 6;
+		o->has_bind = true;
+		if (behavior && o->bind.port)
+			return bad("--behavior needs fresh local ports: give --bind an IP only");
+	}
+
+	if (optind >= argc)
+		return bad("no server given");
+	if (o->mode != PROBE_MODE_BINDING && argc - optind != 1)
+		return bad("--%s takes exactly one server",
+			   behavior ? "behavior" : "classic");
+	for (; optind < argc; optind++) {
+		err = parse_server(o, argv[optind]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
