@@ -198,6 +198,61 @@ spawn() {
 rc_of() { cat "$TMP/$1.rc" 2>/dev/null || echo none; }
 out_of() { cat "$TMP/$1.out" 2>/dev/null; }
 
+# turnutils_natdiscovery's words for a behaviour ("Endpoint Independent").
+# (Debian stun 0.97 has its own: "Independent Mapping, Port Dependent
+# Filter" and so on; third_party_ringd maps each variant to them.)
+nd_words() {
+	case $1 in
+	endpoint-independent) echo "Endpoint Independent" ;;
+	address-dependent) echo "Address Dependent" ;;
+	address-and-port-dependent) echo "Address and Port Dependent" ;;
+	esac
+}
+
+third_party_ringd() {	# VARIANT MAPPING FILTERING
+	local v=$1 map=$2 filt=$3 got
+	if command -v turnutils_natdiscovery >/dev/null; then
+		ip netns exec "$C" timeout 60 turnutils_natdiscovery -m -f -p 3490 198.18.0.2 \
+			>"$TMP/nd_ringd.out" 2>&1
+		got=$(grep -oE '(No NAT! \()?[A-Za-z ]+ (Mapping|Filtering)' "$TMP/nd_ringd.out" | tr '\n' '|')
+		# Without a NAT it may say "No NAT! (Endpoint Independent Mapping)".
+		case "$got" in
+		*"$(nd_words "$map") Mapping"*"$(nd_words "$filt") Filtering"*)
+			ok "$v: turnutils_natdiscovery -m -f (stunringd) says $(nd_words "$map") Mapping, $(nd_words "$filt") Filtering" ;;
+		*)
+			not_ok "$v: turnutils_natdiscovery -m -f (stunringd) says $(nd_words "$map") Mapping, $(nd_words "$filt") Filtering"
+			diag "got: $got"; diag "$(cat "$TMP/nd_ringd.out")" ;;
+		esac
+	else
+		skip "$v: turnutils_natdiscovery against stunringd" "turnutils_natdiscovery not installed (package coturn)"
+	fi
+	if command -v stun >/dev/null; then
+		# stun 0.97 prints its verdict and exits with a code that encodes
+		# it; it counts error replies as success, so check its words.
+		local want
+		case $v in
+		none) want="Primary: Open" ;;
+		firewall) want="Primary: Firewall" ;;
+		masquerade) want="Primary: Independent Mapping, Port Dependent Filter" ;;
+		restricted) want="Primary: Independent Mapping, Address Dependent Filter" ;;
+		fullcone) want="Primary: Independent Mapping, Independent Filter" ;;
+		symmetric) want="Primary: Dependent Mapping" ;;
+		esac
+		ip netns exec "$C" timeout 60 stun 198.18.0.2:3490 -v >"$TMP/stun_ringd.out" 2>&1
+		got=$(grep -E '^Primary' "$TMP/stun_ringd.out")
+		if grep -q "ErrorCode" "$TMP/stun_ringd.out"; then
+			not_ok "$v: Debian stun (stunringd) got no error response"
+			diag "$(cat "$TMP/stun_ringd.out")"
+		elif [ "${got#"$want"}" != "$got" ]; then
+			ok "$v: Debian stun (stunringd) says '$want'"
+		else
+			not_ok "$v: Debian stun (stunringd) says '$want'"; diag "got: $got"
+		fi
+	else
+		skip "$v: Debian stun against stunringd" "stun not installed (package stun-client)"
+	fi
+}
+
 run_variant() {
 	local v=$1 nat=$2 map=$3 filt=$4 name=$5 hairpin=$6 out hp_flag= want_rc=0
 
@@ -298,6 +353,14 @@ run_variant() {
 	if [ "$v" = restricted ]; then
 		check_eq "$v: --classic --modern (coturn, RFC 8489 requests) says $name" \
 			"$(rc_of classic_modern):$(jget nat_type <<<"$(out_of classic_modern)")" "0:$name"
+	fi
+
+	# Third-party clients against stunringd in RFC 5780 mode (issue 6):
+	# coturn's turnutils_natdiscovery must agree with the variant, and
+	# Debian's stun client must get answers.  Run after stunprobe's tests,
+	# from their own ports.
+	if [ "$RINGD" = 1 ] && [ "$v" != blocked ] && [ "$v" != masquerade-open ]; then
+		third_party_ringd "$v" "$map" "$filt"
 	fi
 
 	if [ "$NATDISCOVERY" = 1 ] && [ "$v" != blocked ] && command -v turnutils_natdiscovery >/dev/null; then
