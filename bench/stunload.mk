@@ -19,7 +19,9 @@ STUNLOAD_SKEL := $(BUILD)/bench/stunload_xdp.skel.h
 STUNLOAD_PASS := $(BUILD)/bench/xdp_peer_pass.bpf.o
 STUNLOAD_BPF_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 
-$(BUILD)/bench/%.bpf.o: bench/stunload/%.bpf.c bench/stunload/xdp_shared.h src/stun_wire.h
+# The generator checks FINGERPRINTs with the XDP responder's CRC table.
+$(BUILD)/bench/%.bpf.o: bench/stunload/%.bpf.c bench/stunload/xdp_shared.h src/stun_wire.h \
+			 bpf/stun_crc32_table.h
 	@mkdir -p $(@D)
 	$(CLANG) $(STUNLOAD_BPF_CFLAGS) -c $< -o $@
 

@@ -66,6 +66,17 @@ enum stun_xdp_counter {
 
 #define STUN_XDP_MAX_LOCAL	16	/* local addresses per family */
 
+/* Bits of the program's read-only stun_xdp_test_flags, for the unit tests
+ * only: they set it before loading a second copy of the program so that
+ * paths the test harness cannot reach otherwise run (bpf_prog_test_run
+ * frames always have headroom and tailroom).  stunctl never sets it; with
+ * it 0 the verifier removes the code these guard. */
+#define STUN_XDP_TEST_NO_HEADROOM	1u	/* act as if adjust_head failed */
+#define STUN_XDP_TEST_NO_TAILROOM	2u	/* act as if adjust_tail failed */
+#define STUN_XDP_TEST_NO_FAST_PATH	4u	/* always take the general path */
+#define STUN_XDP_TEST_FAST_ONLY		8u	/* XDP_ABORTED where the fast path
+						   declines: shows what it takes */
+
 /* The single entry of the "config" map.  Written by userspace while the
  * program runs (one bpf_map_update_elem), read once per packet. */
 struct stun_xdp_config {

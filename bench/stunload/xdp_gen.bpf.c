@@ -223,7 +223,7 @@ static long crc_byte(__u32 i, void *ctx)
 {
 	struct scratch *s = ((struct loop_ctx *)ctx)->s;
 
-	s->crc = stun_crc32_table[(s->crc ^ s->b[M(i)]) & 0xff] ^ (s->crc >> 8);
+	s->crc = stun_crc32_table[0][(s->crc ^ s->b[M(i)]) & 0xff] ^ (s->crc >> 8);
 	return 0;
 }
 

@@ -52,6 +52,18 @@ static const char *const SOFTWARE = "stunring xdp test";	/* 17: padded */
 static struct stun_xdp *skel;
 static const char *skip_reason;
 
+/* Copies of the program loaded with a STUN_XDP_TEST_* flag (see
+ * stun_xdp_common.h), to reach what bpf_prog_test_run frames never make
+ * the production program do. */
+enum { V_GENERAL, V_FAST_ONLY, V_TAIL, V_NO_ROOM, NVARIANTS };
+static const uint32_t variant_flags[NVARIANTS] = {
+	[V_GENERAL] = STUN_XDP_TEST_NO_FAST_PATH,	/* the general path alone */
+	[V_FAST_ONLY] = STUN_XDP_TEST_FAST_ONLY,	/* ABORTED where the fast path declines */
+	[V_TAIL] = STUN_XDP_TEST_NO_HEADROOM,		/* grow with adjust_tail */
+	[V_NO_ROOM] = STUN_XDP_TEST_NO_HEADROOM | STUN_XDP_TEST_NO_TAILROOM,
+};
+static struct stun_xdp *variants[NVARIANTS];
+
 /* ------------------------------------------------------------------------ */
 /* Frames                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -211,13 +223,13 @@ struct run {
 	uint64_t moved[STUN_XDP_COUNTER_COUNT];	/* counter deltas */
 };
 
-static void read_counters(uint64_t *v)
+static void read_counters(const struct stun_xdp *s, uint64_t *v)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	uint64_t per[ncpu];
 
 	for (uint32_t k = 0; k < STUN_XDP_COUNTER_COUNT; k++) {
-		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.counters),
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(s->maps.counters),
 						     &k, per), 0);
 		v[k] = 0;
 		for (int c = 0; c < ncpu; c++)
@@ -225,7 +237,8 @@ static void read_counters(uint64_t *v)
 	}
 }
 
-static void run_frame(const uint8_t *frame, size_t len, struct run *r)
+static void run_frame_on(const struct stun_xdp *s, const uint8_t *frame,
+			 size_t len, struct run *r)
 {
 	assert_true(len >= ETH_HLEN);	/* test_run refuses shorter */
 	uint64_t before[STUN_XDP_COUNTER_COUNT], after[STUN_XDP_COUNTER_COUNT];
@@ -233,15 +246,20 @@ static void run_frame(const uint8_t *frame, size_t len, struct run *r)
 		    .data_size_in = (uint32_t)len, .data_out = r->out,
 		    .data_size_out = sizeof(r->out), .repeat = 1);
 
-	read_counters(before);
-	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.stun_xdp_respond),
+	read_counters(s, before);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(s->progs.stun_xdp_respond),
 					 &opts);
 	assert_int_equal(err, 0);
-	read_counters(after);
+	read_counters(s, after);
 	r->ret = (int)opts.retval;
 	r->out_len = opts.data_size_out;
 	for (int i = 0; i < STUN_XDP_COUNTER_COUNT; i++)
 		r->moved[i] = after[i] - before[i];
+}
+
+static void run_frame(const uint8_t *frame, size_t len, struct run *r)
+{
+	run_frame_on(skel, frame, len, r);
 }
 
 /* Exactly one counter moved, by one: the one named. */
@@ -354,6 +372,9 @@ static void set_config(const struct stun_xdp_opts *o)
 	add_local_addrs(&c);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero,
 					     &c, BPF_ANY), 0);
+	for (int v = 0; v < NVARIANTS; v++)
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(variants[v]->maps.config),
+						     &zero, &c, BPF_ANY), 0);
 }
 
 static void codec_cfg(struct stun_server_cfg *c, const struct stun_xdp_opts *o)
@@ -383,12 +404,16 @@ static bool codec_answer(const struct frame_spec *s, const struct stun_xdp_opts 
 	       s->len <= STUN_XDP_MAX_MSG;
 }
 
-/* One request through both: the heart of every table case. */
+static void assert_same_run(const struct run *a, const struct run *b);
+
+/* One request through both: the heart of every table case.  The general
+ * path alone (a copy of the program without the fast path) must then do
+ * exactly what the program did, byte for byte. */
 static void check_agrees(const struct frame_spec *s, const struct stun_xdp_opts *o)
 {
 	uint8_t frame[MAX_FRAME], want[MAX_FRAME];
 	struct stun_reply rep;
-	struct run r;
+	static struct run r, general;
 
 	set_config(o);
 	size_t len = build_frame(frame, s);
@@ -398,6 +423,8 @@ static void check_agrees(const struct frame_spec *s, const struct stun_xdp_opts 
 		assert_answer(&r, s, want, rep.len);
 	else
 		assert_passed(&r, frame, len, -1);
+	run_frame_on(variants[V_GENERAL], frame, len, &general);
+	assert_same_run(&general, &r);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -944,6 +971,230 @@ static void software_padding(void **st)
 	assert_answer(&r, &s, want, rep.len);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The fast path, and growing the frame                                      */
+/* ------------------------------------------------------------------------ */
+
+static void assert_same_run(const struct run *a, const struct run *b)
+{
+	assert_int_equal(a->ret, b->ret);
+	assert_int_equal(a->out_len, b->out_len);
+	assert_memory_equal(a->out, b->out, a->out_len);
+	for (int i = 0; i < STUN_XDP_COUNTER_COUNT; i++)
+		if (a->moved[i] != b->moved[i])
+			fail_msg("counter %s moved by %llu, not %llu", stun_xdp_counter_name(i),
+				 (unsigned long long)a->moved[i],
+				 (unsigned long long)b->moved[i]);
+}
+
+/* One frame through the production program, the general path alone and the
+ * fast path alone.  The production program must do exactly what the
+ * general path does (verdict, every byte, the counter); the fast path must
+ * answer exactly when want_fast, and then identically, or else decline
+ * (XDP_ABORTED in that copy) with the frame untouched and no counter
+ * moved.  Returns the verdict. */
+static int check_fast(const struct frame_spec *s, const struct stun_xdp_opts *o,
+		      bool want_fast)
+{
+	static struct run prod, gen, fast;
+	uint8_t frame[MAX_FRAME];
+
+	set_config(o);
+	size_t len = build_frame(frame, s);
+	run_frame(frame, len, &prod);
+	run_frame_on(variants[V_GENERAL], frame, len, &gen);
+	run_frame_on(variants[V_FAST_ONLY], frame, len, &fast);
+	assert_same_run(&prod, &gen);
+	if (want_fast) {
+		if (fast.ret != XDP_TX_)
+			fail_msg("the fast path declined a frame it should answer");
+		assert_same_run(&fast, &prod);
+	} else {
+		if (fast.ret != 0)
+			fail_msg("the fast path took a frame it must leave (verdict %d)",
+				 fast.ret);
+		assert_int_equal(fast.out_len, len);
+		assert_memory_equal(fast.out, frame, len);
+		for (int i = 0; i < STUN_XDP_COUNTER_COUNT; i++)
+			assert_int_equal(fast.moved[i], 0);
+	}
+	return prod.ret;
+}
+
+/* Every branch of the fast path: IPv4 and IPv6, plain and FINGERPRINT
+ * requests, full, partial (local sender) and absent UDP checksums, under
+ * the configurations that allow it and those that send the request to the
+ * general path (SOFTWARE; always_fingerprint for a plain request). */
+static void fast_path_answers(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	static const enum csum_mode csums[] = { CSUM_FULL, CSUM_PARTIAL, CSUM_ZERO };
+	uint8_t msg[1024];
+	int fast = 0;
+
+	for (int cfg = 0; cfg < 4; cfg++) {
+		struct stun_xdp_opts o = { .software = cfg & 1 ? SOFTWARE : NULL,
+					   .always_fingerprint = cfg & 2,
+					   .ice_aware = cfg == 0 };
+		for (int fp = 0; fp < 2; fp++) {
+			size_t n = request(msg, fp, NULL);
+			for (int v6 = 0; v6 < 2; v6++)
+				for (size_t c = 0; c < 3; c++) {
+					struct frame_spec s = spec_default(v6, msg, n);
+					s.udp_csum = csums[c];
+					bool zero6 = v6 && csums[c] == CSUM_ZERO;
+					bool want = !o.software && (fp || !o.always_fingerprint) &&
+						    !zero6;
+					int ret = check_fast(&s, &o, want);
+					assert_int_equal(ret, zero6 ? XDP_PASS_ : XDP_TX_);
+					if (!zero6)
+						check_agrees(&s, &o);
+					fast += want;
+				}
+		}
+	}
+	/* No SOFTWARE: 2 x 2 x 3 requests, less the 2 IPv6 ones without a
+	 * checksum; with always_fingerprint too, the 5 FINGERPRINT ones. */
+	assert_int_equal(fast, 10 + 5);
+}
+
+/* Frames one check away from the fast path: each must go to the general
+ * path, which answers or passes it as before. */
+static void fast_path_declines(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t plain[1024], fp[1024], other[1024], badfp[1024], notreq[1024];
+	struct stun_xdp_opts o = { 0 }, off = { .disabled = true };
+	size_t np = request(plain, false, NULL), nf = request(fp, true, NULL);
+
+	/* 28 bytes like a FINGERPRINT request, but another attribute. */
+	memcpy(other, plain, np);
+	put16(other + 2, 8);
+	put16(other + 20, 0x8055);
+	put16(other + 22, 4);
+	memset(other + 24, 7, 4);
+	memcpy(badfp, fp, nf);
+	badfp[nf - 1] ^= 1;
+	memcpy(notreq, plain, np);
+	put16(notreq, 0x0011);			/* Binding Indication */
+
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct frame_spec s = spec_default(v6, plain, np);
+		s.vlan_tpid = ETH_P_8021Q;
+		assert_int_equal(check_fast(&s, &o, false), XDP_TX_);
+		s = spec_default(v6, plain, np);
+		s.trailer = 8;			/* as long as a FINGERPRINT request */
+		assert_int_equal(check_fast(&s, &o, false), XDP_TX_);
+		s = spec_default(v6, other, np + 8);
+		assert_int_equal(check_fast(&s, &o, false), XDP_TX_);
+		s = spec_default(v6, badfp, nf);
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, notreq, np);
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, fp, np);	/* claims a body it does not have */
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.udp_csum = CSUM_BAD;
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.dport = 3479;
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.sport = 0;
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.src = v6 ? "ff02::1" : "224.0.0.1";
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s.src = v6 ? "::" : "0.1.2.3";
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s.src = v6 ? "::ffff:192.0.2.1" : "255.255.255.255";
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.dst = v6 ? "2001:db8::99" : "203.0.113.9";
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.mac_dst = bcast;
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		s.next_header = v6 ? IPPROTO_DSTOPTS : IPPROTO_TCP;
+		assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+		s = spec_default(v6, plain, np);
+		assert_int_equal(check_fast(&s, &off, false), XDP_PASS_);
+	}
+	/* IPv4 only: options (8 bytes: as long as a FINGERPRINT request),
+	 * fragments, a bad header checksum. */
+	struct frame_spec s = spec_default(false, plain, np);
+	s.ip_opt_len = 8;
+	assert_int_equal(check_fast(&s, &o, false), XDP_TX_);
+	s = spec_default(false, plain, np);
+	s.frag = 0x2000;
+	assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+	s = spec_default(false, plain, np);
+	s.bad_ip_csum = true;
+	assert_int_equal(check_fast(&s, &o, false), XDP_PASS_);
+}
+
+/* No headroom: the frame grows at the tail instead, with the same answer,
+ * on both paths. */
+static void grow_at_tail(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	uint8_t msg[1024], frame[MAX_FRAME];
+	static struct run prod, tail;
+
+	for (int cfg = 0; cfg < 2; cfg++) {
+		struct stun_xdp_opts o = { .software = cfg ? SOFTWARE : NULL };
+		set_config(&o);
+		for (int fp = 0; fp < 2; fp++)
+			for (int v6 = 0; v6 < 2; v6++)
+				for (int vl = 0; vl < 2; vl++) {
+					size_t n = request(msg, fp, NULL);
+					struct frame_spec s = spec_default(v6, msg, n);
+					s.vlan_tpid = vl ? ETH_P_8021Q : 0;
+					size_t len = build_frame(frame, &s);
+					run_frame(frame, len, &prod);
+					run_frame_on(variants[V_TAIL], frame, len, &tail);
+					assert_int_equal(prod.ret, XDP_TX_);
+					assert_same_run(&tail, &prod);
+				}
+	}
+}
+
+/* Neither headroom nor tailroom: passed to the daemon untouched, counted
+ * as pass_no_room, by both paths.  A reply that is shorter than the frame
+ * (Ethernet padding) needs no room and is still sent. */
+static void no_room(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	uint8_t msg[1024], frame[MAX_FRAME];
+	static struct run r;
+
+	for (int cfg = 0; cfg < 2; cfg++) {
+		struct stun_xdp_opts o = { .software = cfg ? SOFTWARE : NULL };
+		set_config(&o);
+		for (int fp = 0; fp < 2; fp++)
+			for (int v6 = 0; v6 < 2; v6++) {
+				size_t n = request(msg, fp, NULL);
+				struct frame_spec s = spec_default(v6, msg, n);
+				size_t len = build_frame(frame, &s);
+				run_frame_on(variants[V_NO_ROOM], frame, len, &r);
+				assert_passed(&r, frame, len, STUN_XDP_PASS_NO_ROOM);
+				s.trailer = 60;
+				uint8_t want[256];
+				struct stun_reply rep;
+				assert_true(codec_answer(&s, &o, want, sizeof(want), &rep));
+				len = build_frame(frame, &s);
+				run_frame_on(variants[V_NO_ROOM], frame, len, &r);
+				assert_answer(&r, &s, want, rep.len);
+			}
+	}
+}
+
 static int group_setup(void **st)
 {
 	(void)st;
@@ -961,6 +1212,17 @@ static int group_setup(void **st)
 		printf("# SKIP reason: %s (%s)\n", skip_reason, strerror(e));
 		return 0;
 	}
+	for (int v = 0; v < NVARIANTS; v++) {
+		variants[v] = stun_xdp__open();
+		if (!variants[v])
+			return -1;
+		variants[v]->rodata->stun_xdp_test_flags = variant_flags[v];
+		if (stun_xdp__load(variants[v])) {
+			fprintf(stderr, "cannot load the XDP program with test flags %#x: %s\n",
+				variant_flags[v], strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -968,6 +1230,8 @@ static int group_teardown(void **st)
 {
 	(void)st;
 	stun_xdp__destroy(skel);
+	for (int v = 0; v < NVARIANTS; v++)
+		stun_xdp__destroy(variants[v]);
 	return 0;
 }
 
@@ -990,6 +1254,10 @@ int main(void)
 		cmocka_unit_test(ice_aware),
 		cmocka_unit_test(two_fingerprints),
 		cmocka_unit_test(software_padding),
+		cmocka_unit_test(fast_path_answers),
+		cmocka_unit_test(fast_path_declines),
+		cmocka_unit_test(grow_at_tail),
+		cmocka_unit_test(no_room),
 	};
 
 	vcases = calloc(MAX_CASES, sizeof(*vcases));
