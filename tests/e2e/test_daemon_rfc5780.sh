@@ -21,28 +21,6 @@ cd "$(dirname "$0")/../.." || exit 1
 need_built "$DAEMON"
 VEC=tests/e2e/rfc5780_vectors.py
 
-# Two consecutive free UDP ports (P, P+1) on every given address.
-free_pair() {
-	python3 - "$@" <<'PY'
-import random, socket, sys
-for _ in range(500):
-    p = random.randint(20000, 60000)
-    socks, ok = [], True
-    for ip in sys.argv[1:]:
-        for q in (p, p + 1):
-            s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(s)
-            try:
-                s.bind((ip, q))
-            except OSError:
-                ok = False
-    for s in socks:
-        s.close()
-    if ok:
-        print(p)
-        break
-PY
-}
 
 # replay LABEL [PREFIX...] -- VECTOR-ARGS...: run the replay against the
 # daemon started last, stop it, and check its counters against what the

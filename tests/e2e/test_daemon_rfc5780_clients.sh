@@ -27,27 +27,6 @@ if [ -n "$missing" ]; then
 	finish
 fi
 
-free_pair() {
-	python3 - "$@" <<'PY'
-import random, socket, sys
-for _ in range(500):
-    p = random.randint(20000, 60000)
-    socks, ok = [], True
-    for ip in sys.argv[1:]:
-        for q in (p, p + 1):
-            s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
-            socks.append(s)
-            try:
-                s.bind((ip, q))
-            except OSError:
-                ok = False
-    for s in socks:
-        s.close()
-    if ok:
-        print(p)
-        break
-PY
-}
 
 # natdiscovery LABEL A1 A2 P1 P2 [PREFIX...] -- [FLAGS]: mapping + filtering
 # tests; the verdicts must be endpoint-independent and the addresses the

@@ -12,49 +12,35 @@
 # Two network namespaces joined by a veth; everything is removed on exit,
 # failure included.  Prints TAP.
 set -u
+cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/daemon_lib.sh
 
-BUILD=${BUILD:-build}
-DAEMON=$BUILD/stunringd
 STUNCTL=$BUILD/stunctl
-CLIENT=$BUILD/stun_xdp_client
+XCLIENT=$BUILD/stun_xdp_client
 PASS_OBJ=$BUILD/bpf/xdp_pass.bpf.o
-
-T=0
-FAILED=0
-ok() { T=$((T + 1)); echo "ok $T - $*"; }
-not_ok() { T=$((T + 1)); echo "not ok $T - $*"; FAILED=1; }
-skip() { T=$((T + 1)); echo "ok $T - $1 # SKIP $2"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-finish() { echo "1..$T"; exit $FAILED; }
 
 if [ "$(id -u)" != 0 ]; then
 	skip "stunringd --xdp" "needs root (network namespaces, XDP)"; finish
 fi
-for b in "$DAEMON" "$STUNCTL" "$CLIENT" "$PASS_OBJ"; do
-	[ -e "$b" ] || { skip "stunringd --xdp" "$b not built"; finish; }
-done
+need_built "$DAEMON" "$STUNCTL" "$XCLIENT"
+[ -e "$PASS_OBJ" ] || { skip "stunringd --xdp" "$PASS_OBJ not built"; finish; }
 
 NS=dxdp$$
 SNS=${NS}s CNS=${NS}c SIF=${NS}a CIF=${NS}b
 S4=10.78.0.1 C4=10.78.0.2
-TMP=$(mktemp -d /tmp/test_daemon_xdp.XXXXXX)
-DPID=
+NETNS+=("$SNS" "$CNS")
 
 # nsenter keeps the host's /sys, so the pins under /sys/fs/bpf are shared.
 srv() { nsenter --net=/var/run/netns/$SNS "$@"; }
 cli() { nsenter --net=/var/run/netns/$CNS "$@"; }
 
-cleanup() {
-	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null
-	wait 2>/dev/null
+# Detach and unpin before daemon_lib's cleanup removes the namespaces.
+xdp_cleanup() {
 	srv "$STUNCTL" xdp detach "$SIF" >/dev/null 2>&1
-	ip netns del "$SNS" 2>/dev/null
-	ip netns del "$CNS" 2>/dev/null
 	rm -rf /sys/fs/bpf/stunring/"$SIF"@* 2>/dev/null
-	rm -rf "$TMP"
+	cleanup
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap xdp_cleanup EXIT
 
 if ! { ip netns add "$SNS" && ip netns add "$CNS" &&
        ip link add "$SIF" type veth peer name "$CIF" &&
@@ -68,7 +54,7 @@ fi
 
 client() {	# run the test client in the client namespace; output as TAP comments
 	local out rc
-	out=$(cli "$CLIENT" "$@" 2>&1); rc=$?
+	out=$(cli "$XCLIENT" "$@" 2>&1); rc=$?
 	echo "$out" | sed 's/^/# /'
 	return $rc
 }
@@ -79,26 +65,6 @@ import json, sys
 print(json.load(sys.stdin)["interfaces"][0]["counters"][sys.argv[1]])' "$1"
 }
 
-start_daemon() {	# extra stunringd options
-	nsenter --net=/var/run/netns/$SNS timeout 60 "$DAEMON" -l $S4:3478 -w 1 \
-		--software stunring-xdp-e2e --xdp "$SIF" "$@" >"$TMP/daemon.log" 2>&1 &
-	DPID=$!
-	for _ in $(seq 50); do
-		grep -q "stunringd .* ready" "$TMP/daemon.log" && return 0
-		kill -0 "$DPID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID"
-	local rc=$?
-	DPID=
-	return $rc
-}
-
 run_mode() {	# MODE (native|generic)
 	local mode=$1 a4 p4 pc
 	if [ "$mode" = native ]; then
@@ -107,32 +73,34 @@ run_mode() {	# MODE (native|generic)
 	else
 		ip -n "$CNS" link set dev "$CIF" xdpdrv off 2>/dev/null
 	fi
-	if ! start_daemon --xdp-mode "$mode"; then
-		not_ok "$mode: stunringd --xdp starts"; sed 's/^/# /' "$TMP/daemon.log"; return
+	if ! start_daemon "xdp-$mode" nsenter --net=/var/run/netns/$SNS -- -l $S4:3478 -w 1 \
+		--software stunring-xdp-e2e --xdp "$SIF" --xdp-mode "$mode"; then
+		not_ok "$mode: stunringd --xdp starts"; return
 	fi
 	ok "$mode: stunringd --xdp $SIF starts"
 	check "$mode: the daemon logs how XDP was attached" \
-		grep -q "info: xdp: attached to $SIF .* in $mode mode" "$TMP/daemon.log"
+		grep -q "info: xdp: attached to $SIF .* in $mode mode" "$DLOG"
 	local want=xdp; [ "$mode" = generic ] && want=xdpgeneric
 	check "$mode: the interface carries the program ($want)" \
 		sh -c "ip -n $SNS link show dev $SIF | grep -qw $want"
 
 	a4=$(counter answered_v4); pc=$(counter pass_classic)
 	check "$mode: 200 Binding Requests (100 with FINGERPRINT) answered correctly" \
-		sh -c "nsenter --net=/var/run/netns/$CNS $CLIENT -n 100 -s stunring-xdp-e2e $S4:3478 >/dev/null &&
-		       nsenter --net=/var/run/netns/$CNS $CLIENT -n 100 -f -s stunring-xdp-e2e $S4:3478 >/dev/null"
+		sh -c "nsenter --net=/var/run/netns/$CNS $XCLIENT -n 100 -s stunring-xdp-e2e $S4:3478 >/dev/null &&
+		       nsenter --net=/var/run/netns/$CNS $XCLIENT -n 100 -f -s stunring-xdp-e2e $S4:3478 >/dev/null"
 	check "$mode: answered_v4 moved by exactly 200: the kernel answered them" \
 		test "$(counter answered_v4)" -eq $((a4 + 200))
 	check "$mode: 20 classic requests answered (by the daemon, XDP passes them)" \
 		client -c -n 20 $S4:3478
 	check "$mode: pass_classic moved by 20" test "$(counter pass_classic)" -eq $((pc + 20))
 
-	check "$mode: SIGTERM stops the daemon with status 0" stop_daemon
+	stop_daemon
+	check "$mode: SIGTERM stops the daemon with status 0" test "$DRC" -eq 0
 	check "$mode: the daemon counted only what XDP passed (20 classic)" \
-		grep -q "totals: requests=20 answered=20" "$TMP/daemon.log"
+		grep -q "totals: requests=20 answered=20" "$DLOG"
 	check "$mode: it logged the XDP totals and detached" \
-		sh -c "grep -q 'xdp $SIF totals: answered_v4=200' $TMP/daemon.log &&
-		       grep -q 'xdp: detached from $SIF' $TMP/daemon.log"
+		sh -c "grep -q 'xdp $SIF totals: answered_v4=200' $DLOG &&
+		       grep -q 'xdp: detached from $SIF' $DLOG"
 	check "$mode: no XDP program left on $SIF" \
 		sh -c "! ip -n $SNS link show dev $SIF | grep -qwE 'xdp|xdpgeneric|xdpdrv'"
 	check "$mode: no pins left" sh -c "! ls -d /sys/fs/bpf/stunring/$SIF@* 2>/dev/null | grep -q ."
