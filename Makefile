@@ -37,39 +37,47 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer \
 SAN_CFLAGS := -std=gnu11 -O1 -g $(WARN) -fno-strict-aliasing $(SAN_FLAGS)
 
 # --- Debian packages --------------------------------------------------------
-# Everything make, make test, make run and make bench need on a fresh
-# Debian 12 machine.  make deps installs what is missing, and nothing else.
+# What make, make test and make run need on a fresh Debian 12 machine
+# (DEB_PKGS, which the directories' .mk files extend), and what make bench
+# needs on top (BENCH_PKGS: the peers it compares against, gnuplot, ...).
+# make deps / make bench-deps install what is missing, and nothing else.
 DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-dev \
 	liburing-dev libbpf-dev libxdp-dev bpftool libelf-dev zlib1g-dev \
 	libcmocka-dev libbenchmark-dev iproute2 python3
 DEB_PKGS += $(DEB_PKGS_EXTRA)
+BENCH_PKGS :=
 
-.PHONY: all deps test test-run run run-daemon bench bench-run fuzz fuzz-run install clean
+.PHONY: all deps bench-deps test test-run run run-daemon bench bench-run fuzz \
+	fuzz-run install clean
 all:
 
-# Tell make deps which packages are not installed.
-define missing_pkgs
-$$(for p in $(DEB_PKGS); do \
+# $(call install_pkgs,WHAT,PACKAGES): install the missing ones with apt-get
+# as root; otherwise name them in one error line.
+define install_pkgs
+@missing=$$(for p in $(2); do \
 	dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
-done)
+done); \
+if [ -z "$$missing" ]; then exit 0; fi; \
+missing=$$(echo $$missing); \
+if [ "$$(id -u)" != 0 ]; then \
+	echo "make $(1): missing Debian packages: $$missing (run 'sudo make $(1)' as root)" >&2; \
+	exit 1; \
+fi; \
+echo "make $(1): installing $$missing"; \
+export DEBIAN_FRONTEND=noninteractive; \
+apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
 endef
 
 deps:
-	@missing="$(missing_pkgs)"; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	missing=$$(echo $$missing); \
-	if [ "$$(id -u)" != 0 ]; then \
-		echo "make deps: missing Debian packages: $$missing (run 'sudo make deps' as root)" >&2; \
-		exit 1; \
-	fi; \
-	echo "make deps: installing $$missing"; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+	$(call install_pkgs,deps,$(DEB_PKGS))
+bench-deps: deps
+	$(call install_pkgs,bench-deps,$(BENCH_PKGS))
 
 # Every directory's rules.  They add to ALL_TARGETS (what make builds),
 # INSTALL_BINS, TEST_DEPS (what make test builds) and TEST_PROGS (what it
-# runs: programs that print TAP, see tests/run-tests.sh), BENCH_DEPS and
-# BENCH_CMDS, FUZZ_DEPS and FUZZ_CMDS.
+# runs: programs that print TAP, see tests/run-tests.sh), BENCH_TARGETS and
+# FUZZ_TARGETS (phony targets that make bench / make fuzz run in turn),
+# DEB_PKGS and BENCH_PKGS.
 # src/build.mk first: it defines $(LIB) and the pattern rules the others use.
 include src/build.mk
 include $(filter-out src/build.mk,$(sort $(wildcard src/*.mk tools/*.mk bpf/*.mk bench/*.mk tests/*.mk)))
@@ -86,15 +94,13 @@ test-run: $(TEST_DEPS)
 run: deps
 	@$(MAKE) --no-print-directory run-daemon
 
-bench: deps
+bench: bench-deps
 	@$(MAKE) --no-print-directory bench-run
-bench-run: $(BENCH_DEPS)
-	@set -e; $(foreach c,$(BENCH_CMDS),$(c);)
+bench-run: $(BENCH_TARGETS)
 
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-run
-fuzz-run: $(FUZZ_DEPS)
-	@set -e; $(foreach c,$(FUZZ_CMDS),$(c);)
+fuzz-run: $(FUZZ_TARGETS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

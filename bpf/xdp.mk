@@ -62,7 +62,10 @@ $(BUILD)/obj/bpf/xdp_bench.o: CPPFLAGS += -I$(BUILD)/bpf
 $(BUILD)/obj/bpf/xdp_bench.o: | $(BUILD)/bpf/xdp_bench.skel.h
 $(BUILD)/xdp_bench: $(BUILD)/obj/bpf/xdp_bench.o $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(XDP_LDLIBS)
-BENCH_DEPS += $(BUILD)/xdp_bench $(BUILD)/stunctl $(BUILD)/bpf/xdp_bench.bpf.o \
-	      $(BUILD)/bpf/xdp_reflect.bpf.o $(XDP_PASS_OBJ)
-BENCH_CMDS += bpf/bench_xdp.sh
+XDP_BENCH_DEPS := $(BUILD)/xdp_bench $(BUILD)/stunctl $(BUILD)/bpf/xdp_bench.bpf.o \
+	$(BUILD)/bpf/xdp_reflect.bpf.o $(XDP_PASS_OBJ) $(BUILD)/stunringd
+# make bench runs it through bench/compare.sh; make bench-xdp alone.
+.PHONY: bench-xdp
+bench-xdp: $(XDP_BENCH_DEPS)
+	bpf/bench_xdp.sh
 -include $(BUILD)/obj/bpf/xdp_bench.d

@@ -44,5 +44,7 @@ $(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
 	chmod +x $@
 TEST_DEPS += $(FUZZ_BINS) $(BUILD)/tests/fuzz_smoke
 TEST_PROGS += $(BUILD)/tests/fuzz_smoke
-FUZZ_DEPS += $(FUZZ_BINS)
-FUZZ_CMDS += tests/fuzz/fuzz_run.sh $(FUZZ_TIME)
+.PHONY: fuzz-libfuzzer
+fuzz-libfuzzer: $(FUZZ_BINS)
+	tests/fuzz/fuzz_run.sh $(FUZZ_TIME)
+FUZZ_TARGETS += fuzz-libfuzzer
