@@ -1,15 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * engine_mmsg.c - the fallback engine for kernels or sandboxes without
- * io_uring: poll, then recvmmsg a batch, answer each datagram in place, and
- * sendmmsg the replies: two system calls per batch of up to MMSG_BATCH
- * datagrams, none per datagram, nothing allocated after setup.
+ * io_uring: recvmmsg a batch, answer each datagram in place, and sendmmsg
+ * the replies, none per datagram, nothing allocated after setup.
+ *
+ * With one listening socket (the usual case, and the benchmark's) the
+ * worker blocks in recvmmsg(MSG_WAITFORONE) itself: two system calls per
+ * batch, like the minimal reflector.  SO_RCVTIMEO wakes it every
+ * STOP_CHECK_MS to see whether it must stop.  With several sockets it polls
+ * them (and the stop eventfd) first: three system calls per batch.
  */
 #include "worker.h"
 #include "log.h"
 #include "pktinfo.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +25,8 @@
 #define MMSG_BATCH 64
 /* Batches taken from one socket before looking at the others again. */
 #define MMSG_ROUNDS 8
+/* One socket: how long a blocking recvmmsg may keep a stop request waiting. */
+#define STOP_CHECK_MS 100
 
 struct mmsg_ctx {
 	struct mmsghdr rx[MMSG_BATCH];
@@ -33,7 +41,7 @@ struct mmsg_ctx {
 	struct pollfd pfd[MAX_LISTEN + 1];
 	bool send_err_logged;
 	struct worker *w;
-	uint8_t bufs[MMSG_BATCH][RX_BUF_SIZE];
+	uint8_t bufs[MMSG_BATCH][RX_BUF_STRIDE];	/* worker.h: why the stride */
 };
 
 static int mmsg_setup(struct worker *w, void **out)
@@ -56,7 +64,6 @@ static int mmsg_setup(struct worker *w, void **out)
 		m->msg_iov = &c->riov[i];
 		m->msg_iovlen = 1;
 		m->msg_name = &c->names[i];
-		m->msg_control = &c->rctrl[i];
 		c->tx[i].msg_hdr.msg_iov = &c->tiov[i];
 		c->tx[i].msg_hdr.msg_iovlen = 1;
 		c->tx[i].msg_hdr.msg_control = &c->tctrl[i];
@@ -64,6 +71,19 @@ static int mmsg_setup(struct worker *w, void **out)
 	for (unsigned int i = 0; i < w->nsock; i++)
 		c->pfd[i] = (struct pollfd){ .fd = w->fds[i], .events = POLLIN };
 	c->pfd[w->nsock] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
+	if (w->nsock == 1) {
+		struct timeval tv = { .tv_usec = STOP_CHECK_MS * 1000 };
+		int fl = fcntl(w->fds[0], F_GETFL);
+
+		/* Blocking, with a timeout (header comment).  Sends still
+		 * say MSG_DONTWAIT (send_run). */
+		if (fl < 0 || fcntl(w->fds[0], F_SETFL, fl & ~O_NONBLOCK) ||
+		    setsockopt(w->fds[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+			log_error("worker %u: cannot make the socket blocking: %s", w->id,
+				  strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -124,18 +144,22 @@ static void send_replies(struct mmsg_ctx *c, unsigned int n)
 	}
 }
 
-/* One recvmmsg batch from socket sock; returns how many datagrams. */
-static int serve_batch(struct mmsg_ctx *c, unsigned int sock)
+/* One recvmmsg batch from socket sock (flags: MSG_DONTWAIT, or
+ * MSG_WAITFORONE on a blocking socket); returns how many datagrams. */
+static int serve_batch(struct mmsg_ctx *c, unsigned int sock, int flags)
 {
 	struct worker *w = c->w;
+	/* Only a wildcard socket has IP_PKTINFO to deliver (listener.c). */
+	bool pi = w->wildcard[sock];
 	unsigned int ntx = 0;
 	int n;
 
 	for (unsigned int i = 0; i < MMSG_BATCH; i++) {
 		c->rx[i].msg_hdr.msg_namelen = sizeof(c->names[i]);
-		c->rx[i].msg_hdr.msg_controllen = sizeof(c->rctrl[i]);
+		c->rx[i].msg_hdr.msg_control = pi ? &c->rctrl[i] : NULL;
+		c->rx[i].msg_hdr.msg_controllen = pi ? sizeof(c->rctrl[i]) : 0;
 	}
-	n = recvmmsg(w->fds[sock], c->rx, MMSG_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(w->fds[sock], c->rx, MMSG_BATCH, flags, NULL);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			STAT_INC(&w->stats, recv_errors);
@@ -185,6 +209,12 @@ static int mmsg_run(struct worker *w, void *ctx)
 	struct mmsg_ctx *c = ctx;
 	unsigned int ns = w->nsock;
 
+	if (ns == 1) {
+		/* A stop request still lets this batch be answered. */
+		while (!worker_stopping())
+			serve_batch(c, 0, MSG_WAITFORONE);
+		return 0;
+	}
 	while (!worker_stopping()) {
 		int r = poll(c->pfd, ns + 1, -1);
 
@@ -199,7 +229,7 @@ static int mmsg_run(struct worker *w, void *ctx)
 			if (!(c->pfd[s].revents & (POLLIN | POLLERR)))
 				continue;
 			for (int round = 0; round < MMSG_ROUNDS; round++)
-				if (serve_batch(c, s) < MMSG_BATCH)
+				if (serve_batch(c, s, MSG_DONTWAIT) < MMSG_BATCH)
 					break;
 		}
 		if (c->pfd[ns].revents & POLLIN)

@@ -2,9 +2,19 @@
 /*
  * engine_uring.c - the io_uring engine: one ring per worker, created in the
  * worker thread; a multishot recvmsg per socket fed by one provided-buffer
- * ring; every reply built in place in its receive buffer and sent with
- * sendmsg (which carries the IP_PKTINFO source); the buffer goes back to the
- * ring when its send completes.
+ * ring; every reply built in place in its receive buffer and sent with send
+ * (or sendmsg, which carries the IP_PKTINFO source of a wildcard socket).
+ *
+ * Sends are MSG_DONTWAIT and IOSQE_CQE_SKIP_SUCCESS: io_uring issues them
+ * inline while it consumes the submission queue, so by the time the SQ is
+ * consumed every reply has been copied into the kernel (or has failed), and
+ * its buffer is not needed any more: it goes back to the ring as soon as
+ * the send is queued (DEFER_TASKRUN rings, see queue_reply) or once the SQ
+ * is consumed (other rings).  A reply is counted then.  A successful send
+ * posts no completion, which halves the completions and the loop
+ * iterations; a failed one (-EAGAIN when the socket's send buffer is full:
+ * MSG_DONTWAIT never parks a send whose buffer is already back in the ring)
+ * posts one, and on_send moves it from answered to send_failed.
  *
  * Per completion batch there is exactly one system call
  * (io_uring_submit_and_wait: submits the replies and waits for more), and
@@ -37,7 +47,7 @@ enum op { OP_RECV = 1, OP_SEND, OP_STOP, OP_CANCEL };
 #define UD_ARG(ud) ((unsigned)((ud) >> 32) & 0xffffff)
 #define UD_BID(ud) ((unsigned)(ud) & 0xffff)
 
-/* What a reply needs until its send completes; one per buffer. */
+/* What a sendmsg reply needs until it is submitted; one per buffer. */
 struct send_slot {
 	struct msghdr msg;
 	struct iovec iov;
@@ -51,11 +61,17 @@ struct uring_ctx {
 	uint8_t *bufs;
 	size_t bufs_bytes;
 	struct send_slot *slots;
+	/* Replies queued in the SQ, not yet consumed by the kernel: their
+	 * buffers are still in use, and they are not counted yet. */
+	struct pending_send { uint16_t bid; uint8_t tag; } *pend;
+	unsigned int npend;
 	unsigned int nbufs;
 	int mask;
 	unsigned int returned;	/* buffers added since the last advance */
-	unsigned int inflight;	/* sends not yet completed */
 	unsigned int armed;	/* bit per socket: multishot receive live */
+	/* DEFER_TASKRUN ring: a reply's buffer goes back as soon as its send
+	 * is queued (queue_reply says why that is safe). */
+	bool early_recycle;
 	bool stopping;
 	bool send_err_logged;
 	struct msghdr rx_tmpl;	/* what every received buffer is laid out as */
@@ -71,7 +87,7 @@ static void *map_zeroed(size_t bytes)
 
 static inline uint8_t *buf_addr(struct uring_ctx *c, unsigned int bid)
 {
-	return c->bufs + (size_t)bid * RX_BUF_SIZE;
+	return c->bufs + (size_t)bid * RX_BUF_STRIDE;
 }
 
 /* Hand a buffer back to the kernel; made visible in bulk by flush. */
@@ -140,6 +156,7 @@ static int create_ring(struct uring_ctx *c, unsigned int sq, unsigned int cq)
 		p.cq_entries = cq;
 		ret = io_uring_queue_init_params(sq, &c->ring, &p);
 		if (ret == 0) {
+			c->early_recycle = i == 0;
 			if (i > 0 && c->w->id == 0)
 				log_info("io_uring: this kernel lacks SINGLE_ISSUER|DEFER_TASKRUN; "
 					 "using %s", i == 1 ? "COOP_TASKRUN" : "no setup flags");
@@ -159,11 +176,12 @@ static int setup_buffers(struct uring_ctx *c)
 	int ret;
 
 	c->br_bytes = c->nbufs * sizeof(struct io_uring_buf);
-	c->bufs_bytes = (size_t)c->nbufs * RX_BUF_SIZE;
+	c->bufs_bytes = (size_t)c->nbufs * RX_BUF_STRIDE;
 	c->br = map_zeroed(c->br_bytes);
 	c->bufs = map_zeroed(c->bufs_bytes);
 	c->slots = calloc(c->nbufs, sizeof(*c->slots));
-	if (!c->br || !c->bufs || !c->slots) {
+	c->pend = calloc(c->nbufs, sizeof(*c->pend));
+	if (!c->br || !c->bufs || !c->slots || !c->pend) {
 		log_error("worker %u: cannot allocate %zu bytes of receive buffers",
 			  c->w->id, c->bufs_bytes);
 		return -1;
@@ -213,8 +231,8 @@ static int uring_setup(struct worker *w, void **out)
 		return -1;
 	if (setup_buffers(c))
 		return -1;
-	/* Blocking sockets: io_uring then polls internally instead of
-	 * completing a send with -EAGAIN when the socket buffer is full. */
+	/* Blocking sockets: io_uring polls them internally.  Sends still
+	 * never wait: each one says MSG_DONTWAIT itself (queue_reply). */
 	for (unsigned int i = 0; i < w->nsock; i++) {
 		int fl = fcntl(w->fds[i], F_GETFL);
 		fcntl(w->fds[i], F_SETFL, fl & ~O_NONBLOCK);
@@ -227,7 +245,11 @@ static int uring_setup(struct worker *w, void **out)
 	/* Name area rounded up to 8 bytes, so the control message the kernel
 	 * writes right after it is aligned for struct cmsghdr. */
 	c->rx_tmpl.msg_namelen = (sizeof(struct sockaddr_in6) + 7) & ~7u;
-	c->rx_tmpl.msg_controllen = PKTINFO_CTRL_LEN;
+	/* Only wildcard sockets receive IP_PKTINFO (listener.c): without one,
+	 * no room is reserved for it in every buffer. */
+	for (unsigned int i = 0; i < w->nsock; i++)
+		if (w->wildcard[i])
+			c->rx_tmpl.msg_controllen = PKTINFO_CTRL_LEN;
 	for (unsigned int i = 0; i < w->nsock; i++)
 		arm_recv(c, i);
 	arm_stop(c);
@@ -251,7 +273,7 @@ static void queue_reply(struct uring_ctx *c, unsigned int sock, unsigned int bid
 	if (!c->w->wildcard[sock]) {
 		/* The bound address is the source: plain send, which is
 		 * cheaper than sendmsg (no msghdr to copy in). */
-		io_uring_prep_send(sqe, (int)sock, reply, rep->len, 0);
+		io_uring_prep_send(sqe, (int)sock, reply, rep->len, MSG_DONTWAIT);
 		io_uring_prep_send_set_addr(sqe, name, (uint16_t)namelen);
 	} else {
 		s->iov.iov_base = reply;
@@ -259,11 +281,47 @@ static void queue_reply(struct uring_ctx *c, unsigned int sock, unsigned int bid
 		s->msg.msg_name = name;
 		s->msg.msg_namelen = namelen;
 		s->msg.msg_controllen = pktinfo_build(&s->ctrl, &rep->src, ifindex);
-		io_uring_prep_sendmsg(sqe, (int)sock, &s->msg, 0);
+		io_uring_prep_sendmsg(sqe, (int)sock, &s->msg, MSG_DONTWAIT);
 	}
-	sqe->flags |= IOSQE_FIXED_FILE;
+	/* MSG_DONTWAIT makes io_uring issue the send once, inline at submit,
+	 * and fail it with -EAGAIN rather than park it (header comment). */
+	sqe->flags |= IOSQE_FIXED_FILE | IOSQE_CQE_SKIP_SUCCESS;
 	io_uring_sqe_set_data64(sqe, UD(OP_SEND, tag, bid));
-	c->inflight++;
+	if (c->early_recycle) {
+		/* The buffer goes back now, before the send is even submitted,
+		 * so the receives in the same io_uring_enter already have it
+		 * (held until after the wait, with 128 buffers, every batch
+		 * ran the ring dry).  Safe with DEFER_TASKRUN only: the kernel
+		 * sees it once flush_buffers publishes it, after this batch,
+		 * and then fills buffers only while it runs this ring's task
+		 * work, which io_uring_enter does after it has submitted the
+		 * whole SQ (not at all if the submit stopped short); a receive
+		 * re-armed in that SQ comes after these sends.  Each send is
+		 * issued inline there and copies its datagram (MSG_DONTWAIT:
+		 * never parked for later).  Without DEFER_TASKRUN, task work
+		 * runs on entry, before the submit: sends_submitted. */
+		recycle(c, bid);
+		worker_count_sent(c->w, tag);
+		return;
+	}
+	c->pend[c->npend++] = (struct pending_send){ (uint16_t)bid, (uint8_t)tag };
+}
+
+/* After a submit: once the kernel has consumed the whole SQ, every queued
+ * send has been issued (copied into an skb, or failed with a completion of
+ * its own that on_send uncounts), so the buffers go back to the ring and
+ * the replies are counted.  If the SQ was not emptied (an interrupted
+ * submit), they wait for the next one: a buffer whose SQE is still queued
+ * must not be handed to the kernel for a receive. */
+static void sends_submitted(struct uring_ctx *c)
+{
+	if (!c->npend || io_uring_sq_ready(&c->ring))
+		return;
+	for (unsigned int i = 0; i < c->npend; i++) {
+		recycle(c, c->pend[i].bid);
+		worker_count_sent(c->w, c->pend[i].tag);
+	}
+	c->npend = 0;
 }
 
 static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
@@ -326,21 +384,21 @@ static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 	queue_reply(c, tx, bid, pkt, &rep, name, o->namelen, ifindex, tag);
 }
 
+/* Only a failed send posts a completion (IOSQE_CQE_SKIP_SUCCESS).  Its
+ * buffer is already back in the ring and its reply was counted (queue_reply
+ * or sends_submitted): move it from answered/errors to send_failed. */
 static void on_send(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 {
 	struct worker *w = c->w;
 
-	c->inflight--;
-	recycle(c, UD_BID(cqe->user_data));
-	if (__builtin_expect(cqe->res < 0, 0)) {
-		STAT_INC(&w->stats, send_failed);
-		if (!c->send_err_logged) {
-			c->send_err_logged = true;
-			log_warn("worker %u: sending a reply failed: %s (counted in "
-				 "send_failed; logged once)", w->id, strerror(-cqe->res));
-		}
-	} else {
-		worker_count_sent(w, UD_ARG(cqe->user_data));
+	if (cqe->res >= 0)
+		return;
+	worker_uncount_sent(w, UD_ARG(cqe->user_data));
+	STAT_INC(&w->stats, send_failed);
+	if (!c->send_err_logged) {
+		c->send_err_logged = true;
+		log_warn("worker %u: sending a reply failed: %s (counted in "
+			 "send_failed; logged once)", w->id, strerror(-cqe->res));
 	}
 }
 
@@ -383,13 +441,16 @@ static unsigned int process_batch(struct uring_ctx *c)
 	return n;
 }
 
-/* Re-arm receives that ended (-ENOBUFS, or the kernel's own reasons), but
- * not while every buffer waits on a send: that would only end again. */
+/* Re-arm receives that ended (-ENOBUFS, or the kernel's own reasons).
+ * Always at once, even when every buffer waits in a queued send: successful
+ * sends post no completion, so a ring with no receive armed could sleep
+ * forever; the queued sends' buffers are back by the time the re-armed
+ * receive runs, or right after the submit (one more -ENOBUFS at worst). */
 static void rearm(struct uring_ctx *c)
 {
 	unsigned int all = (1u << c->w->nsock) - 1;
 
-	if (c->stopping || c->armed == all || c->inflight >= c->nbufs)
+	if (c->stopping || c->armed == all)
 		return;
 	for (unsigned int i = 0; i < c->w->nsock; i++) {
 		if (!(c->armed & (1u << i))) {
@@ -421,13 +482,13 @@ static int uring_run(struct worker *w, void *ctx)
 			struct __kernel_timespec ts = { .tv_nsec = 50 * 1000000 };
 			struct io_uring_cqe *cqe;
 
-			if (!c->armed && !c->inflight)
+			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring))
 				break;
 			if (!deadline)
 				deadline = now_ms() + DRAIN_TIMEOUT_MS;
 			else if (now_ms() > deadline) {
-				log_warn("worker %u: drain timed out with %u replies in flight",
-					 w->id, c->inflight);
+				log_warn("worker %u: drain timed out with %u replies not submitted",
+					 w->id, c->npend);
 				break;
 			}
 			ret = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
@@ -439,6 +500,7 @@ static int uring_run(struct worker *w, void *ctx)
 				  strerror(-ret));
 			return -1;
 		}
+		sends_submitted(c);
 		if (process_batch(c))
 			STAT_INC(&w->stats, batches);
 		rearm(c);
@@ -464,6 +526,7 @@ static void uring_teardown(void *ctx)
 	if (c->bufs)
 		munmap(c->bufs, c->bufs_bytes);
 	free(c->slots);
+	free(c->pend);
 	free(c);
 }
 

@@ -24,6 +24,11 @@
  * STUN_RESPONSE_OVERHEAD bytes longer. */
 #define RX_BUF_SIZE 4096
 #define RX_MAX_LEN (RX_BUF_SIZE - STUN_RESPONSE_OVERHEAD)
+/* Distance between two buffers: one cache line more than a page, so that
+ * the first lines of consecutive buffers (headers, address, the request and
+ * its reply: all a datagram touches) fall in different cache sets.  With a
+ * 4096-byte stride they all compete for the same few sets of the L1/L2. */
+#define RX_BUF_STRIDE (RX_BUF_SIZE + 64)
 
 struct worker {
 	struct worker_stats stats;	/* first: its own cache lines */
@@ -149,6 +154,22 @@ static inline void worker_count_sent(struct worker *w, unsigned int tag)
 		if (tag & TAG_RPORT)
 			STAT_INC(&w->stats, response_port);
 	}
+}
+
+/* A reply counted by worker_count_sent that the kernel then refused (the
+ * io_uring engine counts a send when it is submitted: a success posts no
+ * completion).  Exact once the worker has stopped. */
+static inline void worker_uncount_sent(struct worker *w, unsigned int tag)
+{
+	if (tag & TAG_ERROR)
+		STAT_ADD(&w->stats, errors, (uint64_t)-1);
+	else
+		STAT_ADD(&w->stats, answered, (uint64_t)-1);
+	STAT_ADD(&w->stats, from_role[TAG_ROLE(tag)], (uint64_t)-1);
+	if (TAG_CHANGE(tag))
+		STAT_ADD(&w->stats, changed[TAG_CHANGE(tag)], (uint64_t)-1);
+	if (tag & TAG_RPORT)
+		STAT_ADD(&w->stats, response_port, (uint64_t)-1);
 }
 
 static inline bool addr_is_any(const struct stun_addr *a)

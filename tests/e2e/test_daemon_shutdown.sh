@@ -5,6 +5,10 @@
 # and with an io_uring buffer ring so small (16) that it keeps running dry:
 # every -ENOBUFS ends the multishot receive, which must be re-armed without
 # losing or double-counting a datagram.
+# Last, a reply the kernel refuses is counted as send_failed, never as
+# answered: the io_uring engine counts a send when it is submitted (a
+# successful one posts no completion) and must move a send that failed with
+# -EAGAIN (socket send buffer full) from answered to send_failed.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
@@ -46,4 +50,46 @@ for variant in uring mmsg uring-16; do
 			eval '[ "$(total enobufs)" -gt 0 ] && [ "$(total rearms)" -gt 0 ]'
 	fi
 done
+
+# Send buffer full: in a namespace of our own, a tbf qdisc on lo holds the
+# replies (and the memory they charge to the daemon's socket) while a
+# tiny --sndbuf lets only a few wait, so io_uring sends fail with -EAGAIN.
+# As above, SIGTERM under load; the clients then wait until nothing has
+# come for 1.5 s, so every reply still queued in tbf reaches them.
+NS=stunr-sfull-$$
+if [ "$(id -u)" != 0 ] || ! ip netns add "$NS" 2>/dev/null; then
+	skip "uring: a send refused with -EAGAIN is counted as send_failed" "needs root and ip netns"
+	finish
+fi
+NETNS+=("$NS")
+if ! ip netns exec "$NS" ip link set lo up ||
+	! ip netns exec "$NS" tc qdisc add dev lo root tbf rate 1mbit burst 2kb latency 5s; then
+	skip "uring: a send refused with -EAGAIN is counted as send_failed" "cannot set up lo with a tbf qdisc in a namespace"
+	finish
+fi
+if start_daemon "sendfull" ip netns exec "$NS" -- --io-engine uring --workers 1 \
+	--listen 127.0.0.1:0 --sndbuf 4096; then
+	ip netns exec "$NS" "$CLIENT" load --server "127.0.0.1:${LPORTS[0]}" --clients 64 \
+		--window 8 --idle-ms 1500 --max-seconds 20 >"$TMP/load" 2>&1 &
+	lpid=$!
+	PIDS+=("$lpid")
+	sleep 2.5
+	stop_daemon
+	wait "$lpid"
+	lrc=$?
+	show "$TMP/load"
+	grep -E ' (totals|warn|error):' "$DLOG" | sed 's/^/# /'
+	received=$(sed -n 's/^load: .* received=\([0-9]*\) .*/\1/p' "$TMP/load")
+	check "send buffer full: exits 0" [ "$DRC" -eq 0 ]
+	check "send buffer full: load client saw only correct answers" [ "$lrc" -eq 0 ]
+	check "send buffer full: sends failed ($(total send_failed)) and one warning says so" \
+		eval '[ "$(total send_failed)" -gt 0 ] && [ "$(grep -c "sending a reply failed: Resource temporarily unavailable" "$DLOG")" = 1 ]'
+	check "send buffer full: answers received by clients ($received) = daemon's answered total ($(total answered))" \
+		eval '[ -n "$received" ] && [ "$received" = "$(total answered)" ]'
+	check "send buffer full: nothing dropped, no error response" \
+		eval '[ "$(total dropped)" = 0 ] && [ "$(total errors)" = 0 ]'
+	check "send buffer full: totals balance" totals_balance
+else
+	not_ok "send buffer full: daemon starts"
+fi
 finish
