@@ -144,3 +144,21 @@ for _ in range(500):
         break
 PY
 }
+
+# expect_error NAME STATUS PATTERN ARGS...: stunringd ARGS exits STATUS with one
+# stderr line matching PATTERN and nothing on stdout (EXPECT_PREFIX: a
+# prefix for the test names).
+expect_error() {
+	local name=$1 want=$2 pattern=$3 rc lines
+	shift 3
+	timeout 10 "$DAEMON" "$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	lines=$(wc -l <"$TMP/err")
+	if [ $rc -eq "$want" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" "$TMP/err" &&
+		[ ! -s "$TMP/out" ]; then
+		ok "${EXPECT_PREFIX:-}$name: exit $rc, one line: $(cat "$TMP/err")"
+	else
+		not_ok "${EXPECT_PREFIX:-}$name: exit $rc (want $want), $lines stderr lines"
+		show "$TMP/err"
+	fi
+}

@@ -8,22 +8,6 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
 need_built "$DAEMON" "$CLIENT"
 
-# expect_error NAME STATUS PATTERN ARGS...: exit STATUS, one stderr line
-# matching PATTERN, nothing on stdout.
-expect_error() {
-	local name=$1 want=$2 pattern=$3 rc lines
-	shift 3
-	timeout 10 "$DAEMON" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	lines=$(wc -l <"$TMP/err")
-	if [ $rc -eq "$want" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" "$TMP/err" &&
-		[ ! -s "$TMP/out" ]; then
-		ok "$name: exit $rc, one line: $(cat "$TMP/err")"
-	else
-		not_ok "$name: exit $rc (want $want), $lines stderr lines"
-		show "$TMP/err"
-	fi
-}
 
 "$DAEMON" --help >"$TMP/help" 2>&1
 rc=$?

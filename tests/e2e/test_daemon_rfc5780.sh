@@ -140,20 +140,7 @@ else
 fi
 
 # --- refusals: one error line, the documented status -----------------------
-expect_error() {
-	local name=$1 want=$2 pattern=$3 rc lines
-	shift 3
-	timeout 10 "$DAEMON" "$@" >"$TMP/out" 2>"$TMP/err"
-	rc=$?
-	lines=$(wc -l <"$TMP/err")
-	if [ $rc -eq "$want" ] && [ "$lines" = 1 ] && grep -Eq -- "$pattern" "$TMP/err" &&
-		[ ! -s "$TMP/out" ]; then
-		ok "refused: $name: exit $rc, one line: $(cat "$TMP/err")"
-	else
-		not_ok "refused: $name: exit $rc (want $want), $lines stderr lines"
-		show "$TMP/err"
-	fi
-}
+EXPECT_PREFIX="refused: "
 P=$(free_pair 127.0.0.1 127.0.0.2)
 L=(--listen "127.0.0.1:$P")
 expect_error "--alt-port alone (one address, two ports)" 64 "--alt-port without --alt-ip" \
