@@ -20,24 +20,10 @@
  * ICE checks are 100-200 bytes. */
 #define STUN_XDP_MAX_MSG	512
 
-/* One bit per required attribute type 0x0000-0x003F the daemon understands
- * (the codec's understood_mask() for basic mode).  Types >= 0x40 below
+/* config.understood: one bit per comprehension-required attribute type
+ * 0x0000-0x003F the daemon understands, filled by the loader from the
+ * codec's stun_understood_mask() for basic mode.  Types >= 0x40 below
  * 0x8000 are never understood; 0x8000 and up are optional. */
-#define STUN_XDP_BIT(t)		((__u64)1 << (t))
-#define STUN_XDP_UNDERSTOOD_BASIC                                              \
-	(STUN_XDP_BIT(STUN_ATTR_MAPPED_ADDRESS) |                              \
-	 STUN_XDP_BIT(STUN_ATTR_USERNAME) |                                    \
-	 STUN_XDP_BIT(STUN_ATTR_MESSAGE_INTEGRITY) |                           \
-	 STUN_XDP_BIT(STUN_ATTR_ERROR_CODE) |                                  \
-	 STUN_XDP_BIT(STUN_ATTR_UNKNOWN_ATTRIBUTES) |                          \
-	 STUN_XDP_BIT(STUN_ATTR_REALM) | STUN_XDP_BIT(STUN_ATTR_NONCE) |       \
-	 STUN_XDP_BIT(STUN_ATTR_MESSAGE_INTEGRITY_SHA256) |                    \
-	 STUN_XDP_BIT(STUN_ATTR_PASSWORD_ALGORITHM) |                          \
-	 STUN_XDP_BIT(STUN_ATTR_USERHASH) |                                    \
-	 STUN_XDP_BIT(STUN_ATTR_XOR_MAPPED_ADDRESS))
-/* What --ice-aware adds (PRIORITY, USE-CANDIDATE). */
-#define STUN_XDP_UNDERSTOOD_ICE                                                \
-	(STUN_XDP_BIT(STUN_ATTR_PRIORITY) | STUN_XDP_BIT(STUN_ATTR_USE_CANDIDATE))
 
 /* Outcome counters: one per-CPU u64 each.  Names: stun_xdp_counter_names in
  * xdp_loader.c (keep the order). */
@@ -82,7 +68,7 @@ enum stun_xdp_counter {
 struct stun_xdp_config {
 	__u32 enabled;			/* 0: pass everything to the daemon */
 	__u32 always_fingerprint;	/* the daemon's always_fingerprint */
-	__u64 understood;		/* STUN_XDP_UNDERSTOOD_* mask */
+	__u64 understood;		/* stun_understood_mask(), basic mode */
 	__u32 software_len;		/* 0: no SOFTWARE attribute */
 	__u8 software[STUN_SOFTWARE_MAX];	/* valid UTF-8, not terminated */
 	/* The unicast addresses the program answers from (a request's

@@ -61,11 +61,11 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 	memset(c, 0, sizeof(*c));
 	c->enabled = !o->disabled;
 	c->always_fingerprint = o->always_fingerprint;
-	c->understood = STUN_XDP_UNDERSTOOD_BASIC;
-	if (o->ice_aware)
-		c->understood |= STUN_XDP_UNDERSTOOD_ICE;
-	/* The codec's own rule for SOFTWARE (length, UTF-8). */
+	/* The program answers what the daemon answers in basic mode: the
+	 * codec's own mask and its own rule for SOFTWARE (length, UTF-8). */
 	stun_server_cfg_init(&probe);
+	probe.ice_aware = o->ice_aware;
+	c->understood = stun_understood_mask(&probe);
 	if (o->software && stun_server_cfg_software(&probe, o->software)) {
 		snprintf(err, errlen, "SOFTWARE must be valid UTF-8 of at most %d bytes",
 			 STUN_SOFTWARE_MAX);

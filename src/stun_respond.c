@@ -69,8 +69,7 @@ int stun_server_cfg_software(struct stun_server_cfg *cfg, const char *text)
 	return 0;
 }
 
-/* Required attributes this configuration understands (item 36). */
-static uint64_t understood_mask(const struct stun_server_cfg *cfg)
+uint64_t stun_understood_mask(const struct stun_server_cfg *cfg)
 {
 	uint64_t m = STUN_BIT(STUN_ATTR_MAPPED_ADDRESS) |
 		     STUN_BIT(STUN_ATTR_USERNAME) |
@@ -231,7 +230,7 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 
 	why = stun_parse(&m, req, req_len, cfg->transport,
 			 cfg->classic ? STUN_CLASSIC_REQUEST : STUN_CLASSIC_NONE,
-			 understood_mask(cfg));
+			 stun_understood_mask(cfg));
 	if (why != STUN_DROP_NONE)
 		return drop(rep, why);
 	if (m.method != STUN_METHOD_BINDING)

@@ -265,6 +265,11 @@ struct stun_server_cfg {
 	uint16_t software_len;
 };
 
+/* The comprehension-required attributes this configuration understands
+ * (conformance item 36), as a STUN_BIT mask: anything else gets a 420.  The
+ * XDP loader hands the same mask to the kernel program. */
+uint64_t stun_understood_mask(const struct stun_server_cfg *cfg);
+
 /* Defaults: basic mode, UDP, classic on, RESPONSE-PORT on, no SOFTWARE. */
 void stun_server_cfg_init(struct stun_server_cfg *cfg);
 /* Set SOFTWARE (at most STUN_SOFTWARE_MAX bytes of valid UTF-8).  The text
