@@ -162,3 +162,16 @@ expect_error() {
 		show "$TMP/err"
 	fi
 }
+
+# need_tools WHAT TOOL...: skip the whole test, loudly, when a tool is missing.
+need_tools() {
+	local what=$1 t missing=""
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null || missing="$missing $t"
+	done
+	if [ -n "$missing" ]; then
+		skip "$what" "missing:$missing (make deps installs coturn stun-client tshark)"
+		finish
+	fi
+}

@@ -13,14 +13,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
 need_built "$DAEMON" "$CLIENT"
 
-missing=""
-for t in turnutils_stunclient stun tshark dumpcap; do
-	command -v $t >/dev/null || missing="$missing $t"
-done
-if [ -n "$missing" ]; then
-	skip "third-party clients" "missing:$missing (make deps installs coturn stun-client tshark)"
-	finish
-fi
+need_tools "third-party clients" turnutils_stunclient stun tshark dumpcap
 
 if ! start_daemon clients -- --workers 2 --listen 127.0.0.1:0 --listen '[::1]:0'; then
 	not_ok "daemon starts"

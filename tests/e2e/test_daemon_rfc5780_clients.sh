@@ -18,14 +18,7 @@ cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
 need_built "$DAEMON"
 
-missing=""
-for t in turnutils_natdiscovery stun tshark dumpcap; do
-	command -v $t >/dev/null || missing="$missing $t"
-done
-if [ -n "$missing" ]; then
-	skip "RFC 5780 third-party clients" "missing:$missing (make deps installs coturn stun-client tshark)"
-	finish
-fi
+need_tools "RFC 5780 third-party clients" turnutils_natdiscovery stun tshark dumpcap
 
 
 # natdiscovery LABEL A1 A2 P1 P2 [PREFIX...] -- [FLAGS]: mapping + filtering
