@@ -10,15 +10,17 @@
  *     responder's XDP_TX only reaches a veth end with a program on it);
  *  2. one real Binding Request through a socket bound to --interface: the
  *     server must answer it, and it fills the neighbour table, which gives
- *     the destination MAC address of the frames;
+ *     the destination MAC address of the frames (--echo: only the
+ *     neighbour entry is awaited, see warm_up());
  *  3. a thread calls BPF_PROG_TEST_RUN(slx_gen, BPF_F_TEST_XDP_LIVE_FRAMES)
  *     over and over; --rate, --count and --duration are enforced inside
  *     slx_gen, because each call costs milliseconds of setup, far too
  *     coarse to pace with from here;
  *  4. wait up to --timeout for the last answers, read the counters and
  *     the histogram, detach, report.
- * IPv4 only, plain requests only, one injecting thread.  Source ports are
- * 10000 .. 10000 + --sockets - 1; nothing may listen on them.
+ * IPv4 only; plain and FINGERPRINT requests (--mix); one injecting
+ * thread.  Source ports are 10000 .. 10000 + --sockets - 1; nothing may
+ * listen on them.
  */
 #include "engine.h"
 #include "report.h"
@@ -63,7 +65,9 @@ struct xdp_run {
 	uint32_t attach_flags;
 	int ncpus;
 	uint64_t *vals;		/* ncpus values of one per-CPU slot */
-	uint8_t frame[SLX_FRAME_LEN];
+	uint8_t frame[SLX_FRAME_LEN];		/* plain request */
+	uint8_t frame_fp[SLX_FRAME_FP_LEN];	/* with FINGERPRINT */
+	bool fp;		/* the mix has FINGERPRINT requests */
 	uint64_t stopped_ns;	/* when the injector finished */
 	int inject_err;
 	int inject_done;	/* atomic */
@@ -133,17 +137,53 @@ static int iface_info(struct xdp_run *x, const char *ifname)
 	return 0;
 }
 
+/* The target's MAC address, once the neighbour table has a complete entry
+ * for it.  Returns 0 when it has. */
+static int neighbour(const char *ifname, uint32_t ip, uint8_t mac[6])
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = ip };
+	struct arpreq arp;
+	int fd, r;
+
+	memset(&arp, 0, sizeof(arp));
+	memcpy(&arp.arp_pa, &sin, sizeof(sin));
+	snprintf(arp.arp_dev, sizeof(arp.arp_dev), "%s", ifname);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	r = ioctl(fd, SIOCGARP, &arp) < 0 || !(arp.arp_flags & ATF_COM) ? -1 : 0;
+	close(fd);
+	if (!r)
+		memcpy(mac, arp.arp_ha.sa_data, 6);
+	return r;
+}
+
+/* --echo: poll the neighbour table for up to ms milliseconds. */
+static int await_neighbour(struct xdp_run *x, const char *ifname, int ms)
+{
+	for (int waited = 0; waited <= ms; waited += 10) {
+		struct timespec ts = { 0, 10000000 };
+
+		if (!neighbour(ifname, x->server_ip, x->peer_mac))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
 /* One real request through the kernel: proves the server answers on this
- * path and leaves the server's MAC address in the neighbour table. */
+ * path and leaves the server's MAC address in the neighbour table.  With
+ * --echo only the neighbour entry counts: a bare reflector sends back the
+ * request as it came, and a socket's request carries only the partial UDP
+ * checksum of CHECKSUM_PARTIAL on a veth, so the kernel drops the echo. */
 static int warm_up(struct xdp_run *x, const char *ifname)
 {
 	const struct sl_config *cfg = x->cfg;
 	struct stun_request_opts o = { 0 };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct stun_response_info info;
-	struct arpreq arp;
 	uint8_t req[64], resp[1500], tid[12];
-	int fd, ok = 0;
+	int fd, ok = 0, wait_ms = (int)(cfg->timeout_ns / 1000000);
 	size_t len;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -177,29 +217,26 @@ static int warm_up(struct xdp_run *x, const char *ifname)
 		len = stun_build_request(req, sizeof(req), tid, &o);
 		if (send(fd, req, len, 0) < 0)
 			continue;
-		if (poll(&p, 1, (int)(cfg->timeout_ns / 1000000)) <= 0)
+		if (cfg->echo) {
+			ok = !await_neighbour(x, ifname, wait_ms);
+			continue;
+		}
+		if (poll(&p, 1, wait_ms) <= 0)
 			continue;
 		n = recv(fd, resp, sizeof(resp), 0);
 		ok = n > 0 && stun_parse_response(resp, (size_t)n, tid, false,
 						   &info) == STUN_RESP_OK;
 	}
 	close(fd);
-	if (!ok)
-		return refuse("no valid answer from %s through %s to a first request: is the server running?",
+	if (!ok && cfg->echo)
+		return refuse("no neighbour entry for %s on %s after 3 requests: the target must be on the interface's own link",
 			      cfg->target_str, ifname);
-	memset(&arp, 0, sizeof(arp));
-	memcpy(&arp.arp_pa, &sin, sizeof(sin));
-	((struct sockaddr_in *)&arp.arp_pa)->sin_port = 0;
-	snprintf(arp.arp_dev, sizeof(arp.arp_dev), "%s", ifname);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || ioctl(fd, SIOCGARP, &arp) < 0 || !(arp.arp_flags & ATF_COM)) {
-		if (fd >= 0)
-			close(fd);
+	if (!ok)
+		return refuse("no valid answer from %s through %s to a first request: is the server running? (a bare reflector needs --echo)",
+			      cfg->target_str, ifname);
+	if (neighbour(ifname, x->server_ip, x->peer_mac))
 		return refuse("no neighbour entry for %s on %s: the target must be on the interface's own link",
 			      cfg->target_str, ifname);
-	}
-	close(fd);
-	memcpy(x->peer_mac, arp.arp_ha.sa_data, 6);
 	return 0;
 }
 
@@ -215,24 +252,25 @@ static uint16_t ip_checksum(const void *hdr, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-/* The template frame; slx_gen writes the source port and the ID.  The
- * UDP checksum is 0, "none", which IPv4 allows. */
-static void build_frame(struct xdp_run *x)
+/* A template frame; slx_gen writes the source port, the ID and, with
+ * FINGERPRINT, the CRC.  The UDP checksum is 0, "none", which IPv4
+ * allows. */
+static void build_frame(struct xdp_run *x, uint8_t *f, bool fp)
 {
-	uint8_t *f = x->frame;
 	struct iphdr *ip = (struct iphdr *)(f + SLX_ETH_LEN);
 	struct udphdr *udp = (struct udphdr *)(f + SLX_ETH_LEN + SLX_IP_LEN);
-	struct stun_request_opts o = { 0 };
+	struct stun_request_opts o = { .fingerprint = fp };
 	uint8_t tid[12] = { 0 };
+	uint16_t msg_len = 20 + (fp ? SLX_FP_LEN : 0);
 
-	memset(f, 0, sizeof(x->frame));
+	memset(f, 0, SLX_STUN_OFF + msg_len);
 	memcpy(f, x->peer_mac, 6);
 	memcpy(f + 6, x->our_mac, 6);
 	f[12] = ETH_P_IP >> 8;
 	f[13] = ETH_P_IP & 0xFF;
 	ip->version = 4;
 	ip->ihl = 5;
-	ip->tot_len = htons(SLX_IP_LEN + SLX_UDP_LEN + 20);
+	ip->tot_len = htons(SLX_IP_LEN + SLX_UDP_LEN + msg_len);
 	ip->frag_off = htons(IP_DF);
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_UDP;
@@ -241,8 +279,8 @@ static void build_frame(struct xdp_run *x)
 	ip->check = ip_checksum(ip, SLX_IP_LEN);
 	udp->source = htons(PORT_BASE);
 	udp->dest = htons(x->cfg->target.port);
-	udp->len = htons(SLX_UDP_LEN + 20);
-	stun_build_request(f + SLX_STUN_OFF, 20, tid, &o);
+	udp->len = htons(SLX_UDP_LEN + msg_len);
+	stun_build_request(f + SLX_STUN_OFF, msg_len, tid, &o);
 }
 
 static int load(struct xdp_run *x)
@@ -266,6 +304,9 @@ static int load(struct xdp_run *x)
 	s->rodata->port_base = PORT_BASE;
 	s->rodata->port_count = x->nports;
 	s->rodata->salt = salt;
+	s->rodata->echo_mode = cfg->echo;
+	s->rodata->mix_plain = cfg->mix[REQ_PLAIN];
+	s->rodata->mix_fp = cfg->mix[REQ_FINGERPRINT];
 	if (cfg->rate > 0) {
 		s->rodata->interval_ps = (uint64_t)(1e12 / cfg->rate);
 		if (!s->rodata->interval_ps)
@@ -344,6 +385,7 @@ static void read_counters(struct xdp_run *x, struct sl_counters *c)
 	c->pace_dropped = __atomic_load_n(&x->skel->bss->gen_skipped, __ATOMIC_RELAXED);
 	c->answered = percpu_sum(x, fd, SLX_ANSWERED);
 	c->valid = percpu_sum(x, fd, SLX_VALID);
+	c->echoed = percpu_sum(x, fd, SLX_ECHOED);
 	c->late = percpu_sum(x, fd, SLX_LATE);
 	for (size_t i = 0; i < sizeof(bad_map) / sizeof(bad_map[0]); i++)
 		c->invalid[bad_map[i].bad] = percpu_sum(x, fd, (uint32_t)bad_map[i].slot);
@@ -372,10 +414,13 @@ static void read_hist(struct xdp_run *x, struct hist *h)
  * sends a request or, when none is due, drops its copy. */
 static int inject(struct xdp_run *x, uint32_t n)
 {
-	struct xdp_md md = { .data = 0, .data_end = SLX_FRAME_LEN };
+	/* With FINGERPRINT requests in the mix the copies are sized for
+	 * them; slx_gen trims a plain one. */
+	uint32_t len = x->fp ? SLX_FRAME_FP_LEN : SLX_FRAME_LEN;
+	struct xdp_md md = { .data = 0, .data_end = len };
 	LIBBPF_OPTS(bpf_test_run_opts, o,
-		.data_in = x->frame,
-		.data_size_in = SLX_FRAME_LEN,
+		.data_in = x->fp ? x->frame_fp : x->frame,
+		.data_size_in = len,
 		.ctx_in = &md,
 		.ctx_size_in = sizeof(md),
 		.repeat = n,
@@ -538,9 +583,11 @@ int sl_xdp_run(const struct sl_config *cfg)
 		return refuse("IPv4 targets only for now");
 	if (!cfg->xdp_ifname)
 		return refuse("--interface IF is required: the interface the target is reached through");
-	for (int k = REQ_FINGERPRINT; k < REQ_KIND_COUNT; k++)
-		if (cfg->mix[k])
-			return refuse("--mix: only plain requests are generated in the kernel");
+	for (int k = 0; k < REQ_KIND_COUNT; k++)
+		if (cfg->mix[k] && k != REQ_PLAIN && k != REQ_FINGERPRINT)
+			return refuse("--mix %s: only plain and fingerprint requests are generated in the kernel",
+				      req_kind_names[k]);
+	x.fp = cfg->mix[REQ_FINGERPRINT] > 0;
 	if (cfg->threads != 1 || cfg->n_cpus)
 		return refuse("one injecting thread only (--threads and --cpus do not apply)");
 	if (cfg->expect != MAP_SELF)
@@ -585,9 +632,11 @@ int sl_xdp_run(const struct sl_config *cfg)
 		sa.sa_handler = on_signal;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		build_frame(&x);
-		/* The generator rewrites every copy from the template. */
+		build_frame(&x, x.frame, false);
+		build_frame(&x, x.frame_fp, true);
+		/* The generator rewrites every copy from the templates. */
 		memcpy(x.skel->bss->tmpl, x.frame, SLX_FRAME_LEN);
+		memcpy(x.skel->bss->tmpl_fp, x.frame_fp, SLX_FRAME_FP_LEN);
 		t.start = t.last = sl_now_ns();
 		t.next = t.start + 1000000000u;
 		r = run(&x, &t);

@@ -60,6 +60,8 @@ static const char usage_text[] =
 "      --engine E        socket (default) or xdp\n"
 "      --interface IF    xdp: inject into IF\n"
 "      --netns NAME      xdp: IF lives in network namespace NAME\n"
+"      --echo            xdp: the target is a bare reflector that sends each\n"
+"                        request back; count those echoes as answers\n"
 "  -h, --help, -V, --version\n"
 "\n"
 "Exit status: 0 all answers valid; 1 an invalid answer was seen; 2 usage\n"
@@ -68,7 +70,7 @@ static const char usage_text[] =
 enum {
 	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
-	OPT_NO_GSO,
+	OPT_NO_GSO, OPT_ECHO,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +97,7 @@ static const struct option long_opts[] = {
 	{ "interface", required_argument, NULL, OPT_IFACE },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "no-gso", no_argument, NULL, OPT_NO_GSO },
+	{ "echo", no_argument, NULL, OPT_ECHO },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -391,6 +394,9 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case OPT_NO_GSO:
 			cfg->gso = false;
 			break;
+		case OPT_ECHO:
+			cfg->echo = true;
+			break;
 		case ':':
 			return fail("%s needs a value", argv[optind - 1]);
 		case '?':
@@ -423,5 +429,7 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		return fail("--expect-mapped: address family differs from the target's");
 	if (cfg->engine == ENGINE_SOCKET && (cfg->xdp_ifname || cfg->xdp_netns))
 		return fail("--interface and --netns need --engine xdp");
+	if (cfg->engine == ENGINE_SOCKET && cfg->echo)
+		return fail("--echo needs --engine xdp: only the kernel-injection engine counts echoes");
 	return 0;
 }

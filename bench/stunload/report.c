@@ -46,10 +46,12 @@ static const char *human(char *buf, size_t cap, double v)
 void sl_progress(FILE *f, const struct sl_interval *iv)
 {
 	char a[16], b[16];
+	bool echo = iv->total.echoed > iv->total.valid;	/* --echo run */
 
-	fprintf(f, "\r[%5.0fs] sent %s/s  valid %s/s  lost %.3f%%  p99 %.0fus  invalid %llu\033[K",
+	fprintf(f, "\r[%5.0fs] sent %s/s  %s %s/s  lost %.3f%%  p99 %.0fus  invalid %llu\033[K",
 		iv->t_s, human(a, sizeof(a), (double)iv->d.sent / iv->len_s),
-		human(b, sizeof(b), (double)iv->d.valid / iv->len_s),
+		echo ? "echoed" : "valid",
+		human(b, sizeof(b), (double)(echo ? iv->d.echoed : iv->d.valid) / iv->len_s),
 		pct(iv->total.lost, iv->total.sent),
 		us(hist_percentile(iv->h, 99)),
 		(unsigned long long)invalid_total(&iv->total));
@@ -65,7 +67,7 @@ void sl_progress_clear(FILE *f)
 int sl_csv_header(FILE *f)
 {
 	fputs("time_s,sent,answered,valid,invalid,lost,late,sent_per_s,"
-	      "valid_per_s,p50_us,p90_us,p99_us,max_us\n", f);
+	      "valid_per_s,p50_us,p90_us,p99_us,max_us,echoed\n", f);
 	return fflush(f);
 }
 
@@ -73,14 +75,14 @@ int sl_csv_row(FILE *f, const struct sl_interval *iv)
 {
 	const struct sl_counters *d = &iv->d;
 
-	fprintf(f, "%.3f,%llu,%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f\n",
+	fprintf(f, "%.3f,%llu,%llu,%llu,%llu,%llu,%llu,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%llu\n",
 		iv->t_s, (unsigned long long)d->sent,
 		(unsigned long long)d->answered, (unsigned long long)d->valid,
 		(unsigned long long)invalid_total(d), (unsigned long long)d->lost,
 		(unsigned long long)d->late, (double)d->sent / iv->len_s,
 		(double)d->valid / iv->len_s, us(hist_percentile(iv->h, 50)),
 		us(hist_percentile(iv->h, 90)), us(hist_percentile(iv->h, 99)),
-		us(iv->h->max));
+		us(iv->h->max), (unsigned long long)d->echoed);
 	return fflush(f);
 }
 
@@ -93,6 +95,8 @@ static void describe_load(FILE *f, const struct sl_config *cfg)
 		else
 			fprintf(f, ", as fast as the kernel injects");
 		fprintf(f, ", %u source ports", cfg->sockets);
+		if (cfg->echo)
+			fprintf(f, ", echoes counted");
 		return;
 	}
 	if (cfg->rate > 0)
@@ -117,9 +121,13 @@ void sl_report_text(FILE *f, const struct sl_result *r)
 	fprintf(f, "  duration   %.3f s sending, %.3f s in all\n", r->send_s, r->total_s);
 	fprintf(f, "  sent       %12llu  %12.0f/s\n", (unsigned long long)c->sent,
 		(double)c->sent / s);
-	fprintf(f, "  answered   %12llu\n", (unsigned long long)c->answered);
+	fprintf(f, "  answered   %12llu  %12.0f/s\n", (unsigned long long)c->answered,
+		(double)c->answered / s);
 	fprintf(f, "  valid      %12llu  %12.0f/s\n", (unsigned long long)c->valid,
 		(double)c->valid / s);
+	if (r->cfg->echo || c->echoed)
+		fprintf(f, "  echoed     %12llu  %12.0f/s  (our requests sent back)\n",
+			(unsigned long long)c->echoed, (double)c->echoed / s);
 	fprintf(f, "  invalid    %12llu\n", (unsigned long long)inv);
 	for (int k = 0; k < BAD_KIND_COUNT; k++)
 		if (c->invalid[k])
@@ -194,9 +202,9 @@ void sl_report_json(FILE *f, const struct sl_result *r)
 		fprintf(f, "%s\"%s\": %u", k ? ", " : "", req_kind_names[k], cfg->mix[k]);
 	fprintf(f, "},\n");
 	fprintf(f, "  \"duration_s\": %.6f,\n  \"total_s\": %.6f,\n", r->send_s, r->total_s);
-	fprintf(f, "  \"sent\": %llu,\n  \"answered\": %llu,\n  \"valid\": %llu,\n",
+	fprintf(f, "  \"sent\": %llu,\n  \"answered\": %llu,\n  \"valid\": %llu,\n  \"echoed\": %llu,\n",
 		(unsigned long long)c->sent, (unsigned long long)c->answered,
-		(unsigned long long)c->valid);
+		(unsigned long long)c->valid, (unsigned long long)c->echoed);
 	fprintf(f, "  \"invalid\": %llu,\n  \"invalid_by_kind\": {",
 		(unsigned long long)invalid_total(c));
 	for (int k = 0; k < BAD_KIND_COUNT; k++)
@@ -211,8 +219,8 @@ void sl_report_json(FILE *f, const struct sl_result *r)
 	fprintf(f, "  \"send_errors\": %llu,\n  \"behind_schedule\": %llu,\n  \"table_full\": %llu,\n",
 		(unsigned long long)c->send_errors, (unsigned long long)c->pace_dropped,
 		(unsigned long long)c->table_full);
-	fprintf(f, "  \"sent_per_s\": %.1f,\n  \"valid_per_s\": %.1f,\n",
-		(double)c->sent / s, (double)c->valid / s);
+	fprintf(f, "  \"sent_per_s\": %.1f,\n  \"answered_per_s\": %.1f,\n  \"valid_per_s\": %.1f,\n",
+		(double)c->sent / s, (double)c->answered / s, (double)c->valid / s);
 	fprintf(f, "  \"latency_us\": {\"count\": %llu, \"p50\": %.3f, \"p90\": %.3f, "
 		"\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f, \"mean\": %.3f},\n",
 		(unsigned long long)h->total, us(hist_percentile(h, 50)),

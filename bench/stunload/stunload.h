@@ -80,6 +80,7 @@ struct sl_config {
 	/* --engine xdp */
 	const char *xdp_ifname;
 	const char *xdp_netns;
+	bool echo;		/* target is a bare reflector: count echoes */
 };
 
 /* Counters of one worker.  Only the worker writes them (relaxed atomic
@@ -88,6 +89,7 @@ struct sl_counters {
 	uint64_t sent;
 	uint64_t answered;	/* requests that got an answer, valid or not */
 	uint64_t valid;
+	uint64_t echoed;	/* --echo: our own request came back */
 	uint64_t lost;		/* no answer within --timeout */
 	uint64_t late;		/* answers after their request timed out */
 	uint64_t unsupported;	/* 420 to CHANGE-REQUEST: server lacks 5780 */

@@ -5,10 +5,13 @@
  *  slx_gen    run by BPF_PROG_TEST_RUN with BPF_F_TEST_XDP_LIVE_FRAMES (the
  *             kernel's own packet generator, as xdp-trafficgen uses it): it
  *             stamps each copy of the template Binding Request with a new
- *             transaction ID and source port and redirects it out of the
- *             interface.  No socket, no skb: well over 1M/s on one core.
+ *             transaction ID and source port (and, for a FINGERPRINT
+ *             request, its CRC) and redirects it out of the interface.
+ *             No socket, no skb: well over 1M/s on one core.
  *  slx_count  attached to the same interface: every answer to the run is
- *             validated here and dropped; anything else passes.
+ *             validated here and dropped; anything else passes.  With
+ *             --echo, our own request sent back by a bare reflector counts
+ *             as "echoed" after the same checks as an answer.
  *
  * The 12-byte transaction ID is [seq:4][send time, ns mod 2^32:4][salt:4],
  * so an answer carries what is needed to check it and time it: seq must
@@ -40,11 +43,18 @@ const volatile __u16 port_count = 1;
 const volatile __u32 salt = 0;
 const volatile __u32 seen_mask = 0;	/* bitmap words - 1 */
 const volatile __u32 timeout_ns = 1000000000;
+const volatile __u32 echo_mode = 0;	/* --echo: count our requests back */
+/* --mix weights of plain and FINGERPRINT requests.  With any FINGERPRINT
+ * weight the live frames are FINGERPRINT-sized and plain requests shrink
+ * their copy; with none the plain path is exactly as without a mix. */
+const volatile __u32 mix_plain = 1;
+const volatile __u32 mix_fp = 0;
 
 /* The whole request frame.  Live frames are recycled with whatever the
  * last user left in them (an XDP responder turns them into answers in
  * place), so every copy is rewritten from this template, not patched. */
 __u64 tmpl[8];	/* .bss: written after load, once the MAC is known */
+__u64 tmpl_fp[9];	/* the same with FINGERPRINT (CRC written per copy) */
 
 const volatile __u64 interval_ps = 0;	/* --rate; 0: as fast as it goes */
 const volatile __u64 bank = 64;		/* largest backlog after a stall */
@@ -57,6 +67,7 @@ __u64 gen_limit = 0;	/* --count: generate no more than this */
 __u64 gen_start_ns = 0;	/* schedule origin for --rate */
 __u64 gen_end_ns = 0;	/* --duration, or "stop now" */
 __u64 gen_skipped = 0;	/* dropped from the schedule after stalls */
+__u32 gen_mix_acc = 0;	/* smooth weighted round robin of the mix */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,7 +96,10 @@ struct {
  * track constants there, so paths through the loop merge instead of
  * multiplying (flags in registers exceeded its 1M-instruction budget). */
 struct scratch {
-	__u8 b[SLX_MSG_MAX];
+	union {
+		__u8 b[SLX_MSG_MAX];
+		__u32 w[SLX_MSG_MAX / 4];	/* for the CRC, word by word */
+	};
 	__u32 has_xor, xor_ok, fp_bad, fp_pos;
 	__u32 pos, dlen, dport, malformed, crc;
 };
@@ -107,6 +121,34 @@ static __always_inline void count(__u32 idx)
 		(*c)++;
 }
 
+/* One CRC-32 step over a 32-bit word in memory order (slicing-by-4), as
+ * bpf/stun_xdp.bpf.c does it. */
+static __always_inline __u32 crc_word(__u32 c, __u32 w)
+{
+	c ^= w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return stun_crc32_table[3][c & 0xff] ^ stun_crc32_table[2][(c >> 8) & 0xff] ^
+	       stun_crc32_table[1][(c >> 16) & 0xff] ^ stun_crc32_table[0][c >> 24];
+#else
+#error "the CRC word steps assume a little-endian BPF target"
+#endif
+}
+
+/* Is the next request of a plain/FINGERPRINT mix a FINGERPRINT one?  Each
+ * kind evenly spread, as the socket engine's smooth weighted round robin. */
+static __always_inline int next_is_fp(void)
+{
+	if (!mix_fp)
+		return 0;
+	if (!mix_plain)
+		return 1;
+	gen_mix_acc += mix_fp;
+	if (gen_mix_acc < mix_plain + mix_fp)
+		return 0;
+	gen_mix_acc -= mix_plain + mix_fp;
+	return 1;
+}
+
 SEC("xdp")
 int slx_gen(struct xdp_md *ctx)
 {
@@ -116,6 +158,7 @@ int slx_gen(struct xdp_md *ctx)
 	__u8 *tid = data + SLX_STUN_OFF + 8;
 	__u64 seq, now;
 	__u32 v;
+	int fp;
 
 	if (data + SLX_FRAME_LEN > end)
 		return XDP_ABORTED;
@@ -136,8 +179,22 @@ int slx_gen(struct xdp_md *ctx)
 			gen_start_ns += skip * interval_ps / 1000;
 		}
 	}
+	fp = next_is_fp();
+	if (fp && data + SLX_FRAME_FP_LEN > end)
+		return XDP_ABORTED;	/* the loader sizes the frames: never */
 	seq = gen_seq++;
-	{
+	if (fp) {
+		__u64 *w = data;
+		__u32 w4 = (__u32)tmpl_fp[8];
+		__u16 w2 = (__u16)(tmpl_fp[8] >> 32);
+
+		/* 70 bytes: eight words, then 4 + 2 bytes (little endian). */
+		w[0] = tmpl_fp[0]; w[1] = tmpl_fp[1]; w[2] = tmpl_fp[2];
+		w[3] = tmpl_fp[3]; w[4] = tmpl_fp[4]; w[5] = tmpl_fp[5];
+		w[6] = tmpl_fp[6]; w[7] = tmpl_fp[7];
+		__builtin_memcpy(data + 64, &w4, 4);
+		__builtin_memcpy(data + 68, &w2, 2);
+	} else {
 		__u64 *w = data;
 		__u32 w4 = (__u32)tmpl[7];
 		__u16 w2 = (__u16)(tmpl[7] >> 32);
@@ -155,6 +212,21 @@ int slx_gen(struct xdp_md *ctx)
 	__builtin_memcpy(tid + 4, &v, 4);
 	v = salt;
 	__builtin_memcpy(tid + 8, &v, 4);
+	if (fp) {
+		/* The first 8 bytes (type, length 8, cookie) are the same in
+		 * every such request: their CRC register is a constant; then
+		 * the three ID words, in memory order as just written. */
+		__u32 crc = crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP,
+						       (__u32)seq), (__u32)now), salt);
+
+		v = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
+		__builtin_memcpy(tid + 16, &v, 4);
+	} else if (mix_fp) {
+		/* The copies are FINGERPRINT-sized; the kernel restores the
+		 * length of each copy before its next use. */
+		if (bpf_xdp_adjust_tail(ctx, -SLX_FP_LEN))
+			return XDP_ABORTED;
+	}
 	return bpf_redirect(out_ifindex, 0);
 }
 
@@ -219,11 +291,13 @@ static long walk_attr(__u32 i, void *ctx)
 	return 0;
 }
 
-static long crc_byte(__u32 i, void *ctx)
+/* One 4-byte word of the CRC per call: attributes are 4-byte aligned, so
+ * FINGERPRINT starts at a multiple of 4. */
+static long crc_step(__u32 i, void *ctx)
 {
 	struct scratch *s = ((struct loop_ctx *)ctx)->s;
 
-	s->crc = stun_crc32_table[0][(s->crc ^ s->b[M(i)]) & 0xff] ^ (s->crc >> 8);
+	s->crc = crc_word(s->crc, s->w[i & (SLX_MSG_MAX / 4 - 1)]);
 	return 0;
 }
 
@@ -278,13 +352,17 @@ static __always_inline __u32 judge(struct scratch *s, __u32 dlen, __u16 dport,
 		return SLX_MALFORMED;
 	if (s->fp_pos && !s->fp_bad) {
 		s->crc = 0xFFFFFFFF;
-		bpf_loop(s->fp_pos, crc_byte, &lc, 0);
+		bpf_loop(s->fp_pos / 4, crc_step, &lc, 0);
 		s->fp_bad = (s->crc ^ 0xFFFFFFFF ^ STUN_FINGERPRINT_XOR) !=
 			    rd32(m, s->fp_pos + 4);
 	}
 	if (s->fp_bad)
 		return SLX_BAD_FINGERPRINT;
 	type = (__u32)m[0] << 8 | m[1];
+	/* --echo: a bare reflector's copy of our request, checked above
+	 * exactly as an answer is. */
+	if (echo_mode && type == STUN_BINDING_REQUEST)
+		return SLX_ECHOED;
 	if (type == STUN_BINDING_ERROR)
 		return SLX_ERROR_RESPONSE;
 	if (type != STUN_BINDING_SUCCESS)
@@ -335,7 +413,7 @@ int slx_count(struct xdp_md *ctx)
 		return XDP_DROP;
 	verdict = judge(s, dlen, dport, &latency);
 	count(verdict);
-	if (verdict == SLX_VALID) {
+	if (verdict == SLX_VALID || verdict == SLX_ECHOED) {
 		__u32 idx = hist_index(latency);
 		__u64 *h = bpf_map_lookup_elem(&hist, &idx);
 

@@ -22,14 +22,18 @@
 #define SLX_BAD_FINGERPRINT	11
 #define SLX_NO_MAPPED		12
 #define SLX_WRONG_MAPPED	13
-#define SLX_COUNTERS		14
+#define SLX_ECHOED		14	/* --echo: our own request came back */
+#define SLX_COUNTERS		15
 
-/* Ethernet + IPv4 (no options) + UDP + a 20-byte Binding Request. */
+/* Ethernet + IPv4 (no options) + UDP + a 20-byte Binding Request, or a
+ * 28-byte one whose only attribute is FINGERPRINT. */
 #define SLX_ETH_LEN	14
 #define SLX_IP_LEN	20
 #define SLX_UDP_LEN	8
 #define SLX_STUN_OFF	(SLX_ETH_LEN + SLX_IP_LEN + SLX_UDP_LEN)
 #define SLX_FRAME_LEN	(SLX_STUN_OFF + 20)
+#define SLX_FP_LEN	8	/* the FINGERPRINT attribute */
+#define SLX_FRAME_FP_LEN (SLX_FRAME_LEN + SLX_FP_LEN)
 #define SLX_MSG_MAX	256	/* longer answers are "oversize" here */
 
 /* Latency histogram: same buckets as histogram.h. */

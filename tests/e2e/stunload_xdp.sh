@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # stunload_xdp.sh - --engine xdp in two throw-away network namespaces
 # joined by a veth pair: requests injected by the kernel's live-frame
-# generator on one end, a socket server (stun-reflector, then the wrong
-# responder) behind the other end.  Checks that answers are counted and
-# validated in the BPF program just as the socket engine does, and that
-# the engine refuses clearly what it cannot do.  Cleans up on any exit.
+# generator on one end; behind the other end a socket server
+# (stun-reflector, then the wrong responder), the bare XDP reflector
+# (--echo) and the XDP STUN responder.  Checks that answers are counted and
+# validated in the BPF program just as the socket engine does, plain and
+# FINGERPRINT requests alike, and that the engine refuses clearly what it
+# cannot do.  Cleans up on any exit.
 . "$(dirname "$0")/stunload_lib.sh"
 BAD=$BUILD/tests/bad_responder
 PASS_OBJ=$BUILD/bench/xdp_peer_pass.bpf.o
+REFLECT_OBJ=$BUILD/bpf/xdp_reflect.bpf.o
+STUNCTL=$BUILD/stunctl
 NSA=slxa$$
 NSB=slxb$$
 A_IP=10.231.0.1
 B_IP=10.231.0.2
 
+# stunctl pins the XDP responder's maps under /sys/fs/bpf/stunring/IF@nsINODE.
+PIN=
 cleanup_ns() {
+	if [ -n "$PIN" ]; then
+		nsenter --net=/var/run/netns/"$NSB" "$STUNCTL" xdp detach slxb0 >/dev/null 2>&1
+		rm -rf "$PIN"
+	fi
 	cleanup
 	ip netns del "$NSA" 2>/dev/null
 	ip netns del "$NSB" 2>/dev/null
@@ -31,8 +41,16 @@ ok $([ $rc -eq 3 ] && grep -q 'IPv4' "$TMP/err" && echo 0 || echo 1) \
 	"xdp with an IPv6 target: refused with the reason" "$rc: $(cat "$TMP/err")"
 "$STUNLOAD" --engine xdp --interface lo --mix classic --count 10 127.0.0.1 >/dev/null 2>"$TMP/err"
 rc=$?
-ok $([ $rc -eq 3 ] && grep -q 'plain' "$TMP/err" && echo 0 || echo 1) \
+ok $([ $rc -eq 3 ] && grep -q 'plain and fingerprint' "$TMP/err" && echo 0 || echo 1) \
 	"xdp with --mix classic: refused with the reason" "$rc: $(cat "$TMP/err")"
+"$STUNLOAD" --engine xdp --interface lo --mix plain,software --count 10 127.0.0.1 >/dev/null 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 3 ] && grep -q 'software' "$TMP/err" && echo 0 || echo 1) \
+	"xdp with --mix plain,software: refused, naming the kind" "$rc: $(cat "$TMP/err")"
+"$STUNLOAD" --echo --count 10 127.0.0.1 >/dev/null 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 2 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q -- '--echo needs --engine xdp' "$TMP/err" && echo 0 || echo 1) \
+	"--echo with the socket engine: one clear refusal, exit 2" "$rc: $(cat "$TMP/err")"
 
 if [ "$(id -u)" != 0 ] || ! ip netns add "$NSA" 2>/dev/null; then
 	skip "xdp engine through a veth pair" "needs root and ip netns"
@@ -63,6 +81,15 @@ if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; th
 	ok $? "xdp engine: 10000 sent, 10000 valid, 0 invalid, 0 lost, latencies recorded"
 	ip -n "$NSA" link show slxa0 | grep -q 'xdp'
 	ok $(( ! $? )) "xdp engine: the counting program is detached afterwards"
+	# FINGERPRINT requests, their CRC computed in BPF: the codec drops a
+	# request with a wrong one, so any mistake shows up as loss.
+	for mix in fingerprint plain=1,fingerprint=1; do
+		"$STUNLOAD" "${XDP[@]}" --rate 10000 --count 10000 --sockets 100 --mix $mix \
+			$B_IP:3478 >"$TMP/fp.json" 2>"$TMP/fp.err"
+		rc=$?
+		check_json "$TMP/fp.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['echoed'] == 0"
+		ok $(( $? || rc )) "xdp engine, --mix $mix, stun-reflector: 10000 sent, 10000 valid" "rc $rc: $(cat "$TMP/fp.err")"
+	done
 	stop_last_server
 fi
 
@@ -79,5 +106,48 @@ for c in "wrong-port|wrong_mapped_address" "duplicate|duplicate" "bad-fingerprin
 		stop_last_server
 	fi
 done
+
+# The bare XDP reflector (the benchmark's baseline) sends each request back
+# with addresses and ports swapped: with --echo those count as "echoed";
+# without, the run fails.  Its XDP_TX reaches slxa0 through stunload's own
+# counting program.
+ip -n "$NSB" link set dev slxb0 xdpdrv off
+if [ ! -e "$REFLECT_OBJ" ]; then
+	skip "xdp engine against the bare reflector" "$REFLECT_OBJ not built (make test builds it)"
+elif ! ip -n "$NSB" link set dev slxb0 xdpdrv obj "$REFLECT_OBJ" sec xdp 2>"$TMP/refl.err"; then
+	ok 1 "attach the bare reflector to slxb0" "$(cat "$TMP/refl.err")"
+else
+	for mix in plain plain=1,fingerprint=1; do
+		"$STUNLOAD" "${XDP[@]}" --echo --rate 20000 --count 10000 --sockets 100 --mix $mix \
+			$B_IP:3478 >"$TMP/echo.json" 2>"$TMP/echo.err"
+		rc=$?
+		check_json "$TMP/echo.json" "j['sent'] == 10000 and j['echoed'] == 10000 and j['answered'] == 10000 and j['valid'] == 0 and j['invalid'] == 0 and j['latency_us']['count'] == 10000 and j['result'] == 'ok'"
+		ok $(( $? || rc )) "--echo --mix $mix, bare reflector: 10000 echoed, 0 valid, 0 invalid, exit 0" "rc $rc: $(cat "$TMP/echo.err")"
+	done
+	"$STUNLOAD" "${XDP[@]}" --count 1000 --timeout 300ms $B_IP:3478 >/dev/null 2>"$TMP/noecho.err"
+	rc=$?
+	ok $([ $rc -ne 0 ] && grep -q -- '--echo' "$TMP/noecho.err" && echo 0 || echo 1) \
+		"bare reflector without --echo: fails, pointing at --echo" "rc $rc: $(cat "$TMP/noecho.err")"
+	ip -n "$NSB" link set dev slxb0 xdpdrv off
+fi
+
+# The XDP STUN responder, attached with stunctl (native mode: its XDP_TX
+# reaches slxa0 through the counting program).  Nothing listens on 3478
+# any more, so every valid answer comes from XDP.
+PIN=/sys/fs/bpf/stunring/slxb0@ns$(stat -L -c %i /var/run/netns/"$NSB")
+if [ ! -x "$STUNCTL" ]; then
+	skip "xdp engine against the XDP responder" "$STUNCTL not built"
+elif ! nsenter --net=/var/run/netns/"$NSB" "$STUNCTL" xdp attach slxb0 --mode native \
+		>/dev/null 2>"$TMP/stunctl.err"; then
+	skip "xdp engine against the XDP responder" "stunctl xdp attach failed: $(head -1 "$TMP/stunctl.err")"
+else
+	for mix in fingerprint plain=1,fingerprint=1; do
+		"$STUNLOAD" "${XDP[@]}" --rate 20000 --count 10000 --sockets 100 --mix $mix \
+			$B_IP:3478 >"$TMP/sx.json" 2>"$TMP/sx.err"
+		rc=$?
+		check_json "$TMP/sx.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0"
+		ok $(( $? || rc )) "xdp engine, --mix $mix, XDP responder: 10000 sent, 10000 valid" "rc $rc: $(cat "$TMP/sx.err")"
+	done
+fi
 
 finish
