@@ -646,6 +646,11 @@ int sl_xdp_run(const struct sl_config *cfg)
 			sl_progress_clear(stderr);
 		read_counters(&x, &res.c);
 		read_hist(&x, h);
+		if (getenv("STUNLOAD_BPF_DEBUG"))	/* the tests check it */
+			fprintf(stderr, "stunload: --engine xdp: %llu of %llu frames through the general path\n",
+				(unsigned long long)x.skel->bss->general_frames,
+				(unsigned long long)percpu_sum(&x, bpf_map__fd(x.skel->maps.counters),
+							       SLX_RECEIVED));
 		res.c.lost = res.c.sent > res.c.answered ? res.c.sent - res.c.answered : 0;
 		res.h = h;
 		res.send_s = (double)(stopped - t.start) / 1e9;

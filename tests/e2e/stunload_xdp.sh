@@ -6,7 +6,11 @@
 # (--echo) and the XDP STUN responder.  Checks that answers are counted and
 # validated in the BPF program just as the socket engine does, plain and
 # FINGERPRINT requests alike, and that the engine refuses clearly what it
-# cannot do.  Cleans up on any exit.
+# cannot do.  The counting program has a fast path for the usual shapes
+# (success with XOR-MAPPED-ADDRESS, with or without FINGERPRINT; --echo:
+# our request) and a general one for the rest: each run checks which path
+# took its frames (STUNLOAD_BPF_DEBUG reports it), and the faults and the
+# SOFTWARE runs put both through the same counts.  Cleans up on any exit.
 . "$(dirname "$0")/stunload_lib.sh"
 BAD=$BUILD/tests/bad_responder
 PASS_OBJ=$BUILD/bench/xdp_peer_pass.bpf.o
@@ -71,6 +75,20 @@ if ! ip -n "$NSB" link set dev slxb0 xdpdrv obj "$PASS_OBJ" sec xdp 2>"$TMP/pass
 fi
 
 XDP=(--engine xdp --netns "$NSA" --interface slxa0 --no-progress --json)
+# With it stunload reports "N of M frames through the general path".
+export STUNLOAD_BPF_DEBUG=1
+
+# general_path ERRFILE EXPECTED: the frames the general path judged equal
+# EXPECTED, a number or "all" (every frame the run received); prints a
+# diagnostic line when not.
+general_path() {
+	local n m
+	read -r n m < <(sed -n 's/.*: \([0-9]*\) of \([0-9]*\) frames through the general path.*/\1 \2/p' "$1")
+	if [ -z "$n" ] || [ "$m" -eq 0 ] || [ "$n" != "$([ "$2" = all ] && echo "$m" || echo "$2")" ]; then
+		echo "general path took ${n:-?} of ${m:-?} frames, expected $2"
+		return 1
+	fi
+}
 
 if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; then
 	"$STUNLOAD" "${XDP[@]}" --rate 10000 --count 10000 --sockets 100 $B_IP:3478 \
@@ -78,7 +96,9 @@ if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; th
 	rc=$?
 	ok $rc "xdp engine against stun-reflector: exit 0" "$(cat "$TMP/good.err")"
 	check_json "$TMP/good.json" "j['engine'] == 'xdp' and j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['lost'] == 0 and j['latency_us']['count'] == 10000 and j['latency_us']['p50'] > 0"
-	ok $? "xdp engine: 10000 sent, 10000 valid, 0 invalid, 0 lost, latencies recorded"
+	st=$?
+	d=$(general_path "$TMP/good.err" 0)
+	ok $(( st || $? )) "xdp engine: 10000 sent, 10000 valid, 0 invalid, 0 lost, latencies recorded (fast path)" "$d"
 	ip -n "$NSA" link show slxa0 | grep -q 'xdp'
 	ok $(( ! $? )) "xdp engine: the counting program is detached afterwards"
 	# FINGERPRINT requests, their CRC computed in BPF: the codec drops a
@@ -88,24 +108,50 @@ if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; th
 			$B_IP:3478 >"$TMP/fp.json" 2>"$TMP/fp.err"
 		rc=$?
 		check_json "$TMP/fp.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['echoed'] == 0"
-		ok $(( $? || rc )) "xdp engine, --mix $mix, stun-reflector: 10000 sent, 10000 valid" "rc $rc: $(cat "$TMP/fp.err")"
+		st=$?
+		d=$(general_path "$TMP/fp.err" 0)
+		ok $(( st || $? || rc )) "xdp engine, --mix $mix, stun-reflector: 10000 sent, 10000 valid (fast path)" "rc $rc: $d: $(cat "$TMP/fp.err")"
 	done
 	stop_last_server
 fi
 
-# Faults are caught in the BPF program, in the same counters.
-for c in "wrong-port|wrong_mapped_address" "duplicate|duplicate" "bad-fingerprint|bad_fingerprint" "wrong-tid|wrong_tid" "truncated|truncated"; do
-	IFS='|' read -r mode kind <<<"$c"
+# Faults are caught in the BPF program, in the same counters.  The last
+# field: the frames the general path takes (every other answer is broken).
+# The broken answers of the first five keep the usual shape, so the fast
+# path must catch them: port and address in XOR-MAPPED-ADDRESS, the seen
+# bitmap, FINGERPRINT, the salt.  The others are odd shapes for the
+# general path: cut short, an error response, a request's type.
+for c in "wrong-port|wrong_mapped_address|0" "mapped-ip|wrong_mapped_address|0" \
+	 "duplicate|duplicate|0" "bad-fingerprint|bad_fingerprint|0" "wrong-tid|wrong_tid|0" \
+	 "truncated|truncated|1000" "error|error_response|1000" "wrong-type|wrong_type|1000"; do
+	IFS='|' read -r mode kind general <<<"$c"
 	if start_server "x$mode" ip netns exec "$NSB" "$BAD" "$mode" --every 2 $B_IP:3479; then
 		"$STUNLOAD" "${XDP[@]}" --rate 5000 --count 2000 --timeout 300ms $B_IP:3479 \
 			>"$TMP/x$mode.json" 2>"$TMP/x$mode.err"
 		rc=$?
 		check_json "$TMP/x$mode.json" "bad['$kind'] == 1000 and j['invalid'] == 1000 and j['valid'] == (2000 if '$mode' == 'duplicate' else 1000)"
 		st=$?
-		ok $(( st || rc != 1 )) "xdp engine, $mode responder: 1000 $kind, exit 1" "rc $rc: $(cat "$TMP/x$mode.err")"
+		d=$(general_path "$TMP/x$mode.err" "$general")
+		ok $(( st || $? || rc != 1 )) "xdp engine, $mode responder: 1000 $kind, exit 1 (general path: $general frames)" \
+			"rc $rc: $d: $(cat "$TMP/x$mode.err")"
 		stop_last_server
 	fi
 done
+
+# Answers after --timeout (in the usual shape: the fast path's late check):
+# lost, then counted as late, never as invalid nor valid.  1.5 s of
+# sending, so most late answers arrive during the run.
+if start_server late ip netns exec "$NSB" "$BAD" late --every 2 --delay 400 $B_IP:3479; then
+	"$STUNLOAD" "${XDP[@]}" --rate 1000 --count 1500 --timeout 200ms $B_IP:3479 \
+		>"$TMP/late.json" 2>"$TMP/late.err"
+	rc=$?
+	check_json "$TMP/late.json" "j['late'] > 50 and j['invalid'] == 0 and j['lost'] >= j['late'] and j['lost'] == 750 and j['valid'] == 750"
+	st=$?
+	d=$(general_path "$TMP/late.err" 0)
+	ok $(( st || $? || rc != 0 )) "xdp engine, late responder: 750 valid, 750 lost of which some late, 0 invalid, exit 0 (fast path)" \
+		"rc $rc: $d: $(cat "$TMP/late.err")"
+	stop_last_server
+fi
 
 # The bare XDP reflector (the benchmark's baseline) sends each request back
 # with addresses and ports swapped: with --echo those count as "echoed";
@@ -122,7 +168,9 @@ else
 			$B_IP:3478 >"$TMP/echo.json" 2>"$TMP/echo.err"
 		rc=$?
 		check_json "$TMP/echo.json" "j['sent'] == 10000 and j['echoed'] == 10000 and j['answered'] == 10000 and j['valid'] == 0 and j['invalid'] == 0 and j['latency_us']['count'] == 10000 and j['result'] == 'ok'"
-		ok $(( $? || rc )) "--echo --mix $mix, bare reflector: 10000 echoed, 0 valid, 0 invalid, exit 0" "rc $rc: $(cat "$TMP/echo.err")"
+		st=$?
+		d=$(general_path "$TMP/echo.err" 0)
+		ok $(( st || $? || rc )) "--echo --mix $mix, bare reflector: 10000 echoed, 0 valid, 0 invalid, exit 0 (fast path)" "rc $rc: $d: $(cat "$TMP/echo.err")"
 	done
 	"$STUNLOAD" "${XDP[@]}" --count 1000 --timeout 300ms $B_IP:3478 >/dev/null 2>"$TMP/noecho.err"
 	rc=$?
@@ -146,8 +194,26 @@ else
 			$B_IP:3478 >"$TMP/sx.json" 2>"$TMP/sx.err"
 		rc=$?
 		check_json "$TMP/sx.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0"
-		ok $(( $? || rc )) "xdp engine, --mix $mix, XDP responder: 10000 sent, 10000 valid" "rc $rc: $(cat "$TMP/sx.err")"
+		st=$?
+		d=$(general_path "$TMP/sx.err" 0)
+		ok $(( st || $? || rc )) "xdp engine, --mix $mix, XDP responder: 10000 sent, 10000 valid (fast path)" "rc $rc: $d: $(cat "$TMP/sx.err")"
 	done
+	# With SOFTWARE the answers have three attributes: every one goes
+	# through the general path, and counts the same.
+	if ! nsenter --net=/var/run/netns/"$NSB" "$STUNCTL" xdp software slxb0 stunring-test \
+			>/dev/null 2>"$TMP/sw.err"; then
+		ok 1 "stunctl xdp software slxb0 stunring-test" "$(cat "$TMP/sw.err")"
+	else
+		for mix in plain plain=1,fingerprint=1; do
+			"$STUNLOAD" "${XDP[@]}" --rate 20000 --count 10000 --sockets 100 --mix $mix \
+				$B_IP:3478 >"$TMP/sw.json" 2>"$TMP/sw.err"
+			rc=$?
+			check_json "$TMP/sw.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['latency_us']['count'] == 10000"
+			st=$?
+			d=$(general_path "$TMP/sw.err" all)
+			ok $(( st || $? || rc )) "xdp engine, --mix $mix, XDP responder with SOFTWARE: 10000 valid (general path)" "rc $rc: $d: $(cat "$TMP/sw.err")"
+		done
+	fi
 fi
 
 finish
