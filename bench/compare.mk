@@ -14,8 +14,7 @@ $(COMPARE_PION):
 .PHONY: bench-compare
 # (bpf/xdp.mk is read after this file: its objects are named here.)
 bench-compare: $(BUILD)/stunringd $(BUILD)/stunload $(BUILD)/stun-reflector $(COMPARE_PION) \
-	       $(BUILD)/xdp_bench $(BUILD)/stunctl $(BUILD)/bpf/xdp_bench.bpf.o \
-	       $(BUILD)/bpf/xdp_reflect.bpf.o $(BUILD)/bpf/xdp_pass.bpf.o
+	       $(BUILD)/stunctl $(BUILD)/bpf/xdp_reflect.bpf.o $(BUILD)/bpf/xdp_pass.bpf.o
 	bench/compare.sh
 BENCH_TARGETS += bench-compare
 BENCH_PKGS += coturn stun-server gnuplot-nox golang-go golang-github-pion-stun-dev

@@ -32,7 +32,7 @@
 # Environment (defaults in brackets): ROUNDS [5], DURATION [5] s,
 # RATE [20000]/s, LAT_DURATION [3] s, SOCKETS [64], INFLIGHT [8],
 # SYSTEMS [all: reflector uring mmsg coturn stund], PION_WORKERS [32],
-# XDP [1: run bpf/bench_xdp.sh XDP_ROUNDS XDP_FRAMES, 3 x 1000000],
+# XDP [1: run bpf/bench_xdp.sh XDP_ROUNDS XDP_FRAMES, 9 x 1000000],
 # VARIANT2 [0: 1 adds 2-worker variants, servers and stunload unpinned
 # over both CPUs], RESULTS [bench/results], BUILD [build].
 #
@@ -53,7 +53,7 @@ INFLIGHT=${INFLIGHT:-8}
 SYSTEMS=${SYSTEMS:-reflector uring mmsg coturn stund}
 PION_WORKERS=${PION_WORKERS:-32}
 XDP=${XDP:-1}
-XDP_ROUNDS=${XDP_ROUNDS:-3}
+XDP_ROUNDS=${XDP_ROUNDS:-9}
 XDP_FRAMES=${XDP_FRAMES:-1000000}
 VARIANT2=${VARIANT2:-0}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -326,9 +326,9 @@ if [ "$XDP" = 1 ]; then
 	if [ "$(id -u)" != 0 ]; then
 		log "SKIP XDP benchmark: needs root"
 		echo "SKIP: needs root" >"$XDP_OUT"
-	elif [ ! -x "$BUILD/xdp_bench" ] || [ ! -x "$BUILD/stunctl" ]; then
-		log "SKIP XDP benchmark: $BUILD/xdp_bench or $BUILD/stunctl missing (make bench builds them)"
-		echo "SKIP: $BUILD/xdp_bench or $BUILD/stunctl missing" >"$XDP_OUT"
+	elif [ ! -x "$BUILD/stunctl" ] || [ ! -e "$BUILD/bpf/xdp_reflect.bpf.o" ]; then
+		log "SKIP XDP benchmark: $BUILD/stunctl or $BUILD/bpf/xdp_reflect.bpf.o missing (make bench builds them)"
+		echo "SKIP: $BUILD/stunctl or $BUILD/bpf/xdp_reflect.bpf.o missing" >"$XDP_OUT"
 	else
 		log "XDP fast path: bpf/bench_xdp.sh $XDP_ROUNDS $XDP_FRAMES"
 		BUILD=$BUILD "$HERE/../bpf/bench_xdp.sh" "$XDP_ROUNDS" "$XDP_FRAMES" >"$XDP_OUT" 2>"$WORK/xdp.err" ||

@@ -225,12 +225,14 @@ def main():
     xrows, xtext = parse_xdp(o.xdp)
     w("## XDP fast path (a different setup)\n")
     if xrows:
-        w("`bpf/bench_xdp.sh` run once in the same benchmark: the kernel's live-frame generator "
-          "(`BPF_PROG_TEST_RUN` + `BPF_F_TEST_XDP_LIVE_FRAMES`) injects Binding requests into a veth "
-          "pair between two network namespaces; no socket on the client side. *stun xdp* is the "
-          "stunring XDP responder (`stunctl xdp attach`), *bare reflector* an XDP program that only "
-          "swaps addresses and bounces the frame (XDP_TX), *stunringd* the daemon (1 worker on CPU 0) "
-          "behind the same veth without XDP. Not comparable with the loopback table above.\n")
+        w("`bpf/bench_xdp.sh` run once in the same benchmark: stunload's kernel-injection engine "
+          "(`stunload --engine xdp`: the kernel's live-frame generator, `BPF_PROG_TEST_RUN` + "
+          "`BPF_F_TEST_XDP_LIVE_FRAMES`, and a validating XDP program) drives a veth pair between two "
+          "network namespaces; no socket on the client side. *stun xdp* is the stunring XDP responder "
+          "(`stunctl xdp attach`), *bare reflector* an XDP program that only swaps addresses and "
+          "bounces the frame (XDP_TX; counted with `stunload --echo`), *stunringd* the daemon "
+          "(1 worker on CPU 0) behind the same veth without XDP. Not comparable with the loopback "
+          "table above.\n")
         w("| comparison A / B | metric | median A | median B | ratio of medians | median per-round ratio |")
         w("|---|---|---:|---:|---:|---:|")
         for name, metric, x, y, r, pr in xrows:

@@ -2,43 +2,60 @@
 # SPDX-License-Identifier: MIT
 #
 # bench_xdp.sh - answers/s of the XDP responder against a bare reflector
-# and against stunringd, with the kernel's live-frame generator as client
-# (build/xdp_bench): generator -> veth -> program under test -> XDP_TX ->
-# counting program on the generator's side.  No socket on the client side,
-# so the client is never the limit.
+# and against stunringd, all driven by stunload's kernel-injection engine
+# (stunload --engine xdp): the kernel's live-frame generator injects
+# Binding Requests into one end of a veth, the system under test answers
+# on the other end, and stunload's counting program validates and counts
+# the answers on the first end.  No socket on the client side, so the
+# client is never the limit.
 #
-#   bpf/bench_xdp.sh [ROUNDS] [FRAMES]     (defaults 3 rounds of 3000000)
+#   bpf/bench_xdp.sh [ROUNDS] [COUNT]     (defaults 9 rounds of 1000000)
 #
-# Each round runs, on the same veth with the same generator: the reflector
-# and the XDP responder on plain 20-byte Binding Requests, both again on
-# 28-byte requests with FINGERPRINT (what browsers send), and stunringd on
-# plain requests.  The systems alternate within each round (the machines
-# are noisy); at the end come the medians, their ratios, and the median of
-# the per-round ratios (each taken between runs seconds apart), for two
-# rates: answers per wall-clock second, and answers per second of CPU time
-# of the generator process plus ksoftirqd (the whole XDP pipeline runs
-# there; time other tenants of a shared machine take is left out).  The
-# latter says nothing about stunringd, whose work is elsewhere: wall clock
-# only for it.  Needs root.
+# Systems, each run once per round with the same generator on the same
+# veth (GEN_CPU pins the generator, default the last CPU; the whole XDP
+# pipeline runs on that CPU in softirq context):
+#   reflector      bpf/xdp_reflect.bpf.c: swaps MACs, IPs and ports and
+#                  returns XDP_TX.  Its "answers" are our own requests
+#                  coming back: stunload --echo counts them (same seq,
+#                  duplicate and latency checks as real answers).
+#   stun xdp       the responder, attached with stunctl xdp attach; every
+#                  answer validated (XOR-MAPPED-ADDRESS, FINGERPRINT).
+#   both again with 28-byte FINGERPRINT requests (what browsers send);
+#   stunringd      one worker pinned to CPU 0, behind the same veth (an
+#                  XDP_PASS program on its end, which veth needs to deliver
+#                  the generator's frames at all).
+# The two runs of each comparison follow each other, and their order
+# swaps from round to round: these machines are shared and noisy (the
+# same run varies by 20% from one second to the next), and a fixed order
+# would favour whoever runs first.  At the end: the medians, their ratios,
+# and the median of the per-round ratios, each taken between runs about a
+# second apart.  Needs root.
 set -u
 BUILD=${BUILD:-build}
-ROUNDS=${1:-3}
-FRAMES=${2:-3000000}
+ROUNDS=${1:-9}
+COUNT=${2:-1000000}
+NCPU=$(nproc)
+GEN_CPU=${GEN_CPU:-$((NCPU - 1))}
+DAEMON_CPU=${DAEMON_CPU:-0}
 
-if [ "$(id -u)" != 0 ]; then
-	echo "bench_xdp: needs root (network namespaces, XDP)" >&2
-	exit 1
-fi
+die() { echo "bench_xdp: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces, XDP)"
+for f in stunload stunctl stunringd bpf/xdp_reflect.bpf.o bpf/xdp_pass.bpf.o; do
+	[ -e "$BUILD/$f" ] || die "$BUILD/$f missing: run make first"
+done
+case "$ROUNDS$COUNT" in *[!0-9]*) die "usage: bpf/bench_xdp.sh [ROUNDS] [COUNT]";; esac
+[ "$ROUNDS" -ge 1 ] && [ "$COUNT" -ge 1000 ] || die "ROUNDS >= 1 and COUNT >= 1000"
+
 NS=xbench$$
 SNS=${NS}s CNS=${NS}c SIF=${NS}a CIF=${NS}b
+TMP=$(mktemp -d /tmp/bench_xdp.XXXXXX)
 DAEMON_PID=
 cleanup() {
-	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
+	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
 	nsenter --net=/var/run/netns/$SNS "$BUILD/stunctl" xdp detach "$SIF" >/dev/null 2>&1
 	ip netns del "$SNS" 2>/dev/null
 	ip netns del "$CNS" 2>/dev/null
-	rm -rf /sys/fs/bpf/stunring/"$SIF"@* 2>/dev/null
-	rm -f /tmp/"$NS".*
+	rm -rf /sys/fs/bpf/stunring/"$SIF"@* "$TMP" 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -48,83 +65,112 @@ ip link add "$SIF" type veth peer name "$CIF" &&
 ip link set "$SIF" netns "$SNS" && ip link set "$CIF" netns "$CNS" &&
 ip -n "$SNS" addr add 10.66.0.1/24 dev "$SIF" &&
 ip -n "$CNS" addr add 10.66.0.2/24 dev "$CIF" &&
-ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up || exit 1
-SMAC=$(ip -n "$SNS" -br link show "$SIF" | awk '{print $3}')
+ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up ||
+	die "cannot create the veth pair between two network namespaces"
 
 srv() { nsenter --net=/var/run/netns/$SNS "$@"; }
-gen() {	# prints the wall-clock and CPU-time rates: "$1/s" and "$1/cpu-s"
-	local out
-	out=$(nsenter --net=/var/run/netns/$CNS "$BUILD/xdp_bench" --interface "$CIF" \
-		--src 10.66.0.2 --dst 10.66.0.1 --dst-mac "$SMAC" --count "$FRAMES" "${@:2}")
-	echo "$out" >&2
-	echo "$out" | tr -d ',;' | awk -v k="$1" '{for (i = 1; i <= NF; i++) {
-		if ($i == k "/s") w = $(i - 1); if ($i == k "/cpu-s") c = $(i - 1) }
-		print w, c}'
+
+# load NAME [stunload options]: one stunload run; appends its rate to
+# $TMP/NAME and prints a line to stderr.  The rate: answers (echoes for
+# the reflector) per second of sending.
+load() {
+	local name=$1 out rate
+	shift
+	out=$(taskset -c "$GEN_CPU" "$BUILD/stunload" --engine xdp --netns "$CNS" --interface "$CIF" \
+		--count "$COUNT" --json --no-progress "$@" 10.66.0.1:3478 2>"$TMP/err")
+	echo "$out" >"$TMP/last.json"
+	rate=$(python3 - "$name" "$TMP/last.json" <<'EOF'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+try:
+    j = json.load(open(path))
+except ValueError:
+    print("0 no JSON from stunload")
+    sys.exit()
+echo = name.startswith("reflector")
+rate = j.get("answered_per_s", 0) if echo else j.get("valid_per_s", 0)
+bad = j.get("invalid", 0)
+what = "echoed %d" % j.get("echoed", 0) if echo else "valid %d" % j.get("valid", 0)
+print("%.0f sent %d answered %d %s invalid %d lost %d in %.3f s: %.0f answers/s%s" % (
+    rate, j.get("sent", 0), j.get("answered", 0), what, bad, j.get("lost", 0),
+    j.get("duration_s", 0), rate, "  (INVALID ANSWERS)" if bad else ""))
+EOF
+)
+	printf 'round %s %-22s %s\n' "$r" "$name:" "${rate#* }" >&2
+	[ "${rate%% *}" = 0 ] && printf '  stunload: %s\n' "$(tail -2 "$TMP/err")" >&2
+	echo "${rate%% *}" >>"$TMP/$name"
 }
-# median COLUMN FILE
-median() { awk -v c="$1" '{print $c}' "$2" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-# ratios COLUMN FILE_A FILE_B: per-round ratios (line r of each is round r).
-ratios() { paste "$2" "$3" | awk -v c="$1" -v n="$(head -1 "$2" | wc -w)" \
-	'$(c + n) > 0 {printf "%.3f\n", $c / $(c + n)}'; }
-# report NAME FILE_A FILE_B: medians and ratios of A against B, both rates.
-report() {
-	for c in 1 2; do
-		local unit=$([ $c = 1 ] && echo "/s (wall clock)" || echo "/cpu-s (generator CPU time)")
-		local a b
-		a=$(median $c "$2") b=$(median $c "$3")
-		echo "$1, answers$unit: medians $a vs $b: ratio $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}');" \
-		     "per round $(ratios $c "$2" "$3" | tr '\n' ' ')(median $(ratios $c "$2" "$3" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'))"
-	done
+
+reflector_on() { ip -n "$SNS" link set "$SIF" xdpdrv obj "$BUILD/bpf/xdp_reflect.bpf.o" sec xdp || die "attaching the reflector"; }
+xdp_off() { ip -n "$SNS" link set "$SIF" xdp off; }
+stun_on() { srv "$BUILD/stunctl" xdp attach "$SIF" --mode native >/dev/null || die "stunctl xdp attach failed"; }
+stun_off() {
+	srv "$BUILD/stunctl" stats "$SIF" --json >"$TMP/counters.json" 2>/dev/null
+	srv "$BUILD/stunctl" xdp detach "$SIF" >/dev/null
 }
 
-echo "# command: bpf/bench_xdp.sh $ROUNDS $FRAMES   ($(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
-for r in $(seq "$ROUNDS"); do
-	ip -n "$SNS" link set "$SIF" xdp obj "$BUILD/bpf/xdp_reflect.bpf.o" sec xdp
-	echo -n "round $r reflector:            " >&2
-	gen returned >>/tmp/$NS.reflect
-	ip -n "$SNS" link set "$SIF" xdp off
-
-	srv "$BUILD/stunctl" xdp attach "$SIF" --mode native >/dev/null || exit 1
-	echo -n "round $r stun xdp:             " >&2
-	gen answers >>/tmp/$NS.stun
-	srv "$BUILD/stunctl" xdp detach "$SIF" >/dev/null
-
-	ip -n "$SNS" link set "$SIF" xdp obj "$BUILD/bpf/xdp_reflect.bpf.o" sec xdp
-	echo -n "round $r reflector, FINGERPRINT: " >&2
-	gen returned --fingerprint >>/tmp/$NS.reflect_fp
-	ip -n "$SNS" link set "$SIF" xdp off
-
-	srv "$BUILD/stunctl" xdp attach "$SIF" --mode native >/dev/null || exit 1
-	echo -n "round $r stun xdp, FINGERPRINT:  " >&2
-	gen answers --fingerprint >>/tmp/$NS.stun_fp
-	srv "$BUILD/stunctl" stats "$SIF" --json >/tmp/$NS.counters
-	srv "$BUILD/stunctl" xdp detach "$SIF" >/dev/null
-
-	if [ -x "$BUILD/stunringd" ]; then
-		# veth delivers XDP_TX'd frames only to a peer with a program.
-		ip -n "$SNS" link set "$SIF" xdp obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
-		# nsenter itself, not the srv function: $! must be the daemon's
-		# pid (nsenter execs), not a subshell's.
-		nsenter --net=/var/run/netns/$SNS taskset -c 0 "$BUILD/stunringd" \
-			-l 10.66.0.1:3478 -w 1 >/tmp/$NS.daemon.log 2>&1 &
+run_system() {
+	case $1 in
+	reflector) reflector_on; load reflector --echo; xdp_off ;;
+	reflector_fp) reflector_on; load reflector_fp --echo --mix fingerprint; xdp_off ;;
+	stun) stun_on; load stun; stun_off ;;
+	stun_fp) stun_on; load stun_fp --mix fingerprint; stun_off ;;
+	stunringd)
+		ip -n "$SNS" link set "$SIF" xdpdrv obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp || die "attaching xdp_pass"
+		# nsenter itself, not srv: $! must be the daemon's pid.
+		nsenter --net=/var/run/netns/$SNS taskset -c "$DAEMON_CPU" "$BUILD/stunringd" \
+			-l 10.66.0.1:3478 -w 1 >"$TMP/daemon.log" 2>&1 &
 		DAEMON_PID=$!
-		sleep 0.5
-		echo -n "round $r stunringd:            " >&2
-		gen answers >>/tmp/$NS.daemon
+		for _ in $(seq 50); do	# up to 5 s for the socket
+			srv ss -Hulpn 'sport = :3478' 2>/dev/null | grep -q stunringd && break
+			sleep 0.1
+		done
+		load stunringd
 		kill "$DAEMON_PID" 2>/dev/null ||
-			echo "# stunringd had exited during the run: $(tail -2 /tmp/$NS.daemon.log)" >&2
-		wait "$DAEMON_PID" 2>/dev/null; DAEMON_PID=
-		ip -n "$SNS" link set "$SIF" xdp off
-	fi
+			echo "# stunringd had exited during the run: $(tail -2 "$TMP/daemon.log")" >&2
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=
+		xdp_off ;;
+	esac
+}
+
+# median FILE
+median() { sort -n "$1" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# ratios A B: per-round ratios of the rates in files $TMP/A and $TMP/B.
+ratios() { paste "$TMP/$1" "$TMP/$2" | awk '$2 > 0 {printf "%.3f\n", $1 / $2}'; }
+# report LABEL A B
+report() {
+	local a b per med
+	a=$(median "$TMP/$2") b=$(median "$TMP/$3")
+	per=$(ratios "$2" "$3")
+	med=$(echo "$per" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
+	echo "$1, answers/s: medians $a vs $b: ratio $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}');" \
+	     "per round $(echo "$per" | tr '\n' ' ')(median $med)"
+	MEDIAN_RATIO=$med
+}
+
+echo "# command: bpf/bench_xdp.sh $ROUNDS $COUNT   ($NCPU CPUs, $(uname -r), generator on CPU $GEN_CPU," \
+     "stunringd on CPU $DAEMON_CPU, load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+for r in $(seq "$ROUNDS"); do
+	# Each comparison's two runs back to back, their order swapped every
+	# round, and the plain and FINGERPRINT pairs swapped every other one.
+	if [ $((r % 2)) = 1 ]; then plain=(reflector stun) fp=(reflector_fp stun_fp)
+	else plain=(stun reflector) fp=(stun_fp reflector_fp); fi
+	if [ $((r % 4)) -lt 2 ]; then order=("${plain[@]}" "${fp[@]}")
+	else order=("${fp[@]}" "${plain[@]}"); fi
+	for s in "${order[@]}" stunringd; do
+		run_system "$s"
+	done
 done
 echo "# load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "stun xdp counters (last round, FINGERPRINT run): $(cat /tmp/$NS.counters)"
-report "stun xdp / bare reflector" /tmp/$NS.stun /tmp/$NS.reflect
-report "stun xdp / bare reflector, FINGERPRINT requests" /tmp/$NS.stun_fp /tmp/$NS.reflect_fp
-if [ -s /tmp/$NS.daemon ]; then
-	# stunringd's work is not in the generator's CPU time: wall clock only.
-	report "stun xdp / stunringd (1 worker, pinned to CPU 0)" /tmp/$NS.stun /tmp/$NS.daemon |
-		head -1
-fi
-rm -f /tmp/$NS.reflect /tmp/$NS.stun /tmp/$NS.reflect_fp /tmp/$NS.stun_fp \
-	/tmp/$NS.daemon /tmp/$NS.counters /tmp/$NS.daemon.log
+echo "# command: bpf/bench_xdp.sh $ROUNDS $COUNT; stunload --engine xdp, generator on CPU $GEN_CPU"
+echo "stun xdp counters (last plain or FINGERPRINT run): $(tr -d '\n\t ' <"$TMP/counters.json" 2>/dev/null)"
+report "stun xdp / bare reflector" stun reflector
+plain=$MEDIAN_RATIO
+report "stun xdp / bare reflector, FINGERPRINT requests" stun_fp reflector_fp
+fp=$MEDIAN_RATIO
+report "stun xdp / stunringd (1 worker, pinned to CPU $DAEMON_CPU)" stun stunringd
+daemon=$MEDIAN_RATIO
+awk -v p="$plain" -v f="$fp" -v d="$daemon" 'BEGIN {
+	printf "targets (median per-round ratios): stun xdp >= 0.90 x bare reflector: %s (%.2f; FINGERPRINT %.2f);", (p >= 0.9 ? "met" : "NOT met"), p, f
+	printf " stun xdp >= 7 x stunringd: %s (%.1f)\n", (d >= 7 ? "met" : "NOT met"), d }'

@@ -7,7 +7,8 @@
 #   build/bpf/xdp_pass.bpf.o    XDP_PASS only, for the peer end of a veth
 #   build/test_xdp_prog         bpf_prog_test_run tests against the codec
 #   build/stun_xdp_client, build/stun_test_responder   e2e test helpers
-#   build/xdp_bench (+ bpf/xdp_bench.bpf.c, bpf/xdp_reflect.bpf.c)   make bench
+#   build/bpf/xdp_reflect.bpf.o  the bare reflector: the XDP benchmark's
+#                               baseline, and stunload --echo's test peer
 
 XDP_BPF_CC ?= $(CLANG)
 XDP_BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
@@ -55,17 +56,14 @@ $(BUILD)/stun_xdp_client $(BUILD)/stun_test_responder: $(BUILD)/%: $(BUILD)/obj/
 TEST_DEPS += $(BUILD)/stun_test_responder
 -include $(BUILD)/obj/tests/bpf/stun_xdp_client.d $(BUILD)/obj/tests/bpf/stun_test_responder.d
 
-# Benchmark (make bench only): live-frame generator -> veth -> program.
-$(BUILD)/bpf/xdp_bench.skel.h: $(BUILD)/bpf/xdp_bench.bpf.o
-	bpftool gen skeleton $< name xdp_bench > $@.tmp && mv $@.tmp $@
-$(BUILD)/obj/bpf/xdp_bench.o: CPPFLAGS += -I$(BUILD)/bpf
-$(BUILD)/obj/bpf/xdp_bench.o: | $(BUILD)/bpf/xdp_bench.skel.h
-$(BUILD)/xdp_bench: $(BUILD)/obj/bpf/xdp_bench.o $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(XDP_LDLIBS)
-XDP_BENCH_DEPS := $(BUILD)/xdp_bench $(BUILD)/stunctl $(BUILD)/bpf/xdp_bench.bpf.o \
-	$(BUILD)/bpf/xdp_reflect.bpf.o $(XDP_PASS_OBJ) $(BUILD)/stunringd
+# Benchmark (make bench only): stunload's live-frame engine -> veth ->
+# the reflector, the responder, stunringd.
+XDP_REFLECT_OBJ := $(BUILD)/bpf/xdp_reflect.bpf.o
+XDP_BENCH_DEPS := $(BUILD)/stunload $(BUILD)/stunctl $(BUILD)/stunringd \
+	$(XDP_REFLECT_OBJ) $(XDP_PASS_OBJ)
+ALL_TARGETS += $(XDP_REFLECT_OBJ)
+TEST_DEPS += $(XDP_REFLECT_OBJ)
 # make bench runs it through bench/compare.sh; make bench-xdp alone.
 .PHONY: bench-xdp
 bench-xdp: $(XDP_BENCH_DEPS)
 	bpf/bench_xdp.sh
--include $(BUILD)/obj/bpf/xdp_bench.d
