@@ -220,13 +220,15 @@ static __always_inline int bogus_source(const struct frame *f)
  * every case we know (drivers and generic XDP reserve XDP_PACKET_HEADROOM),
  * then at the tail (veth in native mode often has no tailroom after copying
  * into its page pool: a failed adjust_tail first would cost a helper call
- * per answer).  Either way the caller then writes the whole frame from
- * ctx->data.  Nonzero when neither worked; nothing has changed then. */
+ * per answer; and in the live-frame benchmark a grown tail, which the
+ * kernel zeroes, made every answer about a third more expensive).  Returns
+ * where the old frame now starts from ctx->data (delta or 0), negative
+ * when neither worked; nothing has changed then. */
 static __always_inline int grow(struct xdp_md *ctx, int delta)
 {
 	if (!(stun_xdp_test_flags & STUN_XDP_TEST_NO_HEADROOM) &&
 	    !bpf_xdp_adjust_head(ctx, -delta))
-		return 0;
+		return delta;
 	if (!(stun_xdp_test_flags & STUN_XDP_TEST_NO_TAILROOM) &&
 	    !bpf_xdp_adjust_tail(ctx, delta))
 		return 0;
@@ -760,61 +762,74 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
 
-	/* The answer, as build_response() and build_headers() write it. */
-	__u32 mac0 = LD32(p + 6), mac2 = LD32(p + 2);
-	__u16 mac1 = LD16(p + 10), mac3 = LD16(p);
+	/* The answer, as build_response() and build_headers() write it.  Only
+	 * what the helper call below cannot change survives it (ctx, the two
+	 * checksums, the FINGERPRINT): a BPF call keeps four registers, and
+	 * keeping the whole answer across it spilled a dozen values to the
+	 * stack and back.  The rest is read again from the request after it. */
 	__u32 hdr = PAIR16(bpf_htons(STUN_BINDING_SUCCESS), bpf_htons(mlen - STUN_HDR_LEN));
 	__u32 x0 = PAIR16(bpf_htons(STUN_ATTR_XOR_MAPPED_ADDRESS),
 			  bpf_htons(STUN_ADDR_V4_VALUE_LEN));
 	__u32 x1 = PAIR16(bpf_htons(STUN_FAMILY_IPV4),
 			  sport ^ bpf_htons(STUN_MAGIC_COOKIE >> 16));
-	__u32 x2 = saddr ^ cookie;
+	__u32 x2 = saddr ^ cookie, fp_value = 0;
 	if (fp) {
 		/* The answer's CRC register after the transaction ID, from the
 		 * request's (see stun_crc32_table.h), then the address. */
 		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V4;
 		crc = crc_word(crc_word(crc_word(crc, x0), x1), x2);
 		/* f0, the attribute header, is the same in the answer. */
-		f1 = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
+		fp_value = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 	}
 	__u16 tot = bpf_htons(sizeof(struct iphdr) + ulen);
 	__u16 ipsum = ~csum_fold(addrs + bpf_htons(0x4500) + tot + bpf_htons(IP_DF) +
 				 bpf_htons(REPLY_TTL << 8 | IPPROTO_UDP));
 	__u16 usum = ~csum_fold(addrs + bpf_htons(IPPROTO_UDP) +
 				2 * (__u64)bpf_htons(ulen) + sport + dport + hdr + cookie + t0 + t1 + t2 + x0 + x1 + x2 +
-				f0 + f1);
+				f0 + fp_value);
 	if (!usum)
 		usum = 0xFFFF;
 
-	if (grow(ctx, out_len - in_len))
+	int off = grow(ctx, out_len - in_len);
+	if (off < 0)
 		return pass(STUN_XDP_PASS_NO_ROOM);
 	__u8 *q = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	if ((void *)(q + out_len) > end)
 		return verdict(STUN_XDP_DROPPED, XDP_DROP);
-	ST32(q, mac0);
-	ST16(q + 4, mac1);
-	ST16(q + 6, mac3);
-	ST32(q + 8, mac2);
+	/* The request now lies at r: off bytes into the frame (0 after
+	 * adjust_tail).  Stored in ascending order, each answer word lands on
+	 * request bytes already read, whichever off; both fields of a swapped
+	 * pair are read before either is stored. */
+	const __u8 *r = q + off;
+	__u32 dmac = LD32(r + 2), smac = LD32(r + 6);
+	__u16 dmac_hi = LD16(r), smac_lo = LD16(r + 10);
+	ST32(q, smac);
+	ST16(q + 4, smac_lo);
+	ST16(q + 6, dmac_hi);
+	ST32(q + 8, dmac);
 	ST16(q + 12, bpf_htons(ETH_P_IP));
 	ST32(q + L3_OFF, PAIR16(bpf_htons(0x4500), tot));
 	ST32(q + L3_OFF + 4, PAIR16(0, bpf_htons(IP_DF)));
 	ST32(q + L3_OFF + 8, PAIR16(bpf_htons(REPLY_TTL << 8 | IPPROTO_UDP), ipsum));
-	ST32(q + L3_OFF + 12, daddr);
-	ST32(q + L3_OFF + 16, saddr);
-	ST32(q + V4_UDP, PAIR16(dport, sport));
+	__u32 src = LD32(r + L3_OFF + 12), dst = LD32(r + L3_OFF + 16);
+	__u32 ports = LD32(r + V4_UDP);
+	ST32(q + L3_OFF + 12, dst);
+	ST32(q + L3_OFF + 16, src);
+	ST32(q + V4_UDP, ports >> 16 | ports << 16);	/* dport, sport */
 	ST32(q + V4_UDP + 4, PAIR16(bpf_htons(ulen), usum));
 	ST32(q + V4_MSG, hdr);
 	ST32(q + V4_MSG + 4, cookie);
-	ST32(q + V4_MSG + 8, t0);
-	ST32(q + V4_MSG + 12, t1);
-	ST32(q + V4_MSG + 16, t2);
+	ST32(q + V4_MSG + 8, LD32(r + V4_MSG + 8));
+	ST32(q + V4_MSG + 12, LD32(r + V4_MSG + 12));
+	ST32(q + V4_MSG + 16, LD32(r + V4_MSG + 16));
 	ST32(q + V4_MSG + 20, x0);
-	ST32(q + V4_MSG + 24, x1);
-	ST32(q + V4_MSG + 28, x2);
+	ST32(q + V4_MSG + 24, PAIR16(bpf_htons(STUN_FAMILY_IPV4),
+				     (__u16)ports ^ bpf_htons(STUN_MAGIC_COOKIE >> 16)));
+	ST32(q + V4_MSG + 28, src ^ cookie);
 	if (fp) {
-		ST32(q + V4_MSG + 32, f0);
-		ST32(q + V4_MSG + 36, f1);
+		ST32(q + V4_MSG + 32, PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)));
+		ST32(q + V4_MSG + 36, fp_value);
 	}
 	return verdict(STUN_XDP_ANSWERED_V4, XDP_TX);
 }
@@ -875,40 +890,49 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
 
-	__u32 mac0 = LD32(p + 6), mac2 = LD32(p + 2);
-	__u16 mac1 = LD16(p + 10), mac3 = LD16(p);
+	/* As in fast_v4(): only ctx, the checksum and the FINGERPRINT live
+	 * across the helper call; the rest is read again after it. */
 	__u32 hdr = PAIR16(bpf_htons(STUN_BINDING_SUCCESS), bpf_htons(mlen - STUN_HDR_LEN));
 	__u32 x0 = PAIR16(bpf_htons(STUN_ATTR_XOR_MAPPED_ADDRESS),
 			  bpf_htons(STUN_ADDR_V6_VALUE_LEN));
 	__u32 x1 = PAIR16(bpf_htons(STUN_FAMILY_IPV6),
 			  sport ^ bpf_htons(STUN_MAGIC_COOKIE >> 16));
 	/* Address XOR cookie || transaction ID. */
-	__u32 a0 = s0 ^ cookie, a1 = s1 ^ t0, a2 = s2 ^ t1, a3 = s3 ^ t2;
+	__u32 a0 = s0 ^ cookie, a1 = s1 ^ t0, a2 = s2 ^ t1, a3 = s3 ^ t2, fp_value = 0;
 	if (fp) {
 		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V6;
 		crc = crc_word(crc_word(crc, x0), x1);
 		crc = crc_word(crc_word(crc_word(crc_word(crc, a0), a1), a2), a3);
-		f1 = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
+		fp_value = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 	}
 	__u16 usum = ~csum_fold(addrs + bpf_htons(IPPROTO_UDP) + 2 * (__u64)bpf_htons(ulen) +
 				sport + dport + hdr + cookie + t0 + t1 + t2 + x0 + x1 +
-				a0 + a1 + a2 + a3 + f0 + f1);
+				a0 + a1 + a2 + a3 + f0 + fp_value);
 	if (!usum)
 		usum = 0xFFFF;
 
-	if (grow(ctx, out_len - in_len))
+	int off = grow(ctx, out_len - in_len);
+	if (off < 0)
 		return pass(STUN_XDP_PASS_NO_ROOM);
 	__u8 *q = (void *)(long)ctx->data;
 	end = (void *)(long)ctx->data_end;
 	if ((void *)(q + out_len) > end)
 		return verdict(STUN_XDP_DROPPED, XDP_DROP);
-	ST32(q, mac0);
-	ST16(q + 4, mac1);
-	ST16(q + 6, mac3);
-	ST32(q + 8, mac2);
+	/* The request at r, stored over in ascending order (see fast_v4()). */
+	const __u8 *r = q + off;
+	__u32 dmac = LD32(r + 2), smac = LD32(r + 6);
+	__u16 dmac_hi = LD16(r), smac_lo = LD16(r + 10);
+	ST32(q, smac);
+	ST16(q + 4, smac_lo);
+	ST16(q + 6, dmac_hi);
+	ST32(q + 8, dmac);
 	ST16(q + 12, bpf_htons(ETH_P_IPV6));
 	ST32(q + L3_OFF, bpf_htonl(0x60000000));	/* version 6, class 0, no flow label */
 	ST32(q + L3_OFF + 4, PAIR16(bpf_htons(ulen), bpf_htons(IPPROTO_UDP << 8 | REPLY_TTL)));
+	s0 = LD32(r + L3_OFF + 8), s1 = LD32(r + L3_OFF + 12);
+	s2 = LD32(r + L3_OFF + 16), s3 = LD32(r + L3_OFF + 20);
+	d0 = LD32(r + L3_OFF + 24), d1 = LD32(r + L3_OFF + 28);
+	d2 = LD32(r + L3_OFF + 32), d3 = LD32(r + L3_OFF + 36);
 	ST32(q + L3_OFF + 8, d0);
 	ST32(q + L3_OFF + 12, d1);
 	ST32(q + L3_OFF + 16, d2);
@@ -917,22 +941,27 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	ST32(q + L3_OFF + 28, s1);
 	ST32(q + L3_OFF + 32, s2);
 	ST32(q + L3_OFF + 36, s3);
-	ST32(q + V6_UDP, PAIR16(dport, sport));
+	__u32 ports = LD32(r + V6_UDP);
+	ST32(q + V6_UDP, ports >> 16 | ports << 16);	/* dport, sport */
 	ST32(q + V6_UDP + 4, PAIR16(bpf_htons(ulen), usum));
 	ST32(q + V6_MSG, hdr);
 	ST32(q + V6_MSG + 4, cookie);
+	t0 = LD32(r + V6_MSG + 8);
 	ST32(q + V6_MSG + 8, t0);
+	t1 = LD32(r + V6_MSG + 12);
 	ST32(q + V6_MSG + 12, t1);
+	t2 = LD32(r + V6_MSG + 16);
 	ST32(q + V6_MSG + 16, t2);
 	ST32(q + V6_MSG + 20, x0);
-	ST32(q + V6_MSG + 24, x1);
-	ST32(q + V6_MSG + 28, a0);
-	ST32(q + V6_MSG + 32, a1);
-	ST32(q + V6_MSG + 36, a2);
-	ST32(q + V6_MSG + 40, a3);
+	ST32(q + V6_MSG + 24, PAIR16(bpf_htons(STUN_FAMILY_IPV6),
+				     (__u16)ports ^ bpf_htons(STUN_MAGIC_COOKIE >> 16)));
+	ST32(q + V6_MSG + 28, s0 ^ cookie);
+	ST32(q + V6_MSG + 32, s1 ^ t0);
+	ST32(q + V6_MSG + 36, s2 ^ t1);
+	ST32(q + V6_MSG + 40, s3 ^ t2);
 	if (fp) {
-		ST32(q + V6_MSG + 44, f0);
-		ST32(q + V6_MSG + 48, f1);
+		ST32(q + V6_MSG + 44, PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)));
+		ST32(q + V6_MSG + 48, fp_value);
 	}
 	return verdict(STUN_XDP_ANSWERED_V6, XDP_TX);
 }
@@ -1024,7 +1053,7 @@ static __always_inline int respond_general(struct xdp_md *ctx,
 	 * is written before this succeeds, so failing can pass. */
 	int delta = (int)(hlen + ulen) - (int)f.pkt_len;
 	if (delta > 0) {
-		if (grow(ctx, delta))
+		if (grow(ctx, delta) < 0)
 			return pass(STUN_XDP_PASS_NO_ROOM);
 	} else if (delta < 0) {
 		if (bpf_xdp_adjust_tail(ctx, delta))
