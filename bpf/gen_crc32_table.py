@@ -88,5 +88,27 @@ with open(out, "w") as f:
     f.write("""
 };
 
+/* One CRC-32 step over a 32-bit word in memory order (slicing-by-4), for
+ * the BPF programs that run the CRC a word at a time (the responder's fast
+ * path, stunload's generator and counter). */
+static __always_inline __u32 stun_crc32_word(__u32 c, __u32 w)
+{
+	c ^= w;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return stun_crc32_table[3][c & 0xff] ^ stun_crc32_table[2][(c >> 8) & 0xff] ^
+	       stun_crc32_table[1][(c >> 16) & 0xff] ^ stun_crc32_table[0][c >> 24];
+#else
+#error "stun_crc32_word() assumes a little-endian BPF target"
+#endif
+}
+
+/* The CRC register of a Binding Request whose only attribute is
+ * FINGERPRINT, after its transaction ID (t0, t1, t2 in memory order). */
+static __always_inline __u32 stun_crc32_request_id(__u32 t0, __u32 t1, __u32 t2)
+{
+	return stun_crc32_word(stun_crc32_word(stun_crc32_word(STUN_CRC_AFTER_REQUEST_FP,
+								 t0), t1), t2);
+}
+
 #endif /* STUN_CRC32_TABLE_H */
 """)

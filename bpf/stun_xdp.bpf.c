@@ -651,18 +651,6 @@ static __always_inline __u32 build_headers(struct scratch *s,
 #define PAIR16(a, b) ((__u32)(__u16)(a) << 16 | (__u32)(__u16)(b))
 #endif
 
-/* One CRC-32 step over a 32-bit word in memory order (slicing-by-4). */
-static __always_inline __u32 crc_word(__u32 c, __u32 w)
-{
-	c ^= w;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return stun_crc32_table[3][c & 0xff] ^ stun_crc32_table[2][(c >> 8) & 0xff] ^
-	       stun_crc32_table[1][(c >> 16) & 0xff] ^ stun_crc32_table[0][c >> 24];
-#else
-#error "the fast path's CRC assumes a little-endian BPF target"
-#endif
-}
-
 /* The configuration allows the fast path for a request to dport. */
 static __always_inline int fast_config_ok(const struct stun_xdp_config *cfg,
 					  __be16 dport, int fp)
@@ -747,7 +735,7 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	if (fp) {
 		f0 = LD32(p + V4_MSG + 20);
 		f1 = LD32(p + V4_MSG + 24);
-		crc = crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP, t0), t1), t2);
+		crc = stun_crc32_request_id(t0, t1, t2);
 		if (f0 != PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)) ||
 		    f1 != bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR))
 			return FAST_DECLINE;
@@ -777,7 +765,8 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 		/* The answer's CRC register after the transaction ID, from the
 		 * request's (see stun_crc32_table.h), then the address. */
 		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V4;
-		crc = crc_word(crc_word(crc_word(crc, x0), x1), x2);
+		crc = stun_crc32_word(stun_crc32_word(stun_crc32_word(crc, x0), x1),
+				      x2);
 		/* f0, the attribute header, is the same in the answer. */
 		fp_value = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 	}
@@ -878,7 +867,7 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	if (fp) {
 		f0 = LD32(p + V6_MSG + 20);
 		f1 = LD32(p + V6_MSG + 24);
-		crc = crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP, t0), t1), t2);
+		crc = stun_crc32_request_id(t0, t1, t2);
 		if (f0 != PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)) ||
 		    f1 != bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR))
 			return FAST_DECLINE;
@@ -901,8 +890,9 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	__u32 a0 = s0 ^ cookie, a1 = s1 ^ t0, a2 = s2 ^ t1, a3 = s3 ^ t2, fp_value = 0;
 	if (fp) {
 		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V6;
-		crc = crc_word(crc_word(crc, x0), x1);
-		crc = crc_word(crc_word(crc_word(crc_word(crc, a0), a1), a2), a3);
+		crc = stun_crc32_word(stun_crc32_word(crc, x0), x1);
+		crc = stun_crc32_word(stun_crc32_word(crc, a0), a1);
+		crc = stun_crc32_word(stun_crc32_word(crc, a2), a3);
 		fp_value = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 	}
 	__u16 usum = ~csum_fold(addrs + bpf_htons(IPPROTO_UDP) + 2 * (__u64)bpf_htons(ulen) +

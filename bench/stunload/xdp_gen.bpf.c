@@ -133,19 +133,6 @@ static __always_inline void count(__u32 idx)
 		(*c)++;
 }
 
-/* One CRC-32 step over a 32-bit word in memory order (slicing-by-4), as
- * bpf/stun_xdp.bpf.c does it. */
-static __always_inline __u32 crc_word(__u32 c, __u32 w)
-{
-	c ^= w;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	return stun_crc32_table[3][c & 0xff] ^ stun_crc32_table[2][(c >> 8) & 0xff] ^
-	       stun_crc32_table[1][(c >> 16) & 0xff] ^ stun_crc32_table[0][c >> 24];
-#else
-#error "the CRC word steps assume a little-endian BPF target"
-#endif
-}
-
 /* Is the next request of a plain/FINGERPRINT mix a FINGERPRINT one?  Each
  * kind evenly spread, as the socket engine's smooth weighted round robin. */
 static __always_inline int next_is_fp(void)
@@ -228,8 +215,7 @@ int slx_gen(struct xdp_md *ctx)
 		/* The first 8 bytes (type, length 8, cookie) are the same in
 		 * every such request: their CRC register is a constant; then
 		 * the three ID words, in memory order as just written. */
-		__u32 crc = crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP,
-						       (__u32)seq), (__u32)now), salt);
+		__u32 crc = stun_crc32_request_id((__u32)seq, (__u32)now, salt);
 
 		v = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 		__builtin_memcpy(tid + 16, &v, 4);
@@ -309,7 +295,7 @@ static long crc_step(__u32 i, void *ctx)
 {
 	struct scratch *s = ((struct loop_ctx *)ctx)->s;
 
-	s->crc = crc_word(s->crc, s->w[i & (SLX_MSG_MAX / 4 - 1)]);
+	s->crc = stun_crc32_word(s->crc, s->w[i & (SLX_MSG_MAX / 4 - 1)]);
 	return 0;
 }
 
@@ -443,11 +429,11 @@ static __always_inline __u32 fast_success(const __u8 *m, const void *end,
 		/* The first 8 bytes are a constant: the request's register
 		 * after them, through the ID, turned into the success's (see
 		 * stun_crc32_table.h), then the attribute, as received. */
-		__u32 crc = crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP,
-						       t0), t1), t2);
+		__u32 crc = stun_crc32_request_id(t0, t1, t2);
 
 		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V4;
-		crc = crc_word(crc_word(crc_word(crc, LD32(m + 20)), x1), x2);
+		crc = stun_crc32_word(stun_crc32_word(stun_crc32_word(crc, LD32(m + 20)),
+						      x1), x2);
 		if (LD32(m + 36) != FP_VALUE(crc))
 			return SLX_BAD_FINGERPRINT;
 	}
@@ -476,9 +462,7 @@ static __always_inline __u32 fast_echo(const __u8 *m, const void *end,
 	v = claim(t0, t1, t2, dport, latency);
 	if (v != SLX_ANSWERED)
 		return v;
-	if (fp && LD32(m + 24) !=
-		  FP_VALUE(crc_word(crc_word(crc_word(STUN_CRC_AFTER_REQUEST_FP,
-						      t0), t1), t2)))
+	if (fp && LD32(m + 24) != FP_VALUE(stun_crc32_request_id(t0, t1, t2)))
 		return SLX_BAD_FINGERPRINT;
 	return SLX_ECHOED;
 }
