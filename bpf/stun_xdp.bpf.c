@@ -689,6 +689,87 @@ static __always_inline int fast_local6(const struct stun_xdp_config *cfg,
 	return 0;
 }
 
+/* The STUN part of a fast-path request at m, as stun_xdp_check() takes it:
+ * a Binding Request whose body is empty or (fp) FINGERPRINT only, with a
+ * right CRC.  The transaction ID (memory order) and, with fp, the
+ * attribute's two words and the CRC register after the ID go to the
+ * caller, for the checksum and the answer.  Nonzero: not one. */
+struct fast_req {
+	__u32 t0, t1, t2;	/* transaction ID */
+	__u32 f0, f1;		/* FINGERPRINT header and value, or 0 */
+	__u32 crc;		/* CRC register after the ID (fp) */
+};
+
+static __always_inline int fast_request(const __u8 *m, const int fp,
+					struct fast_req *r)
+{
+	if (LD32(m) != PAIR16(bpf_htons(STUN_BINDING_REQUEST),
+			      bpf_htons(fp ? STUN_FINGERPRINT_ATTR_LEN : 0)) ||
+	    LD32(m + 4) != bpf_htonl(STUN_MAGIC_COOKIE))
+		return -1;
+	r->t0 = LD32(m + 8), r->t1 = LD32(m + 12), r->t2 = LD32(m + 16);
+	r->f0 = r->f1 = r->crc = 0;
+	if (fp) {
+		r->f0 = LD32(m + 20);
+		r->f1 = LD32(m + 24);
+		r->crc = stun_crc32_request_id(r->t0, r->t1, r->t2);
+		if (r->f0 != PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)) ||
+		    r->f1 != bpf_htonl(~r->crc ^ STUN_FINGERPRINT_XOR))
+			return -1;
+	}
+	return 0;
+}
+
+/* The answer is stored over the request after the helper call: the
+ * request lies at r, off bytes into the new frame at q (0 after
+ * adjust_tail).  Stored in ascending order, each answer word lands on
+ * request bytes already read, whichever off; both fields of a swapped
+ * pair are read before either is stored. */
+
+/* Ethernet: the MACs swapped, then proto. */
+static __always_inline void put_eth(__u8 *q, const __u8 *r, __be16 proto)
+{
+	__u32 dmac = LD32(r + 2), smac = LD32(r + 6);
+	__u16 dmac_hi = LD16(r), smac_lo = LD16(r + 10);
+
+	ST32(q, smac);
+	ST16(q + 4, smac_lo);
+	ST16(q + 6, dmac_hi);
+	ST32(q + 8, dmac);
+	ST16(q + 12, proto);
+}
+
+/* From the UDP header (q and r point at it) to XOR-MAPPED-ADDRESS's
+ * family and port: the ports swapped, the lengths, the success header,
+ * the cookie, the transaction ID, the attribute header x0.  The address
+ * (from +28 on) is the caller's. */
+static __always_inline void put_udp_stun(__u8 *q, const __u8 *r, __u32 ulen,
+					 __u16 usum, __u32 hdr, __u32 x0,
+					 __u16 family)
+{
+	__u32 ports = LD32(r);
+
+	ST32(q, ports >> 16 | ports << 16);	/* dport, sport */
+	ST32(q + 4, PAIR16(bpf_htons(ulen), usum));
+	ST32(q + 8, hdr);
+	ST32(q + 12, bpf_htonl(STUN_MAGIC_COOKIE));
+	ST32(q + 16, LD32(r + 16));
+	ST32(q + 20, LD32(r + 20));
+	ST32(q + 24, LD32(r + 24));
+	ST32(q + 28, x0);
+	ST32(q + 32, PAIR16(bpf_htons(family),
+			    (__u16)ports ^ bpf_htons(STUN_MAGIC_COOKIE >> 16)));
+}
+
+/* FINGERPRINT at q, when the answer has one. */
+static __always_inline void put_fingerprint(__u8 *q, const int fp, __u32 value)
+{
+	if (fp) {
+		ST32(q, PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)));
+		ST32(q + 4, value);
+	}
+}
+
 /* IPv4: a 62-byte frame (plain request) or a 70-byte one (fp: FINGERPRINT). */
 static __always_inline int fast_v4(struct xdp_md *ctx,
 				   const struct stun_xdp_config *cfg, const int fp)
@@ -725,28 +806,16 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	    (p[L3_OFF + 12] & 0xF0) == 0xE0 || saddr == 0xFFFFFFFFu ||
 	    !fast_local4(cfg, daddr))
 		return FAST_DECLINE;
-	/* As stun_xdp_check(): a Binding Request, body empty or FINGERPRINT. */
-	if (LD32(p + V4_MSG) != PAIR16(bpf_htons(STUN_BINDING_REQUEST),
-				       bpf_htons(fp ? STUN_FINGERPRINT_ATTR_LEN : 0)) ||
-	    LD32(p + V4_MSG + 4) != cookie)
+	struct fast_req m;
+	if (fast_request(p + V4_MSG, fp, &m))
 		return FAST_DECLINE;
-	__u32 t0 = LD32(p + V4_MSG + 8), t1 = LD32(p + V4_MSG + 12);
-	__u32 t2 = LD32(p + V4_MSG + 16), f0 = 0, f1 = 0, crc = 0;
-	if (fp) {
-		f0 = LD32(p + V4_MSG + 20);
-		f1 = LD32(p + V4_MSG + 24);
-		crc = stun_crc32_request_id(t0, t1, t2);
-		if (f0 != PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)) ||
-		    f1 != bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR))
-			return FAST_DECLINE;
-	}
 	/* The UDP checksum as the general path takes it: absent, valid, or
 	 * partial (the folded pseudo-header sum only: a local sender's
 	 * CHECKSUM_PARTIAL).  Verified first: what arrives from a wire. */
 	__u64 ph = addrs + bpf_htons(IPPROTO_UDP) + bpf_htons(in_len - V4_UDP);
 	if (ucheck &&
 	    csum_fold(ph + sport + dport + bpf_htons(in_len - V4_UDP) + ucheck +
-		      LD32(p + V4_MSG) + cookie + t0 + t1 + t2 + f0 + f1) != 0xFFFF &&
+		      LD32(p + V4_MSG) + cookie + m.t0 + m.t1 + m.t2 + m.f0 + m.f1) != 0xFFFF &&
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
 
@@ -764,7 +833,7 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	if (fp) {
 		/* The answer's CRC register after the transaction ID, from the
 		 * request's (see stun_crc32_table.h), then the address. */
-		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V4;
+		__u32 crc = m.crc ^ STUN_CRC_REQUEST_TO_SUCCESS_V4;
 		crc = stun_crc32_word(stun_crc32_word(stun_crc32_word(crc, x0), x1),
 				      x2);
 		/* f0, the attribute header, is the same in the answer. */
@@ -774,8 +843,8 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	__u16 ipsum = ~csum_fold(addrs + bpf_htons(0x4500) + tot + bpf_htons(IP_DF) +
 				 bpf_htons(REPLY_TTL << 8 | IPPROTO_UDP));
 	__u16 usum = ~csum_fold(addrs + bpf_htons(IPPROTO_UDP) +
-				2 * (__u64)bpf_htons(ulen) + sport + dport + hdr + cookie + t0 + t1 + t2 + x0 + x1 + x2 +
-				f0 + fp_value);
+				2 * (__u64)bpf_htons(ulen) + sport + dport + hdr + cookie +
+				m.t0 + m.t1 + m.t2 + x0 + x1 + x2 + m.f0 + fp_value);
 	if (!usum)
 		usum = 0xFFFF;
 
@@ -786,40 +855,18 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 	end = (void *)(long)ctx->data_end;
 	if ((void *)(q + out_len) > end)
 		return verdict(STUN_XDP_DROPPED, XDP_DROP);
-	/* The request now lies at r: off bytes into the frame (0 after
-	 * adjust_tail).  Stored in ascending order, each answer word lands on
-	 * request bytes already read, whichever off; both fields of a swapped
-	 * pair are read before either is stored. */
+	/* The request now lies at r (see put_eth()). */
 	const __u8 *r = q + off;
-	__u32 dmac = LD32(r + 2), smac = LD32(r + 6);
-	__u16 dmac_hi = LD16(r), smac_lo = LD16(r + 10);
-	ST32(q, smac);
-	ST16(q + 4, smac_lo);
-	ST16(q + 6, dmac_hi);
-	ST32(q + 8, dmac);
-	ST16(q + 12, bpf_htons(ETH_P_IP));
+	put_eth(q, r, bpf_htons(ETH_P_IP));
 	ST32(q + L3_OFF, PAIR16(bpf_htons(0x4500), tot));
 	ST32(q + L3_OFF + 4, PAIR16(0, bpf_htons(IP_DF)));
 	ST32(q + L3_OFF + 8, PAIR16(bpf_htons(REPLY_TTL << 8 | IPPROTO_UDP), ipsum));
 	__u32 src = LD32(r + L3_OFF + 12), dst = LD32(r + L3_OFF + 16);
-	__u32 ports = LD32(r + V4_UDP);
 	ST32(q + L3_OFF + 12, dst);
 	ST32(q + L3_OFF + 16, src);
-	ST32(q + V4_UDP, ports >> 16 | ports << 16);	/* dport, sport */
-	ST32(q + V4_UDP + 4, PAIR16(bpf_htons(ulen), usum));
-	ST32(q + V4_MSG, hdr);
-	ST32(q + V4_MSG + 4, cookie);
-	ST32(q + V4_MSG + 8, LD32(r + V4_MSG + 8));
-	ST32(q + V4_MSG + 12, LD32(r + V4_MSG + 12));
-	ST32(q + V4_MSG + 16, LD32(r + V4_MSG + 16));
-	ST32(q + V4_MSG + 20, x0);
-	ST32(q + V4_MSG + 24, PAIR16(bpf_htons(STUN_FAMILY_IPV4),
-				     (__u16)ports ^ bpf_htons(STUN_MAGIC_COOKIE >> 16)));
+	put_udp_stun(q + V4_UDP, r + V4_UDP, ulen, usum, hdr, x0, STUN_FAMILY_IPV4);
 	ST32(q + V4_MSG + 28, src ^ cookie);
-	if (fp) {
-		ST32(q + V4_MSG + 32, PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)));
-		ST32(q + V4_MSG + 36, fp_value);
-	}
+	put_fingerprint(q + V4_MSG + 32, fp, fp_value);
 	return verdict(STUN_XDP_ANSWERED_V4, XDP_TX);
 }
 
@@ -858,24 +905,13 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	    (!(s0 | s1) && (!(s2 | s3) || s2 == bpf_htonl(0x0000FFFF))) ||
 	    !fast_local6(cfg, d0, d1, d2, d3))
 		return FAST_DECLINE;
-	if (LD32(p + V6_MSG) != PAIR16(bpf_htons(STUN_BINDING_REQUEST),
-				       bpf_htons(fp ? STUN_FINGERPRINT_ATTR_LEN : 0)) ||
-	    LD32(p + V6_MSG + 4) != cookie)
+	struct fast_req m;
+	if (fast_request(p + V6_MSG, fp, &m))
 		return FAST_DECLINE;
-	__u32 t0 = LD32(p + V6_MSG + 8), t1 = LD32(p + V6_MSG + 12);
-	__u32 t2 = LD32(p + V6_MSG + 16), f0 = 0, f1 = 0, crc = 0;
-	if (fp) {
-		f0 = LD32(p + V6_MSG + 20);
-		f1 = LD32(p + V6_MSG + 24);
-		crc = stun_crc32_request_id(t0, t1, t2);
-		if (f0 != PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)) ||
-		    f1 != bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR))
-			return FAST_DECLINE;
-	}
 	__u64 addrs = (__u64)s0 + s1 + s2 + s3 + d0 + d1 + d2 + d3;
 	__u64 ph = addrs + bpf_htons(IPPROTO_UDP) + bpf_htons(in_len - V6_UDP);
 	if (csum_fold(ph + sport + dport + bpf_htons(in_len - V6_UDP) + ucheck +
-		      LD32(p + V6_MSG) + cookie + t0 + t1 + t2 + f0 + f1) != 0xFFFF &&
+		      LD32(p + V6_MSG) + cookie + m.t0 + m.t1 + m.t2 + m.f0 + m.f1) != 0xFFFF &&
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
 
@@ -887,17 +923,18 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	__u32 x1 = PAIR16(bpf_htons(STUN_FAMILY_IPV6),
 			  sport ^ bpf_htons(STUN_MAGIC_COOKIE >> 16));
 	/* Address XOR cookie || transaction ID. */
-	__u32 a0 = s0 ^ cookie, a1 = s1 ^ t0, a2 = s2 ^ t1, a3 = s3 ^ t2, fp_value = 0;
+	__u32 a0 = s0 ^ cookie, a1 = s1 ^ m.t0, a2 = s2 ^ m.t1, a3 = s3 ^ m.t2;
+	__u32 fp_value = 0;
 	if (fp) {
-		crc ^= STUN_CRC_REQUEST_TO_SUCCESS_V6;
+		__u32 crc = m.crc ^ STUN_CRC_REQUEST_TO_SUCCESS_V6;
 		crc = stun_crc32_word(stun_crc32_word(crc, x0), x1);
 		crc = stun_crc32_word(stun_crc32_word(crc, a0), a1);
 		crc = stun_crc32_word(stun_crc32_word(crc, a2), a3);
 		fp_value = bpf_htonl(~crc ^ STUN_FINGERPRINT_XOR);
 	}
 	__u16 usum = ~csum_fold(addrs + bpf_htons(IPPROTO_UDP) + 2 * (__u64)bpf_htons(ulen) +
-				sport + dport + hdr + cookie + t0 + t1 + t2 + x0 + x1 +
-				a0 + a1 + a2 + a3 + f0 + fp_value);
+				sport + dport + hdr + cookie + m.t0 + m.t1 + m.t2 + x0 + x1 +
+				a0 + a1 + a2 + a3 + m.f0 + fp_value);
 	if (!usum)
 		usum = 0xFFFF;
 
@@ -908,15 +945,9 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	end = (void *)(long)ctx->data_end;
 	if ((void *)(q + out_len) > end)
 		return verdict(STUN_XDP_DROPPED, XDP_DROP);
-	/* The request at r, stored over in ascending order (see fast_v4()). */
+	/* The request now lies at r (see put_eth()). */
 	const __u8 *r = q + off;
-	__u32 dmac = LD32(r + 2), smac = LD32(r + 6);
-	__u16 dmac_hi = LD16(r), smac_lo = LD16(r + 10);
-	ST32(q, smac);
-	ST16(q + 4, smac_lo);
-	ST16(q + 6, dmac_hi);
-	ST32(q + 8, dmac);
-	ST16(q + 12, bpf_htons(ETH_P_IPV6));
+	put_eth(q, r, bpf_htons(ETH_P_IPV6));
 	ST32(q + L3_OFF, bpf_htonl(0x60000000));	/* version 6, class 0, no flow label */
 	ST32(q + L3_OFF + 4, PAIR16(bpf_htons(ulen), bpf_htons(IPPROTO_UDP << 8 | REPLY_TTL)));
 	s0 = LD32(r + L3_OFF + 8), s1 = LD32(r + L3_OFF + 12);
@@ -931,28 +962,13 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 	ST32(q + L3_OFF + 28, s1);
 	ST32(q + L3_OFF + 32, s2);
 	ST32(q + L3_OFF + 36, s3);
-	__u32 ports = LD32(r + V6_UDP);
-	ST32(q + V6_UDP, ports >> 16 | ports << 16);	/* dport, sport */
-	ST32(q + V6_UDP + 4, PAIR16(bpf_htons(ulen), usum));
-	ST32(q + V6_MSG, hdr);
-	ST32(q + V6_MSG + 4, cookie);
-	t0 = LD32(r + V6_MSG + 8);
-	ST32(q + V6_MSG + 8, t0);
-	t1 = LD32(r + V6_MSG + 12);
-	ST32(q + V6_MSG + 12, t1);
-	t2 = LD32(r + V6_MSG + 16);
-	ST32(q + V6_MSG + 16, t2);
-	ST32(q + V6_MSG + 20, x0);
-	ST32(q + V6_MSG + 24, PAIR16(bpf_htons(STUN_FAMILY_IPV6),
-				     (__u16)ports ^ bpf_htons(STUN_MAGIC_COOKIE >> 16)));
+	put_udp_stun(q + V6_UDP, r + V6_UDP, ulen, usum, hdr, x0, STUN_FAMILY_IPV6);
+	/* The address XOR cookie || transaction ID, the ID as just stored. */
 	ST32(q + V6_MSG + 28, s0 ^ cookie);
-	ST32(q + V6_MSG + 32, s1 ^ t0);
-	ST32(q + V6_MSG + 36, s2 ^ t1);
-	ST32(q + V6_MSG + 40, s3 ^ t2);
-	if (fp) {
-		ST32(q + V6_MSG + 44, PAIR16(bpf_htons(STUN_ATTR_FINGERPRINT), bpf_htons(4)));
-		ST32(q + V6_MSG + 48, fp_value);
-	}
+	ST32(q + V6_MSG + 32, s1 ^ LD32(q + V6_MSG + 8));
+	ST32(q + V6_MSG + 36, s2 ^ LD32(q + V6_MSG + 12));
+	ST32(q + V6_MSG + 40, s3 ^ LD32(q + V6_MSG + 16));
+	put_fingerprint(q + V6_MSG + 44, fp, fp_value);
 	return verdict(STUN_XDP_ANSWERED_V6, XDP_TX);
 }
 
