@@ -90,6 +90,21 @@ general_path() {
 	fi
 }
 
+# xdp_run NAME RC EXPR GENERAL DESCRIPTION STUNLOAD-ARGS...: one run of
+# the engine (output in $TMP/NAME.json and .err); ok when it exits with RC,
+# its JSON (j, and bad = invalid_by_kind) satisfies EXPR and the general
+# path took GENERAL frames.
+xdp_run() {
+	local name=$1 want=$2 expr=$3 general=$4 what=$5 rc st d
+	shift 5
+	"$STUNLOAD" "${XDP[@]}" "$@" >"$TMP/$name.json" 2>"$TMP/$name.err"
+	rc=$?
+	check_json "$TMP/$name.json" "$expr"
+	st=$?
+	d=$(general_path "$TMP/$name.err" "$general")
+	ok $(( st || $? || rc != want )) "$what" "rc $rc: $d: $(cat "$TMP/$name.err")"
+}
+
 if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; then
 	"$STUNLOAD" "${XDP[@]}" --rate 10000 --count 10000 --sockets 100 $B_IP:3478 \
 		>"$TMP/good.json" 2>"$TMP/good.err"
@@ -104,13 +119,9 @@ if start_server refl ip netns exec "$NSB" "$BUILD/stun-reflector" $B_IP:3478; th
 	# FINGERPRINT requests, their CRC computed in BPF: the codec drops a
 	# request with a wrong one, so any mistake shows up as loss.
 	for mix in fingerprint plain=1,fingerprint=1; do
-		"$STUNLOAD" "${XDP[@]}" --rate 10000 --count 10000 --sockets 100 --mix $mix \
-			$B_IP:3478 >"$TMP/fp.json" 2>"$TMP/fp.err"
-		rc=$?
-		check_json "$TMP/fp.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['echoed'] == 0"
-		st=$?
-		d=$(general_path "$TMP/fp.err" 0)
-		ok $(( st || $? || rc )) "xdp engine, --mix $mix, stun-reflector: 10000 sent, 10000 valid (fast path)" "rc $rc: $d: $(cat "$TMP/fp.err")"
+		xdp_run fp 0 "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['echoed'] == 0" 0 \
+			"xdp engine, --mix $mix, stun-reflector: 10000 sent, 10000 valid (fast path)" \
+			--rate 10000 --count 10000 --sockets 100 --mix $mix $B_IP:3478
 	done
 	stop_last_server
 fi
@@ -126,14 +137,9 @@ for c in "wrong-port|wrong_mapped_address|0" "mapped-ip|wrong_mapped_address|0" 
 	 "truncated|truncated|1000" "error|error_response|1000" "wrong-type|wrong_type|1000"; do
 	IFS='|' read -r mode kind general <<<"$c"
 	if start_server "x$mode" ip netns exec "$NSB" "$BAD" "$mode" --every 2 $B_IP:3479; then
-		"$STUNLOAD" "${XDP[@]}" --rate 5000 --count 2000 --timeout 300ms $B_IP:3479 \
-			>"$TMP/x$mode.json" 2>"$TMP/x$mode.err"
-		rc=$?
-		check_json "$TMP/x$mode.json" "bad['$kind'] == 1000 and j['invalid'] == 1000 and j['valid'] == (2000 if '$mode' == 'duplicate' else 1000)"
-		st=$?
-		d=$(general_path "$TMP/x$mode.err" "$general")
-		ok $(( st || $? || rc != 1 )) "xdp engine, $mode responder: 1000 $kind, exit 1 (general path: $general frames)" \
-			"rc $rc: $d: $(cat "$TMP/x$mode.err")"
+		xdp_run "x$mode" 1 "bad['$kind'] == 1000 and j['invalid'] == 1000 and j['valid'] == (2000 if '$mode' == 'duplicate' else 1000)" \
+			"$general" "xdp engine, $mode responder: 1000 $kind, exit 1 (general path: $general frames)" \
+			--rate 5000 --count 2000 --timeout 300ms $B_IP:3479
 		stop_last_server
 	fi
 done
@@ -142,14 +148,9 @@ done
 # lost, then counted as late, never as invalid nor valid.  1.5 s of
 # sending, so most late answers arrive during the run.
 if start_server late ip netns exec "$NSB" "$BAD" late --every 2 --delay 400 $B_IP:3479; then
-	"$STUNLOAD" "${XDP[@]}" --rate 1000 --count 1500 --timeout 200ms $B_IP:3479 \
-		>"$TMP/late.json" 2>"$TMP/late.err"
-	rc=$?
-	check_json "$TMP/late.json" "j['late'] > 50 and j['invalid'] == 0 and j['lost'] >= j['late'] and j['lost'] == 750 and j['valid'] == 750"
-	st=$?
-	d=$(general_path "$TMP/late.err" 0)
-	ok $(( st || $? || rc != 0 )) "xdp engine, late responder: 750 valid, 750 lost of which some late, 0 invalid, exit 0 (fast path)" \
-		"rc $rc: $d: $(cat "$TMP/late.err")"
+	xdp_run late 0 "j['late'] > 50 and j['invalid'] == 0 and j['lost'] >= j['late'] and j['lost'] == 750 and j['valid'] == 750" 0 \
+		"xdp engine, late responder: 750 valid, 750 lost of which some late, 0 invalid, exit 0 (fast path)" \
+		--rate 1000 --count 1500 --timeout 200ms $B_IP:3479
 	stop_last_server
 fi
 
@@ -164,13 +165,9 @@ elif ! ip -n "$NSB" link set dev slxb0 xdpdrv obj "$REFLECT_OBJ" sec xdp 2>"$TMP
 	ok 1 "attach the bare reflector to slxb0" "$(cat "$TMP/refl.err")"
 else
 	for mix in plain plain=1,fingerprint=1; do
-		"$STUNLOAD" "${XDP[@]}" --echo --rate 20000 --count 10000 --sockets 100 --mix $mix \
-			$B_IP:3478 >"$TMP/echo.json" 2>"$TMP/echo.err"
-		rc=$?
-		check_json "$TMP/echo.json" "j['sent'] == 10000 and j['echoed'] == 10000 and j['answered'] == 10000 and j['valid'] == 0 and j['invalid'] == 0 and j['latency_us']['count'] == 10000 and j['result'] == 'ok'"
-		st=$?
-		d=$(general_path "$TMP/echo.err" 0)
-		ok $(( st || $? || rc )) "--echo --mix $mix, bare reflector: 10000 echoed, 0 valid, 0 invalid, exit 0 (fast path)" "rc $rc: $d: $(cat "$TMP/echo.err")"
+		xdp_run echo 0 "j['sent'] == 10000 and j['echoed'] == 10000 and j['answered'] == 10000 and j['valid'] == 0 and j['invalid'] == 0 and j['latency_us']['count'] == 10000 and j['result'] == 'ok'" 0 \
+			"--echo --mix $mix, bare reflector: 10000 echoed, 0 valid, 0 invalid, exit 0 (fast path)" \
+			--echo --rate 20000 --count 10000 --sockets 100 --mix $mix $B_IP:3478
 	done
 	"$STUNLOAD" "${XDP[@]}" --count 1000 --timeout 300ms $B_IP:3478 >/dev/null 2>"$TMP/noecho.err"
 	rc=$?
@@ -190,13 +187,9 @@ elif ! nsenter --net=/var/run/netns/"$NSB" "$STUNCTL" xdp attach slxb0 --mode na
 	skip "xdp engine against the XDP responder" "stunctl xdp attach failed: $(head -1 "$TMP/stunctl.err")"
 else
 	for mix in fingerprint plain=1,fingerprint=1; do
-		"$STUNLOAD" "${XDP[@]}" --rate 20000 --count 10000 --sockets 100 --mix $mix \
-			$B_IP:3478 >"$TMP/sx.json" 2>"$TMP/sx.err"
-		rc=$?
-		check_json "$TMP/sx.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0"
-		st=$?
-		d=$(general_path "$TMP/sx.err" 0)
-		ok $(( st || $? || rc )) "xdp engine, --mix $mix, XDP responder: 10000 sent, 10000 valid (fast path)" "rc $rc: $d: $(cat "$TMP/sx.err")"
+		xdp_run sx 0 "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0" 0 \
+			"xdp engine, --mix $mix, XDP responder: 10000 sent, 10000 valid (fast path)" \
+			--rate 20000 --count 10000 --sockets 100 --mix $mix $B_IP:3478
 	done
 	# With SOFTWARE the answers have three attributes: every one goes
 	# through the general path, and counts the same.
@@ -205,13 +198,9 @@ else
 		ok 1 "stunctl xdp software slxb0 stunring-test" "$(cat "$TMP/sw.err")"
 	else
 		for mix in plain plain=1,fingerprint=1; do
-			"$STUNLOAD" "${XDP[@]}" --rate 20000 --count 10000 --sockets 100 --mix $mix \
-				$B_IP:3478 >"$TMP/sw.json" 2>"$TMP/sw.err"
-			rc=$?
-			check_json "$TMP/sw.json" "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['latency_us']['count'] == 10000"
-			st=$?
-			d=$(general_path "$TMP/sw.err" all)
-			ok $(( st || $? || rc )) "xdp engine, --mix $mix, XDP responder with SOFTWARE: 10000 valid (general path)" "rc $rc: $d: $(cat "$TMP/sw.err")"
+			xdp_run sw 0 "j['sent'] == 10000 and j['valid'] == 10000 and j['invalid'] == 0 and j['latency_us']['count'] == 10000" all \
+				"xdp engine, --mix $mix, XDP responder with SOFTWARE: 10000 valid (general path)" \
+				--rate 20000 --count 10000 --sockets 100 --mix $mix $B_IP:3478
 		done
 	fi
 fi
