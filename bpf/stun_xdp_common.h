@@ -79,6 +79,13 @@ struct stun_xdp_config {
 	__u8 local4[STUN_XDP_MAX_LOCAL][4];
 	__u8 local6[STUN_XDP_MAX_LOCAL][16];
 	__u8 ports[65536 / 8];		/* bitmap of UDP ports to answer */
+	/* Who attached it (never read by the program): a stunringd's pid and
+	 * start time (/proc/PID/stat field 22, so a reused pid is not taken
+	 * for it), or 0 for stunctl.  A restarted daemon replaces a program
+	 * whose owner is gone and leaves any other alone. */
+	__u32 owner_pid;
+	__u32 owner_pad;
+	__u64 owner_start;
 };
 
 /* An address as the program keeps it.  IPv4 uses addr[0..3]. */

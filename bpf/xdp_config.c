@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stunring.h"
 
@@ -53,6 +54,46 @@ const char *stun_xdp_mode_name(enum stun_xdp_mode m)
 	}
 }
 
+/* Field 22 of /proc/PID/stat (start time in clock ticks since boot), 0
+ * when the process does not exist.  The command name (field 2) may hold
+ * spaces and parentheses: count from its last ')'. */
+static uint64_t proc_start_time(pid_t pid)
+{
+	char path[64], buf[1024];
+	unsigned long long start = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	const char *p = strrchr(buf, ')');
+	/* The space after ')' opens field 3; move to the one opening 22. */
+	for (int field = 3; p && field <= 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		sscanf(p + 1, "%llu", &start);
+	return start;
+}
+
+bool stun_xdp_owner_alive(const struct stun_xdp_config *c)
+{
+	uint64_t now = c->owner_pid ? proc_start_time((pid_t)c->owner_pid) : 0;
+
+	return now && now == c->owner_start;
+}
+
+void stun_xdp_owner_text(const struct stun_xdp_config *c, char *buf, size_t n)
+{
+	if (!c->owner_pid)
+		snprintf(buf, n, "stunctl");
+	else
+		snprintf(buf, n, "stunringd pid %u, %s", c->owner_pid,
+			 stun_xdp_owner_alive(c) ? "running" : "no longer running");
+}
+
 int stun_xdp_config_init(struct stun_xdp_config *c,
 			 const struct stun_xdp_opts *o, char *err, size_t errlen)
 {
@@ -66,6 +107,10 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 	stun_server_cfg_init(&probe);
 	probe.ice_aware = o->ice_aware;
 	c->understood = stun_understood_mask(&probe);
+	if (o->daemon_owned) {
+		c->owner_pid = (uint32_t)getpid();
+		c->owner_start = proc_start_time(getpid());
+	}
 	if (o->software && stun_server_cfg_software(&probe, o->software)) {
 		snprintf(err, errlen, "SOFTWARE must be valid UTF-8 of at most %d bytes",
 			 STUN_SOFTWARE_MAX);

@@ -32,6 +32,7 @@
 #include <xdp/libxdp.h>
 
 #include "stun_xdp.skel.h"
+#include "xdp_find.h"
 
 #define BPFFS "/sys/fs/bpf"
 #ifndef CAP_PERFMON
@@ -100,16 +101,20 @@ static int pin_path(char *buf, size_t n, const char *dir, const char *name)
 }
 
 /* bpffs at /sys/fs/bpf (mounted when absent: ip netns exec hides it) and
- * our directory in it. */
-static int ensure_bpffs(char *err, size_t errlen)
+ * our directory in it.  *mounted: this process had to mount it (now or in
+ * an earlier call), so the pins live only as long as this mount namespace. */
+static int ensure_bpffs(bool *mounted, char *err, size_t errlen)
 {
+	static bool mounted_here;
 	struct statfs st;
 
 	if (statfs(BPFFS, &st) || st.f_type != BPF_FS_MAGIC) {
 		if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
 			return fail(err, errlen, -errno, "cannot mount bpffs on %s: %s",
 				    BPFFS, strerror(errno));
+		mounted_here = true;
 	}
+	*mounted = mounted_here;
 	if (mkdir(STUN_XDP_PIN_ROOT, 0700) && errno != EEXIST)
 		return fail(err, errlen, -errno, "cannot create %s: %s",
 			    STUN_XDP_PIN_ROOT, strerror(errno));
@@ -143,37 +148,31 @@ static int open_pin(const char *dir, const char *name)
 	return fd < 0 ? -errno : fd;
 }
 
-static uint32_t prog_id_of(int fd)
+/* Ours on ifname, found from the interface (pins only as a fast path):
+ * 0 with f filled and f->prog_id set, or -ENOENT / -ENODEV with err set
+ * (f closed).  A foreign program there is named in the message. */
+static int find_ours(const char *ifname, struct xdp_found *f, char *err,
+		     size_t errlen)
 {
-	struct bpf_prog_info info = { 0 };
-	uint32_t len = sizeof(info);
+	char dir[256];
+	int ifindex = (int)if_nametoindex(ifname);
 
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
-
-/* Is program id on ifindex, directly or inside a dispatcher? */
-static bool find_attached(int ifindex, uint32_t id, bool *dispatcher,
-			  enum stun_xdp_mode *mode)
-{
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	bool found = false;
-
-	if (libxdp_get_error(mp))
-		return false;
-	enum xdp_attach_mode m = xdp_multiprog__attach_mode(mp);
-	*mode = m == XDP_MODE_SKB ? STUN_XDP_MODE_GENERIC : STUN_XDP_MODE_NATIVE;
-	*dispatcher = !xdp_multiprog__is_legacy(mp);
-	if (*dispatcher) {
-		for (struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp); p;
-		     p = xdp_multiprog__next_prog(p, mp))
-			if (xdp_program__id(p) == id)
-				found = true;
-	} else {
-		struct xdp_program *p = xdp_multiprog__main_prog(mp);
-		found = p && xdp_program__id(p) == id;
+	if (!ifindex) {
+		memset(f, 0, sizeof(*f));
+		f->counters_fd = f->config_fd = -1;
+		return fail(err, errlen, -ENODEV, "no network interface named %s", ifname);
 	}
-	xdp_multiprog__close(mp);
-	return found;
+	pin_dir(ifname, dir, sizeof(dir));
+	int ret = xdp_find(ifindex, dir, f, err, errlen);
+	if (ret)
+		return ret;
+	if (f->prog_id)
+		return 0;
+	if (f->foreign_id)
+		return fail(err, errlen, -ENOENT, "stunring XDP is not attached to %s "
+			    "(its XDP program, %s id %u, is not stunring's: left alone)",
+			    ifname, f->foreign_name, f->foreign_id);
+	return fail(err, errlen, -ENOENT, "stunring XDP is not attached to %s", ifname);
 }
 
 /* libxdp explains its fallbacks at info/debug level: keep the last lines
@@ -291,6 +290,70 @@ static int pin_all(const struct stun_xdp *skel, struct xdp_program *prog,
 	return 0;
 }
 
+/* Take program id off ifindex: out of libxdp's dispatcher, or the
+ * single program. */
+static int detach_id(int ifindex, uint32_t id)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	int ret = (int)libxdp_get_error(mp);
+
+	if (ret)
+		return ret;
+	if (!xdp_multiprog__is_legacy(mp)) {
+		struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp);
+		for (; p && xdp_program__id(p) != id; p = xdp_multiprog__next_prog(p, mp))
+			;
+		ret = p ? xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0)
+			: -ENOENT;
+	} else {
+		ret = xdp_multiprog__detach(mp);
+	}
+	xdp_multiprog__close(mp);
+	return ret;
+}
+
+static int read_config(int fd, struct stun_xdp_config *c)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(fd, &zero, c) ? -errno : 0;
+}
+
+/* Our program already on ifindex: refuse, unless a stunringd asks and the
+ * stunringd that attached it is gone (killed with SIGKILL: nothing ran its
+ * detach), in which case take it off.  note: what was replaced. */
+static int replace_orphan(const struct stun_xdp_opts *o, int ifindex,
+			  const char *dir, char *note, size_t notelen, char *err,
+			  size_t errlen)
+{
+	struct stun_xdp_config old = { 0 };
+	struct xdp_found f;
+
+	if (find_ours(o->ifname, &f, err, errlen)) {
+		err[0] = 0;
+		return 0;
+	}
+	read_config(f.config_fd, &old);
+	xdp_found_close(&f);
+	bool orphan = old.owner_pid && !stun_xdp_owner_alive(&old);
+	if (!o->daemon_owned || !orphan) {
+		char who[64];
+		stun_xdp_owner_text(&old, who, sizeof(who));
+		return fail(err, errlen, -EEXIST,
+			    "stunring XDP is already attached to %s (prog id %u, by %s; "
+			    "run 'stunctl xdp detach %s' first)", o->ifname, f.prog_id,
+			    who, o->ifname);
+	}
+	int ret = detach_id(ifindex, f.prog_id);
+	if (ret)
+		return fail(err, errlen, ret, "cannot detach the program stunringd pid "
+			    "%u left on %s: %s", old.owner_pid, o->ifname, strerror(-ret));
+	remove_pins(dir);
+	snprintf(note, notelen, "; replaced prog id %u, left by stunringd pid %u "
+		 "(no longer running)", f.prog_id, old.owner_pid);
+	return 0;
+}
+
 int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		    char *err, size_t errlen)
 {
@@ -299,8 +362,9 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	struct xdp_program *prog = NULL;
 	enum stun_xdp_mode mode;
 	char dir[256];
+	char replaced[128] = "";
 	int ret, ifindex, naddrs, native_err;
-	bool dispatcher;
+	bool mounted = false;
 
 	ret = stun_xdp_check_privileges(err, errlen);
 	if (ret)
@@ -312,20 +376,14 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	ret = stun_xdp_config_init(&cfg, o, err, errlen);
 	if (ret)
 		return ret;
-	ret = ensure_bpffs(err, errlen);
+	ret = ensure_bpffs(&mounted, err, errlen);
 	if (ret)
 		return ret;
 
 	pin_dir(o->ifname, dir, sizeof(dir));
-	int old = open_pin(dir, "prog");
-	if (old >= 0) {
-		uint32_t id = prog_id_of(old);
-		close(old);
-		if (find_attached(ifindex, id, &dispatcher, &mode))
-			return fail(err, errlen, -EEXIST,
-				    "stunring XDP is already attached to %s (run "
-				    "'stunctl xdp detach %s' first)", o->ifname, o->ifname);
-	}
+	ret = replace_orphan(o, ifindex, dir, replaced, sizeof(replaced), err, errlen);
+	if (ret)
+		return ret;
 	remove_pins(dir);	/* stale pins of a program no longer attached */
 	ret = check_other_program(ifindex, o->ifname, err, errlen);
 	if (ret)
@@ -379,23 +437,30 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		goto out;
 	}
 
-	enum stun_xdp_mode attached_mode;
-	bool found = find_attached(ifindex, xdp_program__id(prog), &dispatcher,
-				   &attached_mode);
+	/* What the kernel now runs: libxdp may have used its dispatcher. */
+	struct xdp_found now;
+	bool found = find_ours(o->ifname, &now, err, errlen) == 0 &&
+		     now.prog_id == xdp_program__id(prog);
 	if (found)
-		mode = attached_mode;
+		mode = now.mode;
+	xdp_found_close(&now);
+	err[0] = 0;
 	char why[sizeof(libxdp_log) + 32];
-	if (found && dispatcher)
+	if (found && now.dispatcher)
 		snprintf(why, sizeof(why), "through libxdp's dispatcher (other XDP "
 			 "programs can share the interface)");
 	else
 		snprintf(why, sizeof(why), "as a single program, without libxdp's "
 			 "dispatcher (%s)", libxdp_log[0] ? libxdp_log : "not available");
 	snprintf(how, howlen, "attached to %s (ifindex %d) in %s mode%s %s; %d local "
-		 "address%s; pinned under %s", o->ifname, ifindex,
+		 "address%s; pinned under %s%s%s", o->ifname, ifindex,
 		 stun_xdp_mode_name(mode),
 		 native_err ? " (native XDP not supported by the driver)" : "", why,
-		 naddrs, naddrs == 1 ? "" : "es", dir);
+		 naddrs, naddrs == 1 ? "" : "es", dir, replaced,
+		 mounted ? " (bpffs was not mounted, so stunctl mounted it: the pins "
+			   "last only as long as this mount namespace; status, stats "
+			   "and detach find the program from the interface without them)"
+			 : "");
 	ret = 0;
 out:
 	xdp_program__close(prog);
@@ -405,99 +470,72 @@ out:
 
 int stun_xdp_detach(const char *ifname, char *err, size_t errlen)
 {
+	struct xdp_found f;
+	struct stat st;
 	char dir[256];
-	bool dispatcher;
-	enum stun_xdp_mode mode;
 	int ret = stun_xdp_check_privileges(err, errlen);
 
 	if (ret)
 		return ret;
 	pin_dir(ifname, dir, sizeof(dir));
-	int fd = open_pin(dir, "prog");
-	if (fd < 0)
-		return fail(err, errlen, -ENOENT, "stunring XDP is not attached to %s",
-			    ifname);
-	uint32_t id = prog_id_of(fd);
-	close(fd);
-
-	int ifindex = (int)if_nametoindex(ifname);
-	if (ifindex && find_attached(ifindex, id, &dispatcher, &mode)) {
-		struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-		if ((ret = (int)libxdp_get_error(mp)))
-			return fail(err, errlen, ret, "cannot inspect %s: %s", ifname,
-				    strerror(-ret));
-		if (dispatcher) {
-			struct xdp_program *p = xdp_multiprog__next_prog(NULL, mp);
-			for (; p && xdp_program__id(p) != id; p = xdp_multiprog__next_prog(p, mp))
-				;
-			ret = p ? xdp_program__detach(p, ifindex,
-						      xdp_multiprog__attach_mode(mp), 0)
-				: -ENOENT;
-		} else {
-			ret = xdp_multiprog__detach(mp);
+	bool had_pins = stat(dir, &st) == 0;
+	ret = find_ours(ifname, &f, err, errlen);
+	if (ret) {
+		remove_pins(dir);
+		/* Pins of a program that is gone: nothing left to detach. */
+		if (had_pins && !f.foreign_id) {
+			err[0] = 0;
+			return 0;
 		}
-		xdp_multiprog__close(mp);
-		if (ret)
-			return fail(err, errlen, ret, "cannot detach from %s: %s", ifname,
-				    strerror(-ret));
+		return ret;
 	}
+	xdp_found_close(&f);
+	ret = detach_id((int)if_nametoindex(ifname), f.prog_id);
+	if (ret)
+		return fail(err, errlen, ret, "cannot detach from %s: %s", ifname,
+			    strerror(-ret));
 	remove_pins(dir);
 	return 0;
 }
 
-static int open_dir_pin(const char *ifname, const char *name, char *err,
-			size_t errlen)
-{
-	char dir[256];
 
-	pin_dir(ifname, dir, sizeof(dir));
-	int fd = open_pin(dir, name);
-	if (fd < 0)
-		return fail(err, errlen, fd == -ENOENT ? -ENOENT : fd,
-			    fd == -ENOENT ? "stunring XDP is not attached to %s"
-					  : "cannot open the pinned XDP state of %s: %s",
-			    ifname, strerror(-fd));
-	return fd;
+static bool listed(const struct stun_xdp_info *out, int n, int cap, const char *ifname)
+{
+	for (int i = 0; i < n && i < cap; i++)
+		if (!strcmp(out[i].ifname, ifname))
+			return true;
+	return false;
 }
 
-static int read_config(int fd, struct stun_xdp_config *c)
-{
-	uint32_t zero = 0;
-
-	return bpf_map_lookup_elem(fd, &zero, c) ? -errno : 0;
-}
-
-int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen)
+/* Pin directories of this network namespace whose program is not on its
+ * interface any more (detached by hand, interface gone): stale. */
+static int list_stale_pins(struct stun_xdp_info *out, int n, int cap)
 {
 	char sfx[32];
 	struct dirent *e;
-	int n = 0;
 	DIR *d = opendir(STUN_XDP_PIN_ROOT);
 
 	if (!d)
-		return errno == ENOENT ? 0 : fail(err, errlen, -errno, "cannot read %s: %s",
-						  STUN_XDP_PIN_ROOT, strerror(errno));
+		return n;
 	netns_suffix(sfx, sizeof(sfx));
 	while ((e = readdir(d))) {
 		const char *at = strchr(e->d_name, '@');
+		char ifname[64];
 		if (e->d_name[0] == '.' || strcmp(at ? at : "", sfx))
+			continue;
+		size_t nl = at ? (size_t)(at - e->d_name) : strlen(e->d_name);
+		snprintf(ifname, sizeof(ifname), "%.*s", (int)nl, e->d_name);
+		if (listed(out, n, cap, ifname))
 			continue;
 		if (n < cap) {
 			struct stun_xdp_info *i = &out[n];
-			size_t nl = at ? (size_t)(at - e->d_name) : strlen(e->d_name);
+			char dir[256];
 			memset(i, 0, sizeof(*i));
 			snprintf(i->key, sizeof(i->key), "%s", e->d_name);
-			snprintf(i->ifname, sizeof(i->ifname), "%.*s", (int)nl, e->d_name);
-			i->ifindex = (int)if_nametoindex(i->ifname);
-			int fd = open_dir_pin(i->ifname, "prog", err, errlen);
-			if (fd >= 0) {
-				i->prog_id = prog_id_of(fd);
-				close(fd);
-			}
-			if (i->ifindex && i->prog_id)
-				i->attached = find_attached(i->ifindex, i->prog_id,
-							    &i->dispatcher, &i->mode);
-			fd = open_dir_pin(i->ifname, "config", err, errlen);
+			snprintf(i->ifname, sizeof(i->ifname), "%s", ifname);
+			i->ifindex = (int)if_nametoindex(ifname);
+			pin_dir(ifname, dir, sizeof(dir));
+			int fd = open_pin(dir, "config");
 			if (fd >= 0) {
 				read_config(fd, &i->cfg);
 				close(fd);
@@ -509,26 +547,61 @@ int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen)
 	return n;
 }
 
+int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen)
+{
+	struct if_nameindex *ifs = if_nameindex();
+	int n = 0;
+
+	if (!ifs)
+		return fail(err, errlen, -errno, "cannot list network interfaces: %s",
+			    strerror(errno));
+	for (struct if_nameindex *it = ifs; it->if_index; it++) {
+		struct xdp_found f;
+		char dir[256];
+		pin_dir(it->if_name, dir, sizeof(dir));
+		if (xdp_find((int)it->if_index, dir, &f, err, errlen) || !f.prog_id)
+			continue;
+		if (n < cap) {
+			struct stun_xdp_info *i = &out[n];
+			memset(i, 0, sizeof(*i));
+			snprintf(i->ifname, sizeof(i->ifname), "%s", it->if_name);
+			snprintf(i->key, sizeof(i->key), "%s", strrchr(dir, '/') + 1);
+			i->ifindex = (int)it->if_index;
+			i->prog_id = f.prog_id;
+			i->attached = true;
+			i->pinned = f.via_pins;
+			i->dispatcher = f.dispatcher;
+			i->mode = f.mode;
+			read_config(f.config_fd, &i->cfg);
+		}
+		xdp_found_close(&f);
+		n++;
+	}
+	if_freenameindex(ifs);
+	err[0] = 0;
+	return list_stale_pins(out, n, cap);
+}
+
 int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
 		      char *err, size_t errlen)
 {
+	struct xdp_found f;
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = open_dir_pin(ifname, "counters", err, errlen);
+	int ret = find_ours(ifname, &f, err, errlen);
 
-	if (fd < 0)
-		return fd;
+	if (ret)
+		return ret;
 	if (ncpu <= 0) {
-		close(fd);
+		xdp_found_close(&f);
 		return fail(err, errlen, -EINVAL, "cannot count CPUs");
 	}
 	uint64_t *per = calloc((size_t)ncpu, sizeof(*per));
 	if (!per) {
-		close(fd);
+		xdp_found_close(&f);
 		return fail(err, errlen, -ENOMEM, "out of memory");
 	}
-	int ret = 0;
 	for (uint32_t k = 0; k < STUN_XDP_COUNTER_COUNT && !ret; k++) {
-		if (bpf_map_lookup_elem(fd, &k, per)) {
+		if (bpf_map_lookup_elem(f.counters_fd, &k, per)) {
 			ret = fail(err, errlen, -errno, "cannot read counters of %s: %s",
 				   ifname, strerror(errno));
 			break;
@@ -538,7 +611,7 @@ int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
 			out[k] += per[c];
 	}
 	free(per);
-	close(fd);
+	xdp_found_close(&f);
 	return ret;
 }
 
@@ -553,18 +626,19 @@ static int update_config(const char *ifname, int (*edit)(struct stun_xdp_config 
 
 	if (ret)
 		return ret;
-	int fd = open_dir_pin(ifname, "config", err, errlen);
-	if (fd < 0)
-		return fd;
-	ret = read_config(fd, &c);
+	struct xdp_found f;
+	ret = find_ours(ifname, &f, err, errlen);
+	if (ret)
+		return ret;
+	ret = read_config(f.config_fd, &c);
 	if (!ret)
 		ret = edit(&c, arg, err, errlen);
-	if (!ret && bpf_map_update_elem(fd, &zero, &c, BPF_ANY))
+	if (!ret && bpf_map_update_elem(f.config_fd, &zero, &c, BPF_ANY))
 		ret = -errno;
 	if (ret && !err[0])
 		fail(err, errlen, ret, "cannot update the configuration of %s: %s",
 		     ifname, strerror(-ret));
-	close(fd);
+	xdp_found_close(&f);
 	return ret;
 }
 
@@ -627,10 +701,11 @@ int stun_xdp_sync_addrs(const char *ifname, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	/* Report what the program now has. */
-	int fd = open_dir_pin(ifname, "config", err, errlen);
-	if (fd < 0)
-		return fd;
-	ret = read_config(fd, &info.cfg);
-	close(fd);
+	struct xdp_found f;
+	ret = find_ours(ifname, &f, err, errlen);
+	if (ret)
+		return ret;
+	ret = read_config(f.config_fd, &info.cfg);
+	xdp_found_close(&f);
 	return ret ? ret : (int)(info.cfg.n_local4 + info.cfg.n_local6);
 }

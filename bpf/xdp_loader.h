@@ -2,13 +2,16 @@
 /*
  * xdp_loader.h - attach, detach and inspect the XDP responder
  * (bpf/stun_xdp.bpf.c).  Used by stunctl and, for `stunringd --xdp IFACE`,
- * by the daemon: link build/obj/bpf/xdp_loader.o and
- * build/obj/bpf/xdp_pins.o with $(XDP_LDLIBS) (see bpf/xdp.mk).
+ * by the daemon: link build/obj/bpf/xdp_loader.o,
+ * build/obj/bpf/xdp_find.o and build/obj/bpf/xdp_config.o with $(XDP_LDLIBS) (see bpf/xdp.mk).
  *
- * State lives in bpffs, not in the calling process: the program and its maps
- * are pinned under /sys/fs/bpf/stunring/<key>/ (key: the interface name, with
- * "@ns<inode>" appended outside the initial network namespace), so status,
- * stats and detach work from any later process.
+ * State lives in the kernel, not in the calling process: every function
+ * finds our program from the interface it is attached to (xdp_find.h), so
+ * status, stats and detach work from any later process, even one in a
+ * fresh mount namespace (ip netns exec, containers) where earlier pins are
+ * gone.  Pins under /sys/fs/bpf/stunring/<key>/ (key: the interface name,
+ * with "@ns<inode>" appended outside the initial network namespace) are
+ * only a fast path to the maps.
  *
  * Every function returns 0 or a negative errno and, on error, leaves one
  * human-readable line (no trailing newline) in err.
@@ -40,6 +43,10 @@ struct stun_xdp_opts {
 	bool ice_aware;			/* understand PRIORITY, USE-CANDIDATE */
 	bool always_fingerprint;
 	bool disabled;			/* attach but pass everything */
+	/* stunringd: record this process as the owner, and replace our
+	 * program when its owner is no longer running (a predecessor killed
+	 * with SIGKILL); any other attachment of ours is refused. */
+	bool daemon_owned;
 };
 
 /* What an attachment looks like, for status and the daemon's log. */
@@ -47,8 +54,9 @@ struct stun_xdp_info {
 	char ifname[64];
 	char key[96];			/* pin directory name */
 	int ifindex;			/* 0: interface gone */
-	uint32_t prog_id;		/* our program, from the pin */
-	bool attached;			/* it is still on the interface */
+	uint32_t prog_id;		/* our program on the interface (0: none) */
+	bool attached;			/* false: only stale pins are left */
+	bool pinned;			/* its pins are valid in this mount ns */
 	bool dispatcher;		/* through libxdp's dispatcher */
 	enum stun_xdp_mode mode;	/* NATIVE or GENERIC when attached */
 	struct stun_xdp_config cfg;
@@ -63,11 +71,13 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
  * libxdp's dispatcher or a single program was used, and why. */
 int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		    char *err, size_t errlen);
-/* Detach our program from ifname and remove its pins. */
+/* Detach our program from ifname and remove its pins.  Another program
+ * there is left alone (-ENOENT, named in err). */
 int stun_xdp_detach(const char *ifname, char *err, size_t errlen);
 
-/* Attachments pinned in this network namespace: up to cap into out;
- * returns how many exist (may exceed cap) or a negative errno. */
+/* Our attachments in this network namespace (every interface is asked),
+ * then stale pins: up to cap into out; returns how many exist (may exceed
+ * cap) or a negative errno. */
 int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen);
 /* Counters of one attachment, summed over CPUs. */
 int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
@@ -87,6 +97,12 @@ int stun_xdp_config_set_addrs(struct stun_xdp_config *c, int ifindex);
  * added, 0 when already there, -ENOSPC when full. */
 int stun_xdp_config_add_addr(struct stun_xdp_config *c, int family,
 			     const void *addr);
+
+/* Is the stunringd that attached c still running?  False for stunctl's
+ * attachments (no owner). */
+bool stun_xdp_owner_alive(const struct stun_xdp_config *c);
+/* "stunctl", "stunringd pid N, running" or "..., no longer running". */
+void stun_xdp_owner_text(const struct stun_xdp_config *c, char *buf, size_t n);
 
 /* Short name of a counter ("answered_v4", "pass_port", ...). */
 const char *stun_xdp_counter_name(int i);

@@ -12,9 +12,10 @@
  *   stunctl xdp sync-addrs IFACE         (after the addresses changed)
  *   stunctl stats [IFACE] [--json] [--watch [--interval S] [--count N]]
  *
- * All state is pinned in bpffs by bpf/xdp_loader.c, so every command works
- * from a fresh process.  Errors: one line on stderr, exit status 1; usage
- * errors exit 2.
+ * Every command finds the program from the interface it runs on
+ * (bpf/xdp_find.h), so each works from a fresh process, even in a fresh
+ * mount namespace (ip netns exec) where the pins attach made are gone.
+ * Errors: one line on stderr, exit status 1; usage errors exit 2.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -204,17 +205,29 @@ static int cmd_status(int argc, char **argv)
 			printf("%s{\"interface\":", i ? "," : "");
 			print_json_string((const uint8_t *)x->ifname, strlen(x->ifname));
 			printf(",\"ifindex\":%d,\"prog_id\":%u,\"attached\":%s,"
-			       "\"mode\":\"%s\",\"dispatcher\":%s,\"enabled\":%s,"
+			       "\"mode\":\"%s\",\"dispatcher\":%s,\"pinned\":%s,\"enabled\":%s,"
 			       "\"ports\":[%s],\"software\":",
 			       x->ifindex, x->prog_id, x->attached ? "true" : "false",
 			       x->attached ? stun_xdp_mode_name(x->mode) : "none",
 			       x->dispatcher ? "true" : "false",
+			       x->pinned ? "true" : "false",
 			       x->cfg.enabled ? "true" : "false", ports);
 			print_json_string(x->cfg.software, x->cfg.software_len);
+			if (x->cfg.owner_pid)
+				printf(",\"owner_pid\":%u,\"owner_running\":%s",
+				       x->cfg.owner_pid,
+				       stun_xdp_owner_alive(&x->cfg) ? "true" : "false");
 			printf("}");
 			continue;
 		}
 		printf("%s: %s, prog id %u", x->ifname, state, x->prog_id);
+		if (x->attached) {
+			char who[64];
+			stun_xdp_owner_text(&x->cfg, who, sizeof(who));
+			printf(", attached by %s", who);
+		}
+		if (x->attached && !x->pinned)
+			printf(", not pinned here (found from the interface)");
 		if (x->attached)
 			printf(", %s mode, %s", stun_xdp_mode_name(x->mode),
 			       x->dispatcher ? "libxdp dispatcher" : "single program");

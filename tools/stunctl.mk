@@ -1,6 +1,7 @@
 # tools/stunctl.mk - stunctl, the XDP fast path's control tool.  The
 # loader it links (bpf/xdp_loader.c, bpf/xdp_config.c) and the skeleton are
-# built by bpf/xdp.mk; the end-to-end test lives in tests/bpf/.
+# built by bpf/xdp.mk; the end-to-end tests are tests/bpf/test_xdp_e2e.sh and
+# tests/e2e/test_stunctl_netns.sh (every step its own ip netns exec).
 
 STUNCTL_OBJS := $(BUILD)/obj/tools/stunctl.o
 
@@ -13,6 +14,6 @@ $(BUILD)/stunctl: $(STUNCTL_OBJS) $(XDP_LOADER_OBJS) $(LIB)
 ALL_TARGETS += $(BUILD)/stunctl
 INSTALL_BINS += $(BUILD)/stunctl
 TEST_DEPS += $(BUILD)/stunctl $(BUILD)/stun_xdp_client $(XDP_PASS_OBJ)
-TEST_PROGS += tests/bpf/test_xdp_e2e.sh
+TEST_PROGS += tests/bpf/test_xdp_e2e.sh tests/e2e/test_stunctl_netns.sh
 
 -include $(STUNCTL_OBJS:.o=.d)

@@ -4,7 +4,11 @@
  * path.  The daemon attaches the XDP responder (bpf/xdp_loader.c, the same
  * code stunctl uses) after its sockets are open, so anything the program
  * passes is answered from the first packet on, and detaches it before the
- * workers drain, so no request is left without a responder.
+ * workers drain, so no request is left without a responder.  Both find
+ * the program from the interface (bpf/xdp_find.h), so a daemon restarted
+ * after SIGKILL replaces what its predecessor left, pins or no pins (the
+ * program records its owner; one attached by stunctl, or by a daemon still
+ * running, is refused).
  */
 #include "config.h"
 #include "log.h"
@@ -24,6 +28,7 @@ int xdp_start(const struct daemon_config *cfg)
 		.software = cfg->stun.software,
 		.ice_aware = cfg->stun.ice_aware,
 		.always_fingerprint = cfg->stun.always_fingerprint,
+		.daemon_owned = true,
 	};
 	uint16_t ports[MAX_LISTEN];
 	char how[STUN_XDP_ERRLEN], err[STUN_XDP_ERRLEN];
