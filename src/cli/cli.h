@@ -37,6 +37,10 @@ int cli_usage_verror(const char *fmt, va_list ap) __attribute__((format(printf, 
 /* The usage error for a bad value: "PROG: OPT 'ARG': WHY; expected ...". */
 int cli_bad_value(const char *opt, const char *arg, const char *why,
 		  const char *expected_fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The usage error for what getopt_long refused: c is ':' (a value is
+ * missing; the optstring must start with ':') or '?' (unknown option).
+ * Set opterr = 0 so that getopt prints nothing itself. */
+int cli_getopt_error(int c, char *const *argv);
 /* "PROG: message" on stderr; returns status (a failure that is not usage). */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

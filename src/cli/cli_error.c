@@ -7,6 +7,7 @@
  */
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdio.h>
 
 static const char *prog = "stunring";
@@ -47,6 +48,15 @@ int cli_bad_value(const char *opt, const char *arg, const char *why,
 	vsnprintf(expected, sizeof(expected), expected_fmt, ap);
 	va_end(ap);
 	return cli_usage_error("%s '%s': %s; expected %s", opt, arg, why, expected);
+}
+
+int cli_getopt_error(int c, char *const *argv)
+{
+	if (c == ':')
+		return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		return cli_usage_error("unknown option '-%c'", optopt);
+	return cli_usage_error("unknown option '%s'", argv[optind - 1]);
 }
 
 int cli_error(int status, const char *fmt, ...)

@@ -292,12 +292,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case 'V':
 			printf("stunringd %s\n", STUNRING_VERSION);
 			return 0;
-		case ':':
-			return cli_usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return cli_usage_error("unknown option '-%c'", optopt);
-			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
 	}
 	if (optind < argc)

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -264,6 +265,28 @@ static int say_error(void)
 	return cli_error(1, "stats: %s", "not attached");
 }
 
+static int say_getopt_unknown(void)
+{
+	static char *argv[] = { "stunfoo", "--frob", NULL };
+	static const struct option opts[] = { { "rate", required_argument, NULL, 'r' },
+					      { NULL, 0, NULL, 0 } };
+
+	optind = 0;
+	opterr = 0;
+	return cli_getopt_error(getopt_long(2, argv, ":r:", opts, NULL), argv);
+}
+
+static int say_getopt_missing(void)
+{
+	static char *argv[] = { "stunfoo", "--rate", NULL };
+	static const struct option opts[] = { { "rate", required_argument, NULL, 'r' },
+					      { NULL, 0, NULL, 0 } };
+
+	optind = 0;
+	opterr = 0;
+	return cli_getopt_error(getopt_long(2, argv, ":r:", opts, NULL), argv);
+}
+
 static void error_lines(void **state)
 {
 	char out[256];
@@ -277,6 +300,10 @@ static void error_lines(void **state)
 			    "(see stunfoo --help)\n");
 	assert_int_equal(capture_stderr(say_error, out, sizeof(out)), 1);
 	assert_string_equal(out, "stunfoo: stats: not attached\n");
+	assert_int_equal(capture_stderr(say_getopt_unknown, out, sizeof(out)), 42);
+	assert_string_equal(out, "stunfoo: unknown option '--frob' (see stunfoo --help)\n");
+	assert_int_equal(capture_stderr(say_getopt_missing, out, sizeof(out)), 42);
+	assert_string_equal(out, "stunfoo: option '--rate' needs a value (see stunfoo --help)\n");
 }
 
 int main(void)
