@@ -78,9 +78,10 @@ bench-deps: deps
 # runs: programs that print TAP, see tests/run-tests.sh), BENCH_TARGETS and
 # FUZZ_TARGETS (phony targets that make bench / make fuzz run in turn),
 # DEB_PKGS and BENCH_PKGS.
-# src/build.mk first: it defines $(LIB) and the pattern rules the others use.
-include src/build.mk
-include $(filter-out src/build.mk,$(sort $(wildcard src/*.mk tools/*.mk bpf/*.mk bench/*.mk tests/*.mk)))
+# src/build.mk first: it defines $(LIB) and the pattern rules the others use;
+# then src/cli.mk, the command-line helpers ($(CLI_LIB)) every program links.
+include src/build.mk src/cli.mk
+include $(filter-out src/build.mk src/cli.mk,$(sort $(wildcard src/*.mk tools/*.mk bpf/*.mk bench/*.mk tests/*.mk)))
 
 all: $(ALL_TARGETS)
 

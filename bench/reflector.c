@@ -12,6 +12,7 @@
  * Prints "listening on ADDR:PORT" once every socket is bound (port 0 picks
  * a free port), runs until SIGINT/SIGTERM, then prints how many it answered.
  */
+#include "cli/cli.h"
 #include "stunring.h"
 
 #include <errno.h>
@@ -96,13 +97,7 @@ static void *serve(void *arg)
 {
 	struct reflector *r = arg;
 
-	if (r->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(r->cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
+	cli_pin_thread(r->cpu);	/* best effort: a benchmark peer */
 	for (unsigned i = 0; i < BATCH; i++) {
 		r->iov[i] = (struct iovec){ r->buf[i], 1500 };
 		r->in[i].msg_hdr.msg_iov = &r->iov[i];
@@ -140,8 +135,8 @@ static void usage(FILE *f)
 	fputs("Usage: stun-reflector [--threads N|auto] [--pin] [ADDR[:PORT]]\n"
 	      "Minimal recvmmsg/sendmmsg STUN server (default 0.0.0.0:3478).\n"
 	      "  -t, --threads N   N threads, one SO_REUSEPORT socket each (1);\n"
-	      "                    auto: one per online CPU, pinned\n"
-	      "  -p, --pin         pin thread k to CPU k\n", f);
+	      "                    auto: one per usable CPU, pinned\n"
+	      "  -p, --pin         pin thread k to the k-th usable CPU\n", f);
 }
 
 int main(int argc, char **argv)
@@ -156,31 +151,29 @@ int main(int argc, char **argv)
 	struct stun_addr addr;
 	struct reflector *r;
 	char text[STUN_ADDR_STRLEN];
+	static int cpus[CPU_SETSIZE];
+	unsigned ncpu = cli_usable_cpus(cpus, CPU_SETSIZE);
 	unsigned threads = 1;
-	uint64_t total = 0;
+	uint64_t total = 0, n;
+	const char *why;
 	bool pin = false;
 	sigset_t sigs;
 	int c, sig;
 
+	cli_init("stun-reflector", 2);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "t:ph", opts, NULL)) != -1) {
-		char *end;
-
+	while ((c = getopt_long(argc, argv, ":t:ph", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (!strcmp(optarg, "auto")) {	/* one per CPU, pinned */
-				long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-				threads = n > 0 && n <= MAX_THREADS ? (unsigned)n : 1;
+			if (!strcmp(optarg, "auto")) {	/* one per usable CPU, pinned */
+				threads = ncpu < MAX_THREADS ? ncpu : MAX_THREADS;
 				pin = true;
 				break;
 			}
-			threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !threads || threads > MAX_THREADS) {
-				fprintf(stderr, "stun-reflector: --threads: '%s' is not 1..%d\n",
-					optarg, MAX_THREADS);
-				return 2;
-			}
+			if (cli_parse_count(optarg, 1, MAX_THREADS, &n, &why))
+				return cli_bad_value("--threads", optarg, why, "1 to %d or auto",
+						     MAX_THREADS);
+			threads = (unsigned)n;
 			break;
 		case 'p':
 			pin = true;
@@ -189,17 +182,14 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			fprintf(stderr, "stun-reflector: unknown or incomplete option '%s' (see --help)\n",
-				argv[optind - 1]);
-			return 2;
+			return cli_getopt_error(c, argv);
 		}
 	}
 	if (optind + 1 < argc ||
 	    stun_addr_parse(&addr, optind < argc ? argv[optind] : "0.0.0.0",
 			    STUN_DEFAULT_PORT)) {
-		fprintf(stderr, "stun-reflector: expected one ADDR[:PORT], got '%s'\n",
-			optind < argc ? argv[optind] : "");
-		return 2;
+		return cli_usage_error("expected one ADDR[:PORT], got '%s'",
+				       optind < argc ? argv[optind] : "");
 	}
 	stun_server_cfg_init(&cfg);
 
@@ -230,7 +220,7 @@ int main(int argc, char **argv)
 		stun_addr_from_sockaddr(&addr, (struct sockaddr *)&ss, len);
 		r[i].local = addr;
 		r[i].cfg = &cfg;
-		r[i].cpu = pin ? (int)i : -1;
+		r[i].cpu = pin ? cpus[i % ncpu] : -1;
 	}
 	for (unsigned i = 0; i < threads; i++) {
 		int err = pthread_create(&r[i].th, NULL, serve, &r[i]);

@@ -31,10 +31,10 @@ $(STUNLOAD_SKEL): $(BUILD)/bench/xdp_gen.bpf.o
 $(BUILD)/obj/bench/stunload/engine_xdp.o: CPPFLAGS += -I$(BUILD)/bench
 $(BUILD)/obj/bench/stunload/engine_xdp.o: $(STUNLOAD_SKEL)
 
-$(BUILD)/stunload: $(STUNLOAD_OBJS) $(STUNLOAD_LIB)
+$(BUILD)/stunload: $(STUNLOAD_OBJS) $(CLI_LIB) $(STUNLOAD_LIB)
 	$(CC) $(CFLAGS) $^ $(STUNLOAD_BPF_LIBS) -lpthread -lm -o $@
 
-$(BUILD)/stun-reflector: $(BUILD)/obj/bench/reflector.o $(STUNLOAD_LIB)
+$(BUILD)/stun-reflector: $(BUILD)/obj/bench/reflector.o $(CLI_LIB) $(STUNLOAD_LIB)
 	$(CC) $(CFLAGS) $^ -lpthread -o $@
 
 # Tests: the wrong responder, the unit test of the histogram, pacer and
@@ -45,7 +45,7 @@ $(BUILD)/tests/bad_responder: $(BUILD)/obj/tests/e2e/bad_responder.o $(STUNLOAD_
 
 STUNLOAD_UNIT_OBJS := $(addprefix $(BUILD)/obj/bench/stunload/, \
 	histogram.o pacing.o txtable.o validate.o report.o options.o)
-$(BUILD)/tests/test_stunload: tests/unit/test_stunload.c $(STUNLOAD_UNIT_OBJS) $(STUNLOAD_LIB)
+$(BUILD)/tests/test_stunload: tests/unit/test_stunload.c $(STUNLOAD_UNIT_OBJS) $(CLI_LIB) $(STUNLOAD_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Ibench/stunload $(CFLAGS) $^ -lcmocka -lm -o $@
 

@@ -16,17 +16,17 @@ $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
-$(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB)
+$(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
 DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
-$(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN)
+$(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.

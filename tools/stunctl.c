@@ -10,12 +10,13 @@
  *   stunctl xdp enable|disable IFACE
  *   stunctl xdp software IFACE TEXT      ("" removes SOFTWARE)
  *   stunctl xdp sync-addrs IFACE         (after the addresses changed)
- *   stunctl stats [IFACE] [--json] [--watch [--interval S] [--count N]]
+ *   stunctl stats [IFACE] [--json] [--watch [--interval TIME] [--count N]]
  *
  * Every command finds the program from the interface it runs on
  * (bpf/xdp_find.h), so each works from a fresh process, even in a fresh
  * mount namespace (ip netns exec) where the pins attach made are gone.
- * Errors: one line on stderr, exit status 1; usage errors exit 2.
+ * Errors: one line on stderr, exit status 1; usage errors (one line too,
+ * src/cli/cli.h) exit 2.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,11 +28,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "stunring.h"
 #include "xdp_loader.h"
 
 #define MAX_PORTS 64
 #define MAX_IFACES 64
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
 
 static volatile sig_atomic_t stop;
 
@@ -44,7 +48,7 @@ static void on_signal(int sig)
 static int usage(FILE *f, int status)
 {
 	fprintf(f,
-		"usage: stunctl xdp attach IFACE [--mode native|generic|auto] [--port N]...\n"
+		"usage: stunctl xdp attach IFACE [--mode native|generic|auto] [--port N,...]...\n"
 		"                           [--software TEXT] [--ice-aware]\n"
 		"                           [--always-fingerprint] [--disabled]\n"
 		"       stunctl xdp detach IFACE\n"
@@ -52,46 +56,17 @@ static int usage(FILE *f, int status)
 		"       stunctl xdp enable|disable IFACE\n"
 		"       stunctl xdp software IFACE TEXT\n"
 		"       stunctl xdp sync-addrs IFACE\n"
-		"       stunctl stats [IFACE] [--json] [--watch [--interval S] [--count N]]\n"
-		"       stunctl --version\n");
+		"       stunctl stats [IFACE] [--json] [--watch [--interval TIME] [--count N]]\n"
+		"       stunctl --version\n"
+		"\n"
+		"--interval: seconds (default 1), or with a unit: 500ms, 2s, 1m (0.1s to 1h).\n"
+		"Ports: a comma list and/or repeated --port, 1 to 65535 (default 3478).\n");
 	return status;
 }
 
 static int die(const char *what, const char *err)
 {
-	fprintf(stderr, "stunctl: %s%s%s\n", what ? what : "", what ? ": " : "", err);
-	return 1;
-}
-
-static int parse_u16(const char *s, uint16_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-
-	if (errno || end == s || *end || v == 0 || v > 65535 || *s == '-')
-		return -1;
-	*out = (uint16_t)v;
-	return 0;
-}
-
-/* --port 3478 --port 3479, or --port 3478,3479 */
-static int add_ports(const char *arg, uint16_t *ports, unsigned *n)
-{
-	char buf[256], *save = NULL;
-
-	snprintf(buf, sizeof(buf), "%s", arg);
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		if (*n >= MAX_PORTS) {
-			fprintf(stderr, "stunctl: at most %d ports\n", MAX_PORTS);
-			return -1;
-		}
-		if (parse_u16(t, &ports[(*n)++])) {
-			fprintf(stderr, "stunctl: invalid port '%s' (1-65535)\n", t);
-			return -1;
-		}
-	}
-	return 0;
+	return cli_error(EXIT_FAIL, "%s: %s", what, err);
 }
 
 static int cmd_attach(int argc, char **argv)
@@ -108,9 +83,10 @@ static int cmd_attach(int argc, char **argv)
 	struct stun_xdp_opts o = { 0 };
 	uint16_t ports[MAX_PORTS];
 	char how[STUN_XDP_ERRLEN * 2], err[STUN_XDP_ERRLEN];
+	const char *why;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "m:p:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":m:p:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "native"))
@@ -120,22 +96,25 @@ static int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "auto"))
 				o.mode = STUN_XDP_MODE_AUTO;
 			else
-				return die(NULL, "--mode must be native, generic or auto") + 1;
+				return cli_usage_error("--mode '%s': expected native, generic "
+						       "or auto", optarg);
 			break;
 		case 'p':
-			if (add_ports(optarg, ports, &o.n_ports))
-				return 2;
+			/* --port 3478 --port 3479, or --port 3478,3479 */
+			if (cli_parse_ports(optarg, ports, &o.n_ports, MAX_PORTS, &why))
+				return cli_bad_value("--port", optarg, why, "ports 1 to 65535, "
+						     "at most %d in all", MAX_PORTS);
 			break;
 		case 's': o.software = optarg; break;
 		case 'i': o.ice_aware = true; break;
 		case 'f': o.always_fingerprint = true; break;
 		case 'd': o.disabled = true; break;
 		case 'h': return usage(stdout, 0);
-		default: return usage(stderr, 2);
+		default: return cli_getopt_error(c, argv);
 		}
 	}
 	if (optind != argc - 1)
-		return die(NULL, "xdp attach needs exactly one interface") + 1;
+		return cli_usage_error("xdp attach needs exactly one interface");
 	o.ifname = argv[optind];
 	o.ports = ports;
 	if (stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err)))
@@ -149,8 +128,7 @@ static int need_args(int argc, int want, const char *cmd)
 {
 	if (argc == want)
 		return 0;
-	fprintf(stderr, "stunctl: xdp %s: wrong number of arguments\n", cmd);
-	return 2;
+	return cli_usage_error("xdp %s: wrong number of arguments", cmd);
 }
 
 static void print_json_string(const uint8_t *s, size_t n)
@@ -185,7 +163,7 @@ static int cmd_status(int argc, char **argv)
 	bool json = argc > 1 && !strcmp(argv[1], "--json");
 
 	if (argc > 1 + json)
-		return usage(stderr, 2);
+		return cli_usage_error("xdp status: unexpected argument '%s'", argv[1 + json]);
 	int n = stun_xdp_list(info, MAX_IFACES, err, sizeof(err));
 	if (n < 0)
 		return die("xdp status", err);
@@ -285,8 +263,7 @@ static int cmd_xdp(int argc, char **argv)
 	}
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help"))
 		return usage(stdout, 0);
-	fprintf(stderr, "stunctl: unknown xdp command '%s'\n", sub);
-	return usage(stderr, 2);
+	return cli_usage_error("unknown xdp command '%s'", sub);
 }
 
 struct iface_counters {
@@ -375,32 +352,30 @@ static int cmd_stats(int argc, char **argv)
 	static struct iface_counters now[MAX_IFACES], before[MAX_IFACES];
 	char err[STUN_XDP_ERRLEN] = "";
 	bool json = false, watch = false;
-	double interval = 1.0;
-	long count = -1;
+	uint64_t interval_ns = CLI_S, count = 0;	/* count 0: until stopped */
+	const char *why;
 	int c, n, nb;
 
-	while ((c = getopt_long(argc, argv, "jwi:c:h", opts, NULL)) != -1) {
-		char *end;
+	while ((c = getopt_long(argc, argv, ":jwi:c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': json = true; break;
 		case 'w': watch = true; break;
 		case 'i':
-			interval = strtod(optarg, &end);
-			if (*end || !(interval >= 0.1 && interval <= 3600))
-				return die(NULL, "--interval must be 0.1 to 3600 seconds") + 1;
+			if (cli_parse_duration(optarg, CLI_S, 100 * CLI_MS, 3600 * CLI_S,
+					       &interval_ns, &why))
+				return cli_bad_value("--interval", optarg, why, "0.1s to 1h");
 			break;
 		case 'c':
-			count = strtol(optarg, &end, 10);
-			if (*end || count < 1)
-				return die(NULL, "--count must be a positive number") + 1;
+			if (cli_parse_count(optarg, 1, UINT32_MAX, &count, &why))
+				return cli_bad_value("--count", optarg, why, "1 or more");
 			break;
 		case 'h': return usage(stdout, 0);
-		default: return usage(stderr, 2);
+		default: return cli_getopt_error(c, argv);
 		}
 	}
 	const char *only = optind < argc ? argv[optind++] : NULL;
 	if (optind < argc)
-		return usage(stderr, 2);
+		return cli_usage_error("stats: unexpected argument '%s'", argv[optind]);
 	if (collect(only, now, &n, err, sizeof(err)))
 		return die("stats", err);
 	if (!watch) {
@@ -409,9 +384,9 @@ static int cmd_stats(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	for (long i = 0; !stop && (count < 0 || i < count); i++) {
-		struct timespec ts = { (time_t)interval,
-				       (long)((interval - (time_t)interval) * 1e9) };
+	for (uint64_t i = 0; !stop && (!count || i < count); i++) {
+		struct timespec ts = { (time_t)(interval_ns / CLI_S),
+				       (long)(interval_ns % CLI_S) };
 		memcpy(before, now, sizeof(now));
 		nb = n;
 		nanosleep(&ts, NULL);
@@ -420,7 +395,7 @@ static int cmd_stats(int argc, char **argv)
 		if (n != nb)	/* attachments came or went: no rates this time */
 			print_stats(now, NULL, n, json, 0);
 		else
-			print_stats(now, before, n, json, interval);
+			print_stats(now, before, n, json, (double)interval_ns / 1e9);
 	}
 	return 0;
 }
@@ -429,6 +404,8 @@ int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
 
+	cli_init("stunctl", EXIT_USAGE);
+	opterr = 0;	/* cli_getopt_error's one line instead of getopt's */
 	if (!strcmp(cmd, "xdp"))
 		return cmd_xdp(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
@@ -440,6 +417,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help"))
 		return usage(stdout, 0);
 	if (cmd[0])
-		fprintf(stderr, "stunctl: unknown command '%s'\n", cmd);
-	return usage(stderr, 2);
+		return cli_usage_error("unknown command '%s'", cmd);
+	return cli_usage_error("no command (xdp or stats)");
 }

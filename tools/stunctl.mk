@@ -8,12 +8,13 @@ STUNCTL_OBJS := $(BUILD)/obj/tools/stunctl.o
 $(STUNCTL_OBJS): CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(STUNCTL_OBJS): | $(XDP_SKEL)
 
-$(BUILD)/stunctl: $(STUNCTL_OBJS) $(XDP_LOADER_OBJS) $(LIB)
+$(BUILD)/stunctl: $(STUNCTL_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(XDP_LDLIBS)
 
 ALL_TARGETS += $(BUILD)/stunctl
 INSTALL_BINS += $(BUILD)/stunctl
 TEST_DEPS += $(BUILD)/stunctl $(BUILD)/stun_xdp_client $(XDP_PASS_OBJ)
-TEST_PROGS += tests/bpf/test_xdp_e2e.sh tests/e2e/test_stunctl_netns.sh
+TEST_PROGS += tests/bpf/test_xdp_e2e.sh tests/e2e/test_stunctl_netns.sh \
+	tests/e2e/stunctl_cli.sh
 
 -include $(STUNCTL_OBJS:.o=.d)

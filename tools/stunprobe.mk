@@ -21,7 +21,7 @@ DEB_PKGS += coturn stun-server nftables iproute2 python3 libcmocka-dev
 
 $(STUNPROBE_OBJS): CPPFLAGS += -Itools
 
-$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(LIB)
+$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(CLI_LIB) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj/tests/unit/test_stunprobe_decide.o: CPPFLAGS += -Itools -Itests/unit

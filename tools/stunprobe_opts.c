@@ -6,10 +6,9 @@
  * the runners only ever see a valid configuration.
  */
 #include "stunprobe.h"
+#include "cli/cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +35,8 @@ static const char usage_text[] =
 	"  -4, -6                use only IPv4 / IPv6 addresses of host names\n"
 	"  -B, --bind IP[:PORT]  local address (default: the routed source\n"
 	"                        address and a fresh port)\n"
-	"      --rto MS          initial retransmission timeout (500)\n"
+	"      --rto TIME        initial retransmission timeout: ms, or with a\n"
+	"                        unit: 500ms, 0.5s (500)\n"
 	"      --rc N            requests per transaction (7)\n"
 	"      --rm N            wait N x RTO after the last request (16)\n"
 	"  -f, --fast            fast detection profile, NOT the RFC 8489\n"
@@ -69,19 +69,29 @@ static int bad(const char *fmt, ...)
 	return PROBE_EXIT_USAGE;
 }
 
-static int parse_uint(const char *s, unsigned int lo, unsigned int hi,
-		      unsigned int *out)
+/* A count (src/cli/cli.h) in lo..hi, or a bad value line. */
+static int parse_count(const char *opt, const char *s, unsigned int lo,
+		       unsigned int hi, unsigned int *out)
 {
-	char *end;
-	unsigned long v;
+	const char *why;
+	uint64_t v;
 
-	if (!*s || *s == '-' || *s == '+')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return -1;
+	if (cli_parse_count(s, lo, hi, &v, &why))
+		return cli_bad_value(opt, s, why, "%u to %u", lo, hi);
 	*out = (unsigned int)v;
+	return 0;
+}
+
+/* --rto: a duration, bare numbers in milliseconds, 1ms to 60s. */
+static int parse_rto(const char *s, unsigned int *ms)
+{
+	const char *why;
+	uint64_t ns;
+
+	if (cli_parse_duration(s, CLI_MS, CLI_MS, 60 * CLI_S, &ns, &why) ||
+	    ((ns % CLI_MS) && (why = "not whole milliseconds")))
+		return cli_bad_value("--rto", s, why, "1ms to 60s (a bare number is ms)");
+	*ms = (unsigned int)(ns / CLI_MS);
 	return 0;
 }
 
@@ -112,8 +122,8 @@ static int parse_server(struct probe_opts *o, const char *arg)
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
 	struct stun_addr a;
 	char host[256];
-	const char *colon;
-	unsigned int port = STUN_DEFAULT_PORT;
+	const char *colon, *why;
+	uint16_t port = STUN_DEFAULT_PORT;
 	size_t hl;
 	int err, added = 0;
 
@@ -131,8 +141,8 @@ static int parse_server(struct probe_opts *o, const char *arg)
 	hl = colon ? (size_t)(colon - arg) : strlen(arg);
 	if (hl == 0 || hl >= sizeof(host))
 		return bad("bad server address '%s'", arg);
-	if (colon && parse_uint(colon + 1, 1, 65535, &port))
-		return bad("bad port in '%s' (1-65535)", arg);
+	if (colon && cli_parse_port(colon + 1, &port, &why))
+		return bad("bad port in '%s': %s (1-65535)", arg, why);
 	memcpy(host, arg, hl);
 	host[hl] = 0;
 
@@ -144,7 +154,7 @@ static int parse_server(struct probe_opts *o, const char *arg)
 		if (stun_addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen) ||
 		    !family_ok(o, a.family))
 			continue;
-		a.port = (uint16_t)port;
+		a.port = port;
 		err = add_server(o, arg, &a);
 		if (err) {
 			freeaddrinfo(res);
@@ -203,6 +213,7 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 	const char *bind_arg = NULL;
 	int c, err;
 
+	cli_init("stunprobe", PROBE_EXIT_USAGE);
 	memset(o, 0, sizeof(*o));
 	o->fingerprint = true;
 	/* Padded with spaces to a multiple of 4 bytes: RFC 3489 servers (stund)
@@ -241,16 +252,16 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 			bind_arg = optarg;
 			break;
 		case OPT_RTO:
-			if (parse_uint(optarg, 1, 60000, &rto))
-				return bad("bad --rto '%s' (1-60000 ms)", optarg);
+			if ((err = parse_rto(optarg, &rto)))
+				return err;
 			break;
 		case OPT_RC:
-			if (parse_uint(optarg, 1, 20, &rc))
-				return bad("bad --rc '%s' (1-20)", optarg);
+			if ((err = parse_count("--rc", optarg, 1, 20, &rc)))
+				return err;
 			break;
 		case OPT_RM:
-			if (parse_uint(optarg, 1, 100, &rm))
-				return bad("bad --rm '%s' (1-100)", optarg);
+			if ((err = parse_count("--rm", optarg, 1, 100, &rm)))
+				return err;
 			break;
 		case 'f':
 			is_fast = true;

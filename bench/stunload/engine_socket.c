@@ -11,6 +11,7 @@
  * --timeout for the last answers.
  */
 #include "engine.h"
+#include "cli/cli.h"
 #include "pacing.h"
 
 #include <errno.h>
@@ -384,14 +385,8 @@ static uint32_t outstanding(const struct sl_worker *w)
 
 static void pin(struct sl_worker *w)
 {
-	cpu_set_t set;
-	int err;
+	int err = cli_pin_thread(w->cpu);
 
-	if (w->cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(w->cpu, &set);
-	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (err) {
 		w->error = err;
 		w->error_what = "pinning to a CPU of --cpus";

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = 2, EXIT_RUNTIME = 3,
+enum { EXIT_OK = 0, EXIT_INVALID = 1, EXIT_USAGE = SL_EXIT_USAGE, EXIT_RUNTIME = 3,
        EXIT_LOSS = 4 };
 
 static volatile int stop_requested;
@@ -220,8 +220,8 @@ int main(int argc, char **argv)
 	int status = EXIT_RUNTIME, r;
 
 	r = sl_parse_options(&cfg, argc, argv);
-	if (r)
-		return r > 0 ? EXIT_OK : EXIT_USAGE;
+	if (r >= 0)
+		return r;
 	if (cfg.engine == ENGINE_XDP)
 		return sl_xdp_run(&cfg);
 

@@ -1,16 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * options.c - the command line.  Every mistake gets one line on stderr
- * naming the option and what was expected; main exits 2.
+ * naming the option and what was expected, and exit status 2; numbers,
+ * durations and lists are spelt as in every stunring program
+ * (src/cli/cli.h).
  */
 #include "stunload.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,10 +31,10 @@ static const char usage_text[] =
 "validate every answer and report rate, loss and latency.\n"
 "\n"
 "How long (one of them, or both: the first reached ends the run):\n"
-"  -d, --duration S      send for S seconds (default 10; 500ms, 2m accepted)\n"
-"  -n, --count N         send N requests in total (k, M suffixes accepted)\n"
+"  -d, --duration TIME   send for TIME: seconds, or 500ms, 2m, 1h (default 10)\n"
+"  -n, --count N         send N requests in total (1k, 2.5M accepted)\n"
 "Load:\n"
-"  -r, --rate R          open loop: R requests/s in total, paced\n"
+"  -r, --rate R          open loop: R requests/s in total, paced (50k)\n"
 "  -i, --inflight N      closed loop (default): N outstanding per socket (8)\n"
 "  -s, --sockets N       N sockets, i.e. distinct source ports (16)\n"
 "  -t, --threads T       T sending threads (1)\n"
@@ -46,7 +46,7 @@ static const char usage_text[] =
 "      --no-gso          one send per request (default: equal-size requests\n"
 "                        of a batch leave as one UDP GSO send, cheaper)\n"
 "Validation:\n"
-"  -T, --timeout S       a request unanswered after S is lost (1s)\n"
+"  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
 "      --expect-mapped A the mapped address to accept instead of the socket's\n"
 "                        own: IP (any port, as behind a NAT), IP:PORT or any\n"
 "      --max-loss PCT    fail (exit 4) when more than PCT%% are lost\n"
@@ -63,6 +63,8 @@ static const char usage_text[] =
 "      --echo            xdp: the target is a bare reflector that sends each\n"
 "                        request back; count those echoes as answers\n"
 "  -h, --help, -V, --version\n"
+"\n"
+"Numbers take no sign; counts (N, R) also k, M, G (x1000).\n"
 "\n"
 "Exit status: 0 all answers valid; 1 an invalid answer was seen; 2 usage\n"
 "error; 3 runtime error; 4 nothing answered, or loss above --max-loss.\n";
@@ -101,134 +103,39 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("stunload: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see stunload --help)\n", stderr);
-	return -1;
-}
-
-/* A positive number with an optional k/M/G multiplier. */
-static int parse_amount(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v))
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': v *= 1e3; end++; break;
-	case 'M': v *= 1e6; end++; break;
-	case 'G': v *= 1e9; end++; break;
-	}
-	if (*end || v <= 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_uint(const char *s, unsigned long max, unsigned *out)
-{
-	double v;
-
-	if (parse_amount(s, &v) || v != floor(v) || v > (double)max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
-/* Seconds, with an optional unit: 1.5, 1.5s, 200ms, 2m. */
-static int parse_seconds(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno || !isfinite(v) || v <= 0)
-		return -1;
-	if (!strcmp(end, "ms"))
-		v /= 1000;
-	else if (!strcmp(end, "m"))
-		v *= 60;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int parse_cpus(struct sl_config *cfg, const char *s)
-{
-	const char *p = s;
-
-	cfg->n_cpus = 0;
-	while (*p) {
-		char *end;
-		long a, b;
-
-		a = strtol(p, &end, 10);
-		if (end == p || a < 0 || a > 4095)
-			return -1;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtol(p, &end, 10);
-			if (end == p || b < a || b > 4095)
-				return -1;
-		}
-		for (long c = a; c <= b; c++) {
-			if (cfg->n_cpus == SL_MAX_THREADS)
-				return -1;
-			cfg->cpus[cfg->n_cpus++] = (int)c;
-		}
-		if (*end == ',')
-			end++;
-		else if (*end)
-			return -1;
-		p = end;
-	}
-	return cfg->n_cpus ? 0 : -1;
-}
-
 /* "plain=70,classic" : a name without a weight weighs 1. */
 static int parse_mix(struct sl_config *cfg, const char *spec)
 {
-	char buf[256], *save = NULL, *tok;
+	struct cli_items it;
+	const char *why;
 	unsigned total = 0;
+	int r;
 
-	if (strlen(spec) >= sizeof(buf))
-		return fail("--mix: '%s' is too long", spec);
-	strcpy(buf, spec);
 	memset(cfg->mix, 0, sizeof(cfg->mix));
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(tok, '=');
-		unsigned w = 1;
+	cli_items_init(&it, spec);
+	while ((r = cli_items_next(&it, &why)) > 0) {
+		char *tok = it.item, *eq = strchr(tok, '=');
+		uint64_t w = 1;
 		int k;
 
 		if (eq) {
 			*eq = 0;
-			if (parse_uint(eq + 1, 1000, &w))
-				return fail("--mix: weight of '%s' must be 1..1000", tok);
+			if (cli_parse_count(eq + 1, 1, 1000, &w, &why))
+				return cli_usage_error("--mix: weight of '%s': %s; expected 1 to 1000",
+						       tok, why);
 		}
 		for (k = 0; k < REQ_KIND_COUNT; k++)
 			if (!strcmp(tok, req_kind_names[k]) ||
 			    (k == REQ_CHANGE && !strcmp(tok, "change")))
 				break;
 		if (k == REQ_KIND_COUNT)
-			return fail("--mix: unknown request kind '%s' (plain, fingerprint, software, classic, change-request)", tok);
-		cfg->mix[k] += w;
-		total += w;
+			return cli_usage_error("--mix: unknown request kind '%s' (plain, fingerprint, software, classic, change-request)", tok);
+		cfg->mix[k] += (unsigned)w;
+		total += (unsigned)w;
 	}
-	if (!total)
-		return fail("--mix: no request kind in '%s'", spec);
-	return 0;
+	if (r < 0)
+		return cli_bad_value("--mix", spec, why, "KIND[=WEIGHT],...");
+	return -1;
 }
 
 static int parse_expect(struct sl_config *cfg, const char *s)
@@ -238,9 +145,9 @@ static int parse_expect(struct sl_config *cfg, const char *s)
 		return 0;
 	}
 	if (stun_addr_parse(&cfg->expect_addr, s, 0))
-		return fail("--expect-mapped: '%s' is not IP, IP:PORT, [IPv6]:PORT or any", s);
+		return cli_usage_error("--expect-mapped: '%s' is not IP, IP:PORT, [IPv6]:PORT or any", s);
 	cfg->expect = cfg->expect_addr.port ? MAP_IP_PORT : MAP_IP;
-	return 0;
+	return -1;
 }
 
 /* An address literal, else a host name (first address getaddrinfo gives). */
@@ -248,8 +155,8 @@ static int parse_target(struct sl_config *cfg, const char *s)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
 	char host[256];
-	const char *colon = strrchr(s, ':');
-	unsigned port = STUN_DEFAULT_PORT;
+	const char *colon = strrchr(s, ':'), *why;
+	uint16_t port = STUN_DEFAULT_PORT;
 	int r;
 
 	if (!stun_addr_parse(&cfg->target, s, STUN_DEFAULT_PORT))
@@ -258,7 +165,7 @@ static int parse_target(struct sl_config *cfg, const char *s)
 		return -1;
 	strcpy(host, s);
 	if (colon) {
-		if (parse_uint(colon + 1, 65535, &port))
+		if (cli_parse_port(colon + 1, &port, &why))
 			return -1;
 		host[colon - s] = 0;
 	}
@@ -267,7 +174,7 @@ static int parse_target(struct sl_config *cfg, const char *s)
 	r = stun_addr_from_sockaddr(&cfg->target, res->ai_addr,
 				    (unsigned int)res->ai_addrlen);
 	freeaddrinfo(res);
-	cfg->target.port = (uint16_t)port;
+	cfg->target.port = port;
 	return r;
 }
 
@@ -285,66 +192,89 @@ static void defaults(struct sl_config *cfg)
 	cfg->gso = true;
 }
 
+/* One count option in lo..hi into *out, or its error line. */
+static int count_opt(const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+		     uint64_t *out)
+{
+	const char *why;
+
+	if (cli_parse_count(arg, lo, hi, out, &why))
+		return cli_bad_value(opt, arg, why, "%llu to %llu", (unsigned long long)lo,
+				     (unsigned long long)hi);
+	return -1;
+}
+
+/* One duration option (bare numbers are seconds) in lo..hi, or its line. */
+static int time_opt(const char *opt, const char *arg, uint64_t lo_ns, uint64_t hi_ns,
+		    const char *range, uint64_t *ns)
+{
+	const char *why;
+
+	if (cli_parse_duration(arg, CLI_S, lo_ns, hi_ns, ns, &why))
+		return cli_bad_value(opt, arg, why, "%s (10, 1.5s, 500ms, 2m)", range);
+	return -1;
+}
+
 int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 {
 	bool have_inflight = false;
+	const char *why;
+	uint64_t n = 0;
 	double v;
-	int c;
+	int c, rc = -1;
 
+	cli_init("stunload", SL_EXIT_USAGE);
 	defaults(cfg);
 	opterr = 0;	/* our own one-line messages */
 	while ((c = getopt_long(argc, argv, ":d:n:r:i:s:t:c:m:T:qhV", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
-			if (parse_seconds(optarg, &cfg->duration_s))
-				return fail("--duration: '%s' is not a positive time (10, 1.5s, 500ms, 2m)", optarg);
+			rc = time_opt("--duration", optarg, CLI_MS, 366 * 24 * 3600 * CLI_S,
+				      "1ms to 366 days", &n);
+			cfg->duration_s = (double)n / 1e9;
 			break;
 		case 'n':
-			if (parse_amount(optarg, &v) || v != floor(v) || v > 1e15)
-				return fail("--count: '%s' is not a positive whole number", optarg);
-			cfg->count = (uint64_t)v;
+			rc = count_opt("--count", optarg, 1, 1000000000000000ull, &cfg->count);
 			break;
 		case 'r':
-			if (parse_amount(optarg, &v) || v > 1e9)
-				return fail("--rate: '%s' is not a positive rate in requests/s", optarg);
-			cfg->rate = v;
+			rc = count_opt("--rate", optarg, 1, 1000000000, &n);
+			cfg->rate = (double)n;
 			break;
 		case 'i':
-			if (parse_uint(optarg, 65536, &cfg->inflight))
-				return fail("--inflight: '%s' is not a number of requests 1..65536", optarg);
+			rc = count_opt("--inflight", optarg, 1, 65536, &n);
+			cfg->inflight = (unsigned)n;
 			have_inflight = true;
 			break;
 		case 's':
-			if (parse_uint(optarg, SL_MAX_SOCKETS, &cfg->sockets))
-				return fail("--sockets: '%s' is not 1..%d", optarg, SL_MAX_SOCKETS);
+			rc = count_opt("--sockets", optarg, 1, SL_MAX_SOCKETS, &n);
+			cfg->sockets = (unsigned)n;
 			break;
 		case 't':
-			if (parse_uint(optarg, SL_MAX_THREADS, &cfg->threads))
-				return fail("--threads: '%s' is not 1..%d", optarg, SL_MAX_THREADS);
+			rc = count_opt("--threads", optarg, 1, SL_MAX_THREADS, &n);
+			cfg->threads = (unsigned)n;
 			break;
 		case 'c':
-			if (parse_cpus(cfg, optarg))
-				return fail("--cpus: '%s' is not a CPU list like 0,2-3", optarg);
+			if (cli_parse_cpus(optarg, cfg->cpus, &cfg->n_cpus, SL_MAX_THREADS, &why))
+				rc = cli_bad_value("--cpus", optarg, why, "a CPU list like 0,2-3 "
+						   "(at most %d CPUs)", SL_MAX_THREADS);
 			break;
 		case 'm':
-			if (parse_mix(cfg, optarg))
-				return -1;
+			rc = parse_mix(cfg, optarg);
 			break;
 		case 'T':
-			if (parse_seconds(optarg, &v) || v > 3600)
-				return fail("--timeout: '%s' is not a time up to 1 hour (1, 0.2s, 200ms)", optarg);
-			cfg->timeout_ns = (uint64_t)(v * 1e9);
+			rc = time_opt("--timeout", optarg, CLI_MS, 3600 * CLI_S, "1ms to 1h",
+				      &cfg->timeout_ns);
 			break;
 		case 'q':
 			cfg->quiet = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
-			return 1;
+			return 0;
 		case 'V':
 			printf("stunload %s\n", STUNRING_VERSION);
-			return 1;
+			return 0;
 		case OPT_JSON:
 			cfg->json = true;
 			break;
@@ -358,8 +288,7 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 			cfg->progress = false;
 			break;
 		case OPT_EXPECT:
-			if (parse_expect(cfg, optarg))
-				return -1;
+			rc = parse_expect(cfg, optarg);
 			break;
 		case OPT_MAX_LOSS:
 			{
@@ -368,13 +297,13 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 				errno = 0;
 				v = strtod(optarg, &end);
 				if (end == optarg || *end || errno || !(v >= 0 && v <= 100))
-					return fail("--max-loss: '%s' is not a percentage 0..100", optarg);
+					return cli_usage_error("--max-loss: '%s' is not a percentage 0..100", optarg);
 			}
 			cfg->max_loss_pct = v;
 			break;
 		case OPT_SOFTWARE:
 			if (strlen(optarg) > STUN_SOFTWARE_MAX)
-				return fail("--software: longer than %d bytes", STUN_SOFTWARE_MAX);
+				return cli_usage_error("--software: longer than %d bytes", STUN_SOFTWARE_MAX);
 			cfg->software = optarg;
 			break;
 		case OPT_ENGINE:
@@ -383,7 +312,7 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "xdp"))
 				cfg->engine = ENGINE_XDP;
 			else
-				return fail("--engine: '%s' is not socket or xdp", optarg);
+				return cli_usage_error("--engine: '%s' is not socket or xdp", optarg);
 			break;
 		case OPT_IFACE:
 			cfg->xdp_ifname = optarg;
@@ -397,39 +326,36 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case OPT_ECHO:
 			cfg->echo = true;
 			break;
-		case ':':
-			return fail("%s needs a value", argv[optind - 1]);
-		case '?':
 		default:
-			if (optopt)
-				return fail("unknown option '-%c'", optopt);
-			return fail("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
+		if (rc >= 0)
+			return rc;
 	}
 	if (optind == argc)
-		return fail("no target: give HOST[:PORT]");
+		return cli_usage_error("no target: give HOST[:PORT]");
 	if (optind + 1 < argc)
-		return fail("one target only, got '%s' too", argv[optind + 1]);
+		return cli_usage_error("one target only, got '%s' too", argv[optind + 1]);
 	if (parse_target(cfg, argv[optind]))
-		return fail("target '%s' is not IP, IP:PORT, [IPv6]:PORT or a resolvable HOST[:PORT]",
+		return cli_usage_error("target '%s' is not IP, IP:PORT, [IPv6]:PORT or a resolvable HOST[:PORT]",
 			    argv[optind]);
 	stun_addr_format(&cfg->target, cfg->target_str, sizeof(cfg->target_str));
 	if (cfg->rate && have_inflight)
-		return fail("--rate (open loop) and --inflight (closed loop) exclude each other");
+		return cli_usage_error("--rate (open loop) and --inflight (closed loop) exclude each other");
 	if (!cfg->duration_s && !cfg->count)
 		cfg->duration_s = 10;
 	if (cfg->count && cfg->count < cfg->threads)
-		return fail("--count %llu is smaller than --threads %u",
+		return cli_usage_error("--count %llu is smaller than --threads %u",
 			    (unsigned long long)cfg->count, cfg->threads);
 	if (cfg->sockets < cfg->threads)
-		return fail("--sockets %u is fewer than --threads %u: each thread needs a socket",
+		return cli_usage_error("--sockets %u is fewer than --threads %u: each thread needs a socket",
 			    cfg->sockets, cfg->threads);
 	if (cfg->expect != MAP_SELF && cfg->expect != MAP_ANY &&
 	    cfg->expect_addr.family != cfg->target.family)
-		return fail("--expect-mapped: address family differs from the target's");
+		return cli_usage_error("--expect-mapped: address family differs from the target's");
 	if (cfg->engine == ENGINE_SOCKET && (cfg->xdp_ifname || cfg->xdp_netns))
-		return fail("--interface and --netns need --engine xdp");
+		return cli_usage_error("--interface and --netns need --engine xdp");
 	if (cfg->engine == ENGINE_SOCKET && cfg->echo)
-		return fail("--echo needs --engine xdp: only the kernel-injection engine counts echoes");
-	return 0;
+		return cli_usage_error("--echo needs --engine xdp: only the kernel-injection engine counts echoes");
+	return -1;
 }

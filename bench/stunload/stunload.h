@@ -113,8 +113,12 @@ static inline uint64_t invalid_total(const struct sl_counters *c)
 	return n;
 }
 
-/* options.c: parse argv into cfg.  Returns 0, 1 after --help/--version
- * (exit 0), or -1 after printing one error line (exit 2). */
+/* The exit status of a usage error (one line on stderr). */
+#define SL_EXIT_USAGE 2
+
+/* options.c: parse argv into cfg.  Returns -1 to go on, or the exit status
+ * for main to return: 0 after --help/--version, SL_EXIT_USAGE after one
+ * error line. */
 int sl_parse_options(struct sl_config *cfg, int argc, char **argv);
 
 uint64_t sl_now_ns(void);

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * config.c - command line of stunringd (getopt_long).  Every bad flag or
- * value ends in exactly one error line and EXIT_USAGE.
+ * value ends in exactly one error line and EXIT_USAGE (cli_usage_error);
+ * numbers, sizes, durations and lists are spelt as in every stunring
+ * program (src/cli/cli.h).
  */
 #include "config.h"
+#include "cli/cli.h"
 #include "log.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,7 @@ static const char usage_text[] =
 "Runs in the foreground and logs to stderr; SIGTERM or SIGINT stops it after\n"
 "the replies in flight are sent.\n"
 "\n"
-"  -l, --listen IP[:PORT]     listen on this address (repeatable; default\n"
+"  -l, --listen IP[:PORT],... listen on these addresses (repeatable; default\n"
 "                             0.0.0.0:3478 and [::]:3478; IPv6 as [ADDR]:PORT;\n"
 "                             port 0 picks a free port, logged at start)\n"
 "  -w, --workers N            worker threads (default: one per usable CPU)\n"
@@ -39,11 +39,13 @@ static const char usage_text[] =
 "      --fingerprint          FINGERPRINT in every response (default: only\n"
 "                             when the request had one)\n"
 "      --no-classic           ignore RFC 3489 requests (no magic cookie)\n"
-"      --rcvbuf BYTES         socket receive buffer to ask for (default 4M)\n"
-"      --sndbuf BYTES         socket send buffer to ask for (default 4M)\n"
+"      --rcvbuf SIZE          socket receive buffer to ask for, 4K to 1G\n"
+"                             (default 4M; K, M, G are binary, as KiB, MiB, GiB)\n"
+"      --sndbuf SIZE          socket send buffer to ask for (default 4M)\n"
 "      --ring-buffers N       io_uring receive buffers per worker, a power of\n"
 "                             two (default 128)\n"
-"  -i, --stats-interval S     log a counters line every S seconds (0: off)\n"
+"  -i, --stats-interval TIME  log a counters line every TIME: seconds, or with\n"
+"                             a unit: 500ms, 10s, 5m, 1h (0: off, the default)\n"
 "  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -68,6 +70,8 @@ static const char usage_text[] =
 "                             passes the rest here) and detach it at exit\n"
 "      --xdp-mode MODE        auto (default: native, else generic), native or\n"
 "                             generic\n"
+"\n"
+"Numbers take no sign; counts (N) also k, M, G (x1000).\n"
 "\n"
 "Exit status: 0 after SIGTERM/SIGINT, 64 bad usage, 68 address not on this\n"
 "host, 69 address in use, 77 missing privilege, 71 other setup failure,\n"
@@ -114,64 +118,29 @@ const char *engine_name(enum io_engine e)
 	}
 }
 
-/* The one error line for a bad command line. */
-int config_error(const char *fmt, ...)
+/* --listen LIST (repeatable): each address once, MAX_LISTEN in all. */
+static int add_listen(struct daemon_config *cfg, const char *list, bool implicit)
 {
-	va_list ap;
+	struct stun_addr addrs[MAX_LISTEN];
+	unsigned int n = 0;
+	const char *why;
 
-	fputs("stunringd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see stunringd --help)\n", stderr);
-	return EXIT_USAGE;
-}
+	if (cli_parse_addrs(list, STUN_DEFAULT_PORT, addrs, &n,
+			    MAX_LISTEN - cfg->n_listen, &why))
+		return cli_bad_value("--listen", list, why, "IP[:PORT] items, at most %d "
+				     "in all", MAX_LISTEN);
+	for (unsigned int k = 0; k < n; k++) {
+		struct listen_spec *l = &cfg->listen[cfg->n_listen];
 
-/* Unsigned decimal with an optional K/M/G suffix (binary multiples). */
-static int parse_uint(const char *s, unsigned long max, bool suffix,
-		      unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno)
-		return -1;
-	if (suffix && *end) {
-		unsigned shift = *end == 'K' || *end == 'k' ? 10 :
-				 *end == 'M' || *end == 'm' ? 20 :
-				 *end == 'G' || *end == 'g' ? 30 : 0;
-		if (!shift || end[1] || v > (ULONG_MAX >> shift))
-			return -1;
-		v <<= shift;
-		end++;
+		l->addr = addrs[k];
+		l->role = ROLE_PRIMARY;
+		l->implicit = implicit;
+		stun_addr_format(&l->addr, l->text, sizeof(l->text));
+		for (unsigned int i = 0; i < cfg->n_listen; i++)
+			if (stun_addr_equal(&cfg->listen[i].addr, &l->addr) && l->addr.port)
+				return cli_usage_error("--listen '%s' given twice", l->text);
+		cfg->n_listen++;
 	}
-	if (*end || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int add_listen(struct daemon_config *cfg, const char *text, bool implicit)
-{
-	struct listen_spec *l;
-
-	if (cfg->n_listen == MAX_LISTEN)
-		return config_error("too many --listen addresses (at most %d)", MAX_LISTEN);
-	l = &cfg->listen[cfg->n_listen];
-	if (stun_addr_parse(&l->addr, text, STUN_DEFAULT_PORT))
-		return config_error("--listen '%s': not an IP address with an optional port "
-				   "(IPv4 as 1.2.3.4:3478, IPv6 as [::1]:3478)", text);
-	for (unsigned i = 0; i < cfg->n_listen; i++)
-		if (stun_addr_equal(&cfg->listen[i].addr, &l->addr) && l->addr.port)
-			return config_error("--listen '%s' given twice", text);
-	l->role = ROLE_PRIMARY;
-	l->implicit = implicit;
-	stun_addr_format(&l->addr, l->text, sizeof(l->text));
-	cfg->n_listen++;
 	return -1;
 }
 
@@ -182,10 +151,10 @@ static int set_ip(struct stun_addr *slots, const char *opt, const char *text)
 	struct stun_addr a;
 
 	if (stun_addr_parse(&a, text, 0) || a.port)
-		return config_error("--%s '%s': expected an IP address without a port "
+		return cli_usage_error("--%s '%s': expected an IP address without a port "
 				    "(1.2.3.4 or ::1)", opt, text);
 	if (slots[fam_index(&a)].family)
-		return config_error("--%s '%s': given twice for IPv%c (at most one "
+		return cli_usage_error("--%s '%s': given twice for IPv%c (at most one "
 				    "per family)", opt, text,
 				    a.family == STUN_FAMILY_IPV6 ? '6' : '4');
 	slots[fam_index(&a)] = a;
@@ -205,9 +174,11 @@ static void defaults(struct daemon_config *cfg)
 
 int config_parse(struct daemon_config *cfg, int argc, char **argv)
 {
-	unsigned long v;
+	const char *why;
+	uint64_t v;
 	int c, rc;
 
+	cli_init("stunringd", EXIT_USAGE);
 	defaults(cfg);
 	opterr = 0;	/* our own single error line instead of getopt's */
 	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:hV", long_opts, NULL)) != -1) {
@@ -217,9 +188,9 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				return rc;
 			break;
 		case 'w':
-			if (parse_uint(optarg, MAX_WORKERS, false, &v) || v == 0)
-				return config_error("--workers '%s': expected 1..%d", optarg,
-						   MAX_WORKERS);
+			if (cli_parse_count(optarg, 1, MAX_WORKERS, &v, &why))
+				return cli_bad_value("--workers", optarg, why, "1 to %d",
+						     MAX_WORKERS);
 			cfg->workers = (unsigned)v;
 			break;
 		case OPT_NO_PIN:
@@ -233,12 +204,12 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "mmsg"))
 				cfg->engine = ENGINE_MMSG;
 			else
-				return config_error("--io-engine '%s': expected auto, uring or mmsg",
+				return cli_usage_error("--io-engine '%s': expected auto, uring or mmsg",
 						   optarg);
 			break;
 		case 's':
 			if (stun_server_cfg_software(&cfg->stun, optarg))
-				return config_error("--software: at most %d bytes of valid UTF-8",
+				return cli_usage_error("--software: at most %d bytes of valid UTF-8",
 						   STUN_SOFTWARE_MAX);
 			break;
 		case OPT_FINGERPRINT:
@@ -249,15 +220,16 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			break;
 		case OPT_RCVBUF:
 		case OPT_SNDBUF:
-			if (parse_uint(optarg, INT_MAX / 2, true, &v) || v < 4096)
-				return config_error("--%s '%s': expected a size from 4K to 1G",
-						   c == OPT_RCVBUF ? "rcvbuf" : "sndbuf", optarg);
+			if (cli_parse_size(optarg, 4096, 1u << 30, &v, &why))
+				return cli_bad_value(c == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf",
+						     optarg, why, "a size from 4K to 1G");
 			*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)v;
 			break;
 		case OPT_RING_BUFFERS:
-			if (parse_uint(optarg, 32768, false, &v) || v < 16 || (v & (v - 1)))
-				return config_error("--ring-buffers '%s': expected a power of two "
-						   "from 16 to 32768", optarg);
+			if (cli_parse_count(optarg, 16, 32768, &v, &why) ||
+			    ((v & (v - 1)) && (why = "not a power of two")))
+				return cli_bad_value("--ring-buffers", optarg, why,
+						     "a power of two from 16 to 32768");
 			cfg->ring_buffers = (unsigned)v;
 			break;
 		case OPT_ALT_IP:
@@ -274,10 +246,8 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				return rc;
 			break;
 		case OPT_ALT_PORT:
-			if (parse_uint(optarg, 65535, false, &v) || v == 0)
-				return config_error("--alt-port '%s': expected a port, 1 to 65535",
-						    optarg);
-			cfg->alt_port = (uint16_t)v;
+			if (cli_parse_port(optarg, &cfg->alt_port, &why))
+				return cli_bad_value("--alt-port", optarg, why, "a port, 1 to 65535");
 			cfg->rfc5780 = true;
 			break;
 		case OPT_RFC5780:
@@ -288,7 +258,7 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			break;
 		case OPT_XDP:
 			if (!*optarg || strlen(optarg) >= 16)
-				return config_error("--xdp '%s': expected an interface name", optarg);
+				return cli_usage_error("--xdp '%s': expected an interface name", optarg);
 			cfg->xdp_ifname = optarg;
 			break;
 		case OPT_XDP_MODE:
@@ -299,18 +269,20 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 			else if (!strcmp(optarg, "generic"))
 				cfg->xdp_mode = XDP_GENERIC;
 			else
-				return config_error("--xdp-mode '%s': expected auto, native or generic",
+				return cli_usage_error("--xdp-mode '%s': expected auto, native or generic",
 						    optarg);
 			break;
 		case 'i':
-			if (parse_uint(optarg, 86400, false, &v))
-				return config_error("--stats-interval '%s': expected seconds, "
-						   "0 to 86400", optarg);
-			cfg->stats_interval = (unsigned)v;
+			/* Faster than 10 lines a second only floods the log. */
+			if (cli_parse_duration(optarg, CLI_S, 0, 24 * 3600 * CLI_S, &v, &why) ||
+			    (v && v < 100 * CLI_MS && (why = "too small")))
+				return cli_bad_value("--stats-interval", optarg, why,
+						     "0 (off) or 100ms to 24h");
+			cfg->stats_interval_ms = (unsigned int)(v / CLI_MS);
 			break;
 		case 'L':
 			if ((rc = log_level_parse(optarg)) < 0)
-				return config_error("--log-level '%s': expected error, warn, info "
+				return cli_usage_error("--log-level '%s': expected error, warn, info "
 						   "or debug", optarg);
 			log_threshold = (enum log_level)rc;
 			break;
@@ -320,26 +292,20 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 		case 'V':
 			printf("stunringd %s\n", STUNRING_VERSION);
 			return 0;
-		case ':':
-			return config_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return config_error("unknown option '-%c'", optopt);
-			return config_error("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
 	}
 	if (optind < argc)
-		return config_error("unexpected argument '%s'", argv[optind]);
-	if (!cfg->n_listen) {
-		add_listen(cfg, "0.0.0.0:3478", true);
-		add_listen(cfg, "[::]:3478", true);
-	}
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg->n_listen)
+		add_listen(cfg, "0.0.0.0:3478,[::]:3478", true);
 	/* The XDP program answers as basic mode does: with RFC 5780 it would
 	 * send answers lacking MAPPED-ADDRESS, RESPONSE-ORIGIN, OTHER-ADDRESS. */
 	if (cfg->xdp_ifname && cfg->rfc5780)
-		return config_error("--xdp answers in basic mode only; it cannot be combined "
+		return cli_usage_error("--xdp answers in basic mode only; it cannot be combined "
 				    "with --rfc5780, --alt-ip or --alt-port");
 	if (cfg->xdp_mode != XDP_AUTO && !cfg->xdp_ifname)
-		return config_error("--xdp-mode needs --xdp IFACE");
-	return rfc5780_configure(cfg);
+		return cli_usage_error("--xdp-mode needs --xdp IFACE");
+	return -1;
 }

@@ -65,7 +65,7 @@ struct daemon_config {
 	unsigned int workers;		/* 0: one per CPU we may run on */
 	bool pin;			/* pin worker i to the i-th allowed CPU */
 	enum io_engine engine;
-	unsigned int stats_interval;	/* seconds; 0: off */
+	unsigned int stats_interval_ms;	/* 0: off */
 	int rcvbuf, sndbuf;		/* bytes asked for each socket */
 	unsigned int ring_buffers;	/* io_uring provided buffers per worker */
 	struct stun_server_cfg stun;	/* options common to every family */
@@ -84,18 +84,10 @@ struct daemon_config {
 
 /* Parse argv into cfg.  Returns -1 to continue, or the exit status for
  * main to return right away (0 after --help/--version, EXIT_USAGE after
- * one error line on stderr). */
+ * one error line on stderr).  main then calls rfc5780_configure
+ * (rfc5780.h), which completes cfg. */
 int config_parse(struct daemon_config *cfg, int argc, char **argv);
 const char *engine_name(enum io_engine e);
-/* The one error line for a bad command line; returns EXIT_USAGE. */
-int config_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* rfc5780.c: check the RFC 5780 options against the --listen addresses,
- * add the alternate listeners (A1:P2, A2:P1, A2:P2) and fill cfg->fam[]
- * and every listener's stun.  -1 to go on, or EXIT_USAGE after one line. */
-int rfc5780_configure(struct daemon_config *cfg);
-/* One info line per family saying what RFC 5780 mode does there. */
-void rfc5780_log(const struct daemon_config *cfg);
 
 /* xdp.c: --xdp.  Attach the XDP responder to cfg->xdp_ifname for the
  * listening ports, with the same SOFTWARE and FINGERPRINT policy; one log

@@ -2,15 +2,17 @@
 /*
  * main.c - stunringd: parse the command line, pick the engine, open the
  * sockets, start one worker per CPU, then wait for signals (and log the
- * counters every --stats-interval seconds) until SIGTERM/SIGINT; drain,
+ * counters every --stats-interval) until SIGTERM/SIGINT; drain,
  * print the totals and exit 0.
  *
  * Signals are blocked in every thread and taken synchronously here with
  * sigtimedwait, so no handler ever runs in the middle of a worker's batch.
  */
 #include "config.h"
+#include "cli/cli.h"
 #include "listener.h"
 #include "log.h"
+#include "rfc5780.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -25,22 +27,6 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The CPUs we may run on, in order: worker i is pinned to cpus[i % n]. */
-static unsigned int usable_cpus(int *cpus, unsigned int cap)
-{
-	cpu_set_t set;
-	unsigned int n = 0;
-
-	if (sched_getaffinity(0, sizeof(set), &set)) {
-		cpus[0] = -1;
-		return 1;
-	}
-	for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
-		if (CPU_ISSET(c, &set))
-			cpus[n++] = c;
-	return n ? n : 1;
-}
 
 static int choose_engine(struct daemon_config *cfg)
 {
@@ -105,19 +91,20 @@ static double now_s(void)
 /* Wait for a stop signal, logging the counters meanwhile.  Returns 0 for
  * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
 static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
-			 unsigned int n, unsigned int interval, bool rfc5780)
+			 unsigned int n, unsigned int interval_ms, bool rfc5780)
 {
 	struct worker_stats prev, cur;
 	double t_prev = now_s();
 
 	sum_stats(w, n, &prev);
 	for (;;) {
-		struct timespec ts = { .tv_sec = interval };
+		struct timespec ts = { .tv_sec = interval_ms / 1000,
+				       .tv_nsec = (long)(interval_ms % 1000) * 1000000 };
 		siginfo_t si;
-		int sig = sigtimedwait(sigs, &si, interval ? &ts : NULL);
+		int sig = sigtimedwait(sigs, &si, interval_ms ? &ts : NULL);
 
 		if (sig < 0) {
-			if (errno == EAGAIN && interval) {
+			if (errno == EAGAIN && interval_ms) {
 				double t = now_s();
 				sum_stats(w, n, &cur);
 				stats_log("stats", &cur, &prev, t - t_prev, rfc5780);
@@ -209,9 +196,12 @@ int main(int argc, char **argv)
 
 	log_init();
 	rc = config_parse(&cfg, argc, argv);
+	if (rc < 0)
+		rc = rfc5780_configure(&cfg);
 	if (rc >= 0)
 		return rc;
-	ncpu = usable_cpus(cpus, CPU_SETSIZE);
+	/* Worker i is pinned to the i-th CPU we may run on (mod their number). */
+	ncpu = cli_usable_cpus(cpus, CPU_SETSIZE);
 	nw = cfg.workers ? cfg.workers : ncpu;
 	if (nw > MAX_WORKERS)
 		nw = MAX_WORKERS;
@@ -248,7 +238,7 @@ int main(int argc, char **argv)
 			 cfg.stun.mode == STUN_MODE_BASIC ? "basic" : "rfc5780",
 			 cfg.stun.software ? cfg.stun.software : "(none)");
 		sd_notify_state("READY=1");
-		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval, cfg.rfc5780))
+		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval_ms, cfg.rfc5780))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
 		/* Off before the workers drain: nothing goes unanswered. */

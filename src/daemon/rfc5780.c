@@ -23,7 +23,8 @@
  * An alternate address that is not on this host is caught when its socket
  * is bound (listener.c: "address not assigned", EXIT_NOADDR).
  */
-#include "config.h"
+#include "rfc5780.h"
+#include "cli/cli.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -70,7 +71,7 @@ static int add_alt_listener(struct daemon_config *cfg, const struct stun_addr *i
 	struct listen_spec *l;
 
 	if (cfg->n_listen == MAX_LISTEN)
-		return config_error("too many listening addresses with RFC 5780 mode "
+		return cli_usage_error("too many listening addresses with RFC 5780 mode "
 				    "(at most %d sockets)", MAX_LISTEN);
 	l = &cfg->listen[cfg->n_listen++];
 	memset(l, 0, sizeof(*l));
@@ -109,11 +110,11 @@ static int configure_alt(struct daemon_config *cfg, unsigned int f,
 
 	ip_text(alt, a2, sizeof(a2));
 	if (p == -2)
-		return config_error("--alt-ip %s: no %s --listen address to pair it with (the "
+		return cli_usage_error("--alt-ip %s: no %s --listen address to pair it with (the "
 				    "alternate address must be of the primary's family)",
 				    a2, fam_name(f));
 	if (p == -3)
-		return config_error("--alt-ip %s: give exactly one %s --listen address, the "
+		return cli_usage_error("--alt-ip %s: give exactly one %s --listen address, the "
 				    "primary A1:P1 (RFC 5780 pairs it with the alternate)",
 				    a2, fam_name(f));
 
@@ -122,27 +123,27 @@ static int configure_alt(struct daemon_config *cfg, unsigned int f,
 	uint16_t p2 = cfg->alt_port ? cfg->alt_port : (uint16_t)(a1.port + 1);
 
 	if (l->implicit)
-		return config_error("RFC 5780 mode with --alt-ip needs --listen with the %s "
+		return cli_usage_error("RFC 5780 mode with --alt-ip needs --listen with the %s "
 				    "primary address (a concrete IP, not the default "
 				    "wildcard)", fam_name(f));
 	if (is_any(&a1))
-		return config_error("--listen %s: RFC 5780 mode needs a concrete primary "
+		return cli_usage_error("--listen %s: RFC 5780 mode needs a concrete primary "
 				    "address, not a wildcard (the server must know which of "
 				    "its two addresses answers)", l->text);
 	if (is_any(alt))
-		return config_error("--alt-ip %s: the alternate address must be a concrete "
+		return cli_usage_error("--alt-ip %s: the alternate address must be a concrete "
 				    "address, not a wildcard", a2);
 	if (stun_addr_ip_equal(alt, &a1))
-		return config_error("--alt-ip %s is the primary address itself: RFC 5780 "
+		return cli_usage_error("--alt-ip %s is the primary address itself: RFC 5780 "
 				    "needs two different addresses", a2);
 	if (a1.port == 0)
-		return config_error("--listen %s: RFC 5780 mode needs an explicit port "
+		return cli_usage_error("--listen %s: RFC 5780 mode needs an explicit port "
 				    "(the same two ports are opened on both addresses)", l->text);
 	if (!cfg->alt_port && a1.port == 65535)
-		return config_error("--listen %s: the default --alt-port would be 65536; "
+		return cli_usage_error("--listen %s: the default --alt-port would be 65536; "
 				    "give --alt-port", l->text);
 	if (p2 == a1.port)
-		return config_error("--alt-port %u is the primary port of %s: the two "
+		return cli_usage_error("--alt-port %u is the primary port of %s: the two "
 				    "ports must differ", p2, l->text);
 
 	sc->has_alt = true;
@@ -163,11 +164,11 @@ static int configure_advertise(struct daemon_config *cfg, unsigned int f,
 	char ip[STUN_ADDR_STRLEN];
 
 	if (cfg->adv_alt[f].family && !cfg->alt_ip[f].family)
-		return config_error("--advertise-alt-ip %s: no %s --alt-ip to stand for",
+		return cli_usage_error("--advertise-alt-ip %s: no %s --alt-ip to stand for",
 				    ip_text(&cfg->adv_alt[f], ip, sizeof(ip)), fam_name(f));
 	if (cfg->adv_alt[f].family) {
 		if (is_any(&cfg->adv_alt[f]))
-			return config_error("--advertise-alt-ip %s: not a wildcard",
+			return cli_usage_error("--advertise-alt-ip %s: not a wildcard",
 					    ip_text(&cfg->adv_alt[f], ip, sizeof(ip)));
 		sc->advertise_alt = cfg->adv_alt[f];
 	}
@@ -175,13 +176,13 @@ static int configure_advertise(struct daemon_config *cfg, unsigned int f,
 		return -1;
 	ip_text(&cfg->adv[f], ip, sizeof(ip));
 	if (is_any(&cfg->adv[f]))
-		return config_error("--advertise-ip %s: not a wildcard", ip);
+		return cli_usage_error("--advertise-ip %s: not a wildcard", ip);
 	if (!sc->has_alt) {
 		/* Single-address mode: the primary is the --listen address. */
 		int p = primary_of(cfg, f);
 
 		if (p < 0 || is_any(&cfg->listen[p].addr))
-			return config_error("--advertise-ip %s: needs exactly one concrete %s "
+			return cli_usage_error("--advertise-ip %s: needs exactly one concrete %s "
 					    "--listen address to stand for", ip, fam_name(f));
 		sc->primary = cfg->listen[p].addr;
 	}
@@ -200,12 +201,12 @@ int rfc5780_configure(struct daemon_config *cfg)
 		any_adv |= cfg->adv[f].family || cfg->adv_alt[f].family;
 	}
 	if (cfg->alt_port && !any_alt)
-		return config_error("--alt-port without --alt-ip: one address with two ports "
+		return cli_usage_error("--alt-port without --alt-ip: one address with two ports "
 				    "is RFC 5780 single-address mode, which must answer 420 to "
 				    "CHANGE-REQUEST, so P2 would never be used; add --alt-ip, or "
 				    "use --rfc5780 for single-address mode");
 	if (any_adv && !cfg->rfc5780)
-		return config_error("--advertise-ip/--advertise-alt-ip only apply in RFC 5780 "
+		return cli_usage_error("--advertise-ip/--advertise-alt-ip only apply in RFC 5780 "
 				    "mode (--alt-ip or --rfc5780)");
 	if (cfg->rfc5780) {
 		for (unsigned int f = 0; f < FAM_COUNT; f++) {

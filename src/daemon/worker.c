@@ -5,6 +5,7 @@
  * report to main through a barrier, serve, drain, tear down.
  */
 #include "worker.h"
+#include "cli/cli.h"
 #include "log.h"
 
 #include <errno.h>
@@ -34,14 +35,8 @@ void worker_request_stop(int stop_fd)
 
 static void pin(struct worker *w)
 {
-	cpu_set_t set;
-	int err;
+	int err = cli_pin_thread(w->cpu);
 
-	if (w->cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(w->cpu, &set);
-	err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	if (err)
 		log_warn("worker %u: cannot pin to CPU %d: %s", w->id, w->cpu,
 			 strerror(err));

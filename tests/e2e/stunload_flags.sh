@@ -33,6 +33,19 @@ BAD_ARGS=(
 	"127.0.0.1:99999"
 	"127.0.0.1 127.0.0.2"
 	"--csv /nonexistent-dir/x.csv --count 1 127.0.0.1"
+	# The shared spellings (README: Command-line conventions): what strtod
+	# used to let through (signs, hex, exponents) and unknown units.
+	"--rate 0x10 127.0.0.1"
+	"--count 1e3 127.0.0.1"
+	"--sockets +5 127.0.0.1"
+	"--threads -1 127.0.0.1"
+	"--inflight 8abc 127.0.0.1"
+	"--duration 5sec 127.0.0.1"
+	"--timeout 2h 127.0.0.1"
+	"--cpus 0,,1 127.0.0.1"
+	"--cpus -1 127.0.0.1"
+	"--mix plain=1.5 127.0.0.1"
+	"127.0.0.1:+3478"
 )
 
 for a in "${BAD_ARGS[@]}"; do
@@ -46,17 +59,28 @@ for a in "${BAD_ARGS[@]}"; do
 		"exit $rc, $lines lines: $(cat "$TMP/err")"
 done
 
+# ... and what every program accepts: durations with h, ms or a bare number
+# of seconds, counts with k.  Nothing listens on port 9: exit 4 (no answer),
+# not 2.
+timeout 10 "$STUNLOAD" --count 2 --duration 0.01h --timeout 100ms --rate 1k \
+	--no-progress 127.0.0.1:9 >"$TMP/out" 2>"$TMP/err"
+rc=$?
+ok $([ $rc -eq 4 ] && echo 0 || echo 1) "--duration 0.01h --timeout 100ms --rate 1k accepted" \
+	"exit $rc: $(cat "$TMP/err")"
+
 "$STUNLOAD" --help >"$TMP/out" 2>&1
 ok $(( $? || ! $(grep -c -- '--expect-mapped' "$TMP/out") )) "--help prints usage, exit 0"
 "$STUNLOAD" --version | grep -q '^stunload [0-9]'
 ok $? "--version"
 
-for a in "--threads 0" "--threads x" "--bogus" "1.2.3" "127.0.0.1:1 127.0.0.1:2"; do
+for a in "--threads 0" "--threads x" "--threads -2" "--threads" "--bogus" "1.2.3" \
+	"127.0.0.1:1 127.0.0.1:2"; do
 	# shellcheck disable=SC2086
 	timeout 5 "$BUILD/stun-reflector" $a >"$TMP/out" 2>"$TMP/err"
 	rc=$?
 	lines=$(wc -l <"$TMP/err")
-	ok $([ $rc -eq 2 ] && [ "$lines" -eq 1 ] && echo 0 || echo 1) \
+	ok $([ $rc -eq 2 ] && [ "$lines" -eq 1 ] && grep -q '^stun-reflector: ' "$TMP/err" &&
+		echo 0 || echo 1) \
 		"stun-reflector $a: one error line, exit 2" "exit $rc: $(cat "$TMP/err")"
 done
 

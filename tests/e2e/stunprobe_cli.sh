@@ -56,6 +56,12 @@ case "$(jget software <<<"$out")" in Coturn*) ok "server SOFTWARE reported";; *)
 check_eq "OTHER-ADDRESS reported" "$(jget other_address <<<"$out")" "127.0.0.2:3479"
 check "RTT reported" python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['rtt_ms'] >= 0" "$out"
 
+# --rto is a duration: a bare number is ms, a unit may be given.
+out=$(probe --json --rto 0.1s --rc 3 --rm 2 127.0.0.1); rc=$?
+check_eq "--rto 0.1s (a duration with a unit) is accepted" "$rc:$(jget result <<<"$out")" 0:ok
+out=$(probe --json --rto 100ms --rc 3 --rm 2 127.0.0.1:5000); rc=$?
+check_eq "--rto 100ms --rc 3 --rm 2 against a silent server: timeout, exit 1" "$rc" 1
+
 txt=$(probe $FAST 127.0.0.1:3478); rc=$?
 check_eq "text output exits 0" "$rc" 0
 check "text output names the mapped address" grep -q '^mapped    127\.0\.0\.1:[0-9]* (XOR-MAPPED-ADDRESS)$' <<<"$txt"
@@ -167,6 +173,13 @@ bad_input "unterminated [IPv6" '[::1'
 bad_input "IPv6 literal with -4" -4 ::1
 bad_input "bad --rto" --rto abc 127.0.0.1
 bad_input "--rc 0" --rc 0 127.0.0.1
+# The shared spellings (README: Command-line conventions) refused alike.
+bad_input "--rto with an unknown unit" --rto 500x 127.0.0.1
+bad_input "--rto negative" --rto -5 127.0.0.1
+bad_input "--rto finer than 1 ms" --rto 1.5ms 127.0.0.1
+bad_input "--rc with junk" --rc 12abc 127.0.0.1
+bad_input "--rm signed" --rm +2 127.0.0.1
+bad_input "port with a sign" localhost:+3478
 bad_input "--rto without value" 127.0.0.1 --rto
 bad_input "two servers for --behavior" --behavior 127.0.0.1 127.0.0.2
 bad_input "--behavior with --classic" --behavior --classic 127.0.0.1

@@ -29,10 +29,40 @@ expect_error "bad log level" 64 "--log-level 'loud'" --log-level loud
 expect_error "bad stats interval" 64 "--stats-interval '-1'" --stats-interval -1
 expect_error "SOFTWARE too long" 64 "--software" --software "$(printf 'x%.0s' $(seq 200))"
 expect_error "ring buffers not a power of two" 64 "--ring-buffers '1000'" --ring-buffers 1000
+# The spellings every stunring program shares (README: Command-line
+# conventions): signs, junk and unknown units get the same one line.
+expect_error "signed count" 64 "--workers '-5': negative" --workers -5
+expect_error "number with junk" 64 "--workers '12abc': unknown multiplier" --workers 12abc
+expect_error "count out of range" 64 "--workers '0': too small; expected 1 to 256" --workers 0
+expect_error "unknown size unit" 64 "--rcvbuf '4MB': unknown unit" --rcvbuf 4MB
+expect_error "size too large" 64 "--sndbuf '2G': too large" --sndbuf 2G
+expect_error "unknown duration unit" 64 "--stats-interval '10x': unknown unit \\(ms, s, m or h\\)" \
+	--stats-interval 10x
+expect_error "stats interval too short" 64 "--stats-interval '5ms': too small" --stats-interval 5ms
+expect_error "port 0" 64 "--alt-port '0': too small" --alt-port 0
+expect_error "empty list item" 64 "--listen '127.0.0.1,': empty list item" --listen 127.0.0.1,
+expect_error "address twice in one list" 64 "--listen '127.0.0.1:3478' given twice" \
+	--listen 127.0.0.1,127.0.0.1:3478
 # 192.0.2.1 (TEST-NET-1) is on no interface here; bind fails before any
 # packet could be sent.
 expect_error "address not on this host" 68 "192.0.2.1:3478: address not assigned" \
 	--listen 192.0.2.1:3478
+
+# ... and what they accept: sizes with binary units, durations with a unit
+# (the counters line every 200 ms), an address list in one --listen.
+if start_daemon spellings -- --workers 1 --rcvbuf 1MiB --sndbuf 512k \
+	--stats-interval 200ms --listen 127.0.0.1:0,[::1]:0; then
+	check "--listen 127.0.0.1:0,[::1]:0 listens on both" \
+		eval '[ ${#LPORTS[@]} -eq 2 ] && grep -q "listening on \[::1\]:" "$DLOG"'
+	sleep 1.1
+	stop_daemon
+	n=$(grep -c ' stats: ' "$DLOG")
+	check "--stats-interval 200ms: a counters line every 200 ms ($n in 1.1 s)" [ "$n" -ge 3 ]
+	check "--rcvbuf 1MiB, --sndbuf 512k: 1048576 and 524288 bytes asked" \
+		eval 'grep -q "for 1048576 asked" "$DLOG" && grep -q "for 524288 (SO_SNDBUF" "$DLOG"'
+else
+	not_ok "stunringd starts with --rcvbuf 1MiB --stats-interval 200ms --listen A,B"
+fi
 
 # Port in use: by another stunringd (SO_REUSEPORT must not silently share
 # it) and by a plain socket.

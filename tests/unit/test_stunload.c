@@ -372,31 +372,38 @@ static int parse(struct sl_config *cfg, const char *line)
 	return sl_parse_options(cfg, argc, argv);
 }
 
+#define GO_ON (-1)	/* sl_parse_options: parsed, nothing to exit with */
+
 static void test_options(void **state)
 {
 	struct sl_config c;
 
 	(void)state;
-	assert_int_equal(parse(&c, "127.0.0.1"), 0);
+	assert_int_equal(parse(&c, "127.0.0.1"), GO_ON);
 	assert_int_equal(c.target.port, 3478);
 	assert_true(c.duration_s == 10 && !c.count && c.rate == 0);
-	assert_int_equal(parse(&c, "--rate 200k -n 1M -s 1000 -t 2 -c 0,2-3 -T 250ms [::1]:5000"), 0);
+	assert_int_equal(parse(&c, "--rate 200k -n 1M -s 1000 -t 2 -c 0,2-3 -T 250ms [::1]:5000"), GO_ON);
 	assert_true(c.rate == 200000 && c.count == 1000000 && c.sockets == 1000);
 	assert_int_equal(c.n_cpus, 3);
 	assert_int_equal(c.cpus[2], 3);
 	assert_int_equal(c.timeout_ns, 250000000);
 	assert_int_equal(c.target.family, STUN_FAMILY_IPV6);
-	assert_int_equal(parse(&c, "--mix plain=3,classic,change 10.0.0.1:1"), 0);
+	assert_int_equal(parse(&c, "--mix plain=3,classic,change 10.0.0.1:1"), GO_ON);
 	assert_int_equal(c.mix[REQ_PLAIN], 3);
 	assert_int_equal(c.mix[REQ_CLASSIC], 1);
 	assert_int_equal(c.mix[REQ_CHANGE], 1);
 	assert_int_equal(c.mix[REQ_FINGERPRINT], 0);
-	assert_int_equal(parse(&c, "--expect-mapped 203.0.113.5 127.0.0.1"), 0);
+	assert_int_equal(parse(&c, "--expect-mapped 203.0.113.5 127.0.0.1"), GO_ON);
 	assert_int_equal(c.expect, MAP_IP);
-	assert_int_equal(parse(&c, "--expect-mapped 203.0.113.5:7 127.0.0.1"), 0);
+	assert_int_equal(parse(&c, "--expect-mapped 203.0.113.5:7 127.0.0.1"), GO_ON);
 	assert_int_equal(c.expect, MAP_IP_PORT);
-	assert_int_equal(parse(&c, "--max-loss 0 127.0.0.1"), 0);
+	assert_int_equal(parse(&c, "--max-loss 0 127.0.0.1"), GO_ON);
 	assert_true(c.max_loss_pct == 0);
+	/* The shared spellings: durations with h, counts with fractions. */
+	assert_int_equal(parse(&c, "-d 1h -n 2.5k -T 0.5 127.0.0.1"), GO_ON);
+	assert_true(c.duration_s == 3600 && c.count == 2500);
+	assert_int_equal(c.timeout_ns, 500000000);
+	assert_int_equal(parse(&c, "--count 12abc 127.0.0.1"), SL_EXIT_USAGE);
 }
 
 int main(void)
