@@ -665,6 +665,31 @@ static int edit_software(struct stun_xdp_config *c, const void *arg, char *err,
 	return 0;
 }
 
+struct policy {
+	const char *software;
+	bool always_fingerprint;
+};
+
+static int edit_policy(struct stun_xdp_config *c, const void *arg, char *err,
+		       size_t errlen)
+{
+	const struct policy *p = arg;
+	int ret = edit_software(c, p->software ? p->software : "", err, errlen);
+
+	if (!ret)
+		c->always_fingerprint = p->always_fingerprint;
+	return ret;
+}
+
+int stun_xdp_set_policy(const char *ifname, const char *software,
+			bool always_fingerprint, char *err, size_t errlen)
+{
+	struct policy p = { software, always_fingerprint };
+
+	err[0] = 0;
+	return update_config(ifname, edit_policy, &p, err, errlen);
+}
+
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen)
 {
 	err[0] = 0;

@@ -86,6 +86,9 @@ int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen);
 int stun_xdp_set_software(const char *ifname, const char *software, char *err,
 			  size_t errlen);
+/* SOFTWARE (NULL or "": none) and always_fingerprint in one update. */
+int stun_xdp_set_policy(const char *ifname, const char *software,
+			bool always_fingerprint, char *err, size_t errlen);
 
 /* Refresh the local addresses from the interface's current ones (attach
  * does it once; call again after they change).  Returns how many. */

@@ -6,6 +6,8 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON := $(BUILD)/stunringd
 URING_CFLAGS := $(shell pkg-config --cflags liburing 2>/dev/null)
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+# The configuration file is read by libinih (config_ini.c).
+INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
 
 ALL_TARGETS += $(DAEMON)
 INSTALL_BINS += $(DAEMON)
@@ -18,7 +20,7 @@ $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
@@ -26,7 +28,7 @@ DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -66,15 +68,16 @@ $(E2E_NO_URING): tests/e2e/e2e_no_io_uring.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $<
 
-TEST_DEPS += $(DAEMON) $(DAEMON_SAN) $(E2E_CLIENT) $(E2E_NO_URING)
+TEST_DEPS += $(DAEMON) $(DAEMON_SAN) $(E2E_CLIENT) $(E2E_NO_URING) $(BUILD)/stunload
 # stunringd --xdp: stunctl to read the counters, the codec-based client and
 # the peer's XDP_PASS program (bpf/xdp.mk).
 TEST_DEPS += $(BUILD)/stunctl $(BUILD)/stun_xdp_client $(XDP_PASS_OBJ)
 TEST_PROGS += tests/e2e/test_daemon_xdp.sh
-TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_basic.sh \
+TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
+	tests/e2e/test_daemon_basic.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh
-DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3
+DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

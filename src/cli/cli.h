@@ -41,6 +41,11 @@ int cli_bad_value(const char *opt, const char *arg, const char *why,
  * missing; the optstring must start with ':') or '?' (unknown option).
  * Set opterr = 0 so that getopt prints nothing itself. */
 int cli_getopt_error(int c, char *const *argv);
+/* Send usage errors to fn instead of stderr (NULL: back to stderr), bare:
+ * no "PROG: " before and no "(see PROG --help)" after.  A configuration
+ * file reader uses it to put FILE:LINE in front of the same messages. */
+typedef void (*cli_sink_fn)(void *user, const char *msg);
+void cli_set_sink(cli_sink_fn fn, void *user);
 /* "PROG: message" on stderr; returns status (a failure that is not usage). */
 int cli_error(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

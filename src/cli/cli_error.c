@@ -12,6 +12,8 @@
 
 static const char *prog = "stunring";
 static int usage_status = 64;	/* EX_USAGE until a program says otherwise */
+static cli_sink_fn sink;
+static void *sink_user;
 
 void cli_init(const char *name, int status)
 {
@@ -19,8 +21,20 @@ void cli_init(const char *name, int status)
 	usage_status = status;
 }
 
+void cli_set_sink(cli_sink_fn fn, void *user)
+{
+	sink = fn;
+	sink_user = user;
+}
+
 int cli_usage_verror(const char *fmt, va_list ap)
 {
+	if (sink) {
+		char msg[512];
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		sink(sink_user, msg);
+		return usage_status;
+	}
 	fprintf(stderr, "%s: ", prog);
 	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, " (see %s --help)\n", prog);

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * config.c - command line of stunringd (getopt_long).  Every bad flag or
- * value ends in exactly one error line and EXIT_USAGE (cli_usage_error);
- * numbers, sizes, durations and lists are spelt as in every stunring
- * program (src/cli/cli.h).
+ * config.c - stunringd's options: the help text, the table of names
+ * (each is a command-line flag and a configuration-file key), the getopt
+ * pass over argv, and the one function that applies one option's value to
+ * a configuration.  Every bad value ends in exactly one error line and
+ * EXIT_USAGE (cli_usage_error: on stderr for the command line, through a
+ * sink that adds FILE:LINE for the file, see config_load.c); numbers,
+ * sizes, durations and lists are spelt as in every stunring program
+ * (src/cli/cli.h).
  */
 #include "config.h"
 #include "cli/cli.h"
@@ -27,8 +31,15 @@ static const char usage_text[] =
 "Usage: stunringd [OPTION]...\n"
 "Answer STUN Binding requests (RFC 8489, RFC 3489 classic clients) over UDP.\n"
 "Runs in the foreground and logs to stderr; SIGTERM or SIGINT stops it after\n"
-"the replies in flight are sent.\n"
+"the replies in flight are sent; SIGHUP re-reads the configuration file.\n"
 "\n"
+"  -c, --config FILE          read options from FILE (default\n"
+"                             " CONFIG_DEFAULT_PATH " when it exists;\n"
+"                             every long option is a key: listen = IP:PORT);\n"
+"                             flags given here override the file\n"
+"      --check-config         check the configuration file and the flags, print\n"
+"                             'FILE: ok' or one 'FILE:LINE: problem' line each,\n"
+"                             exit 0 or 64\n"
 "  -l, --listen IP[:PORT],... listen on these addresses (repeatable; default\n"
 "                             0.0.0.0:3478 and [::]:3478; IPv6 as [ADDR]:PORT;\n"
 "                             port 0 picks a free port, logged at start)\n"
@@ -81,6 +92,7 @@ enum {
 	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
 	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
 	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT, OPT_XDP, OPT_XDP_MODE,
+	OPT_CHECK_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -104,10 +116,50 @@ static const struct option long_opts[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "log-level", required_argument, NULL, 'L' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* What the file may say about an option, and how often. */
+static unsigned int option_flags(int id)
+{
+	switch (id) {
+	case 'l': case OPT_ALT_IP: case OPT_ADV_IP: case OPT_ADV_ALT_IP:
+		return CONFIG_OPT_LIST;
+	case 'c': case OPT_CHECK_CONFIG: case 'h': case 'V':
+		return CONFIG_OPT_CMDLINE_ONLY;
+	default:
+		return 0;
+	}
+}
+
+int config_option_find(const char *name, struct config_option *o)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++) {
+		if (strcmp(lo->name, name))
+			continue;
+		o->name = lo->name;
+		o->id = lo->val;
+		o->flags = option_flags(lo->val) |
+			   (lo->has_arg == no_argument ? CONFIG_OPT_FLAG : 0);
+		return 0;
+	}
+	return -1;
+}
+
+void config_option_reset(struct daemon_config *cfg, int id)
+{
+	switch (id) {
+	case 'l': cfg->n_listen = 0; break;
+	case OPT_ALT_IP: memset(cfg->alt_ip, 0, sizeof(cfg->alt_ip)); break;
+	case OPT_ADV_IP: memset(cfg->adv, 0, sizeof(cfg->adv)); break;
+	case OPT_ADV_ALT_IP: memset(cfg->adv_alt, 0, sizeof(cfg->adv_alt)); break;
+	default: break;
+	}
+}
 
 const char *engine_name(enum io_engine e)
 {
@@ -161,9 +213,25 @@ static int set_ip(struct stun_addr *slots, const char *opt, const char *text)
 	return -1;
 }
 
-static void defaults(struct daemon_config *cfg)
+/* A copy of a value from the file that outlives the file's line buffer,
+ * in cfg itself (so a configuration owns its strings). */
+static const char *keep(struct daemon_config *cfg, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (s >= cfg->strings && s < cfg->strings + sizeof(cfg->strings))
+		return s;
+	if (n > sizeof(cfg->strings) - cfg->strings_used)
+		return NULL;
+	char *p = memcpy(cfg->strings + cfg->strings_used, s, n);
+	cfg->strings_used += n;
+	return p;
+}
+
+void config_defaults(struct daemon_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->log_level = LOG_LVL_INFO;
 	cfg->pin = true;
 	cfg->engine = ENGINE_AUTO;
 	cfg->rcvbuf = DEFAULT_SOCKBUF;
@@ -172,132 +240,163 @@ static void defaults(struct daemon_config *cfg)
 	stun_server_cfg_init(&cfg->stun);
 }
 
-int config_parse(struct daemon_config *cfg, int argc, char **argv)
+int config_cmdline(int argc, char **argv, struct config_cmdline *cl)
 {
-	const char *why;
-	uint64_t v;
-	int c, rc;
+	int c;
 
 	cli_init("stunringd", EXIT_USAGE);
-	defaults(cfg);
+	memset(cl, 0, sizeof(*cl));
 	opterr = 0;	/* our own single error line instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:c:hV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'l':
-			if ((rc = add_listen(cfg, optarg, false)) >= 0)
-				return rc;
-			break;
-		case 'w':
-			if (cli_parse_count(optarg, 1, MAX_WORKERS, &v, &why))
-				return cli_bad_value("--workers", optarg, why, "1 to %d",
-						     MAX_WORKERS);
-			cfg->workers = (unsigned)v;
-			break;
-		case OPT_NO_PIN:
-			cfg->pin = false;
-			break;
-		case 'e':
-			if (!strcmp(optarg, "auto"))
-				cfg->engine = ENGINE_AUTO;
-			else if (!strcmp(optarg, "uring") || !strcmp(optarg, "io_uring"))
-				cfg->engine = ENGINE_URING;
-			else if (!strcmp(optarg, "mmsg"))
-				cfg->engine = ENGINE_MMSG;
-			else
-				return cli_usage_error("--io-engine '%s': expected auto, uring or mmsg",
-						   optarg);
-			break;
-		case 's':
-			if (stun_server_cfg_software(&cfg->stun, optarg))
-				return cli_usage_error("--software: at most %d bytes of valid UTF-8",
-						   STUN_SOFTWARE_MAX);
-			break;
-		case OPT_FINGERPRINT:
-			cfg->stun.always_fingerprint = true;
-			break;
-		case OPT_NO_CLASSIC:
-			cfg->stun.classic = false;
-			break;
-		case OPT_RCVBUF:
-		case OPT_SNDBUF:
-			if (cli_parse_size(optarg, 4096, 1u << 30, &v, &why))
-				return cli_bad_value(c == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf",
-						     optarg, why, "a size from 4K to 1G");
-			*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)v;
-			break;
-		case OPT_RING_BUFFERS:
-			if (cli_parse_count(optarg, 16, 32768, &v, &why) ||
-			    ((v & (v - 1)) && (why = "not a power of two")))
-				return cli_bad_value("--ring-buffers", optarg, why,
-						     "a power of two from 16 to 32768");
-			cfg->ring_buffers = (unsigned)v;
-			break;
-		case OPT_ALT_IP:
-			if ((rc = set_ip(cfg->alt_ip, "alt-ip", optarg)) >= 0)
-				return rc;
-			cfg->rfc5780 = true;
-			break;
-		case OPT_ADV_IP:
-			if ((rc = set_ip(cfg->adv, "advertise-ip", optarg)) >= 0)
-				return rc;
-			break;
-		case OPT_ADV_ALT_IP:
-			if ((rc = set_ip(cfg->adv_alt, "advertise-alt-ip", optarg)) >= 0)
-				return rc;
-			break;
-		case OPT_ALT_PORT:
-			if (cli_parse_port(optarg, &cfg->alt_port, &why))
-				return cli_bad_value("--alt-port", optarg, why, "a port, 1 to 65535");
-			cfg->rfc5780 = true;
-			break;
-		case OPT_RFC5780:
-			cfg->rfc5780 = true;
-			break;
-		case OPT_NO_RESPONSE_PORT:
-			cfg->stun.response_port = false;
-			break;
-		case OPT_XDP:
-			if (!*optarg || strlen(optarg) >= 16)
-				return cli_usage_error("--xdp '%s': expected an interface name", optarg);
-			cfg->xdp_ifname = optarg;
-			break;
-		case OPT_XDP_MODE:
-			if (!strcmp(optarg, "auto"))
-				cfg->xdp_mode = XDP_AUTO;
-			else if (!strcmp(optarg, "native"))
-				cfg->xdp_mode = XDP_NATIVE;
-			else if (!strcmp(optarg, "generic"))
-				cfg->xdp_mode = XDP_GENERIC;
-			else
-				return cli_usage_error("--xdp-mode '%s': expected auto, native or generic",
-						    optarg);
-			break;
-		case 'i':
-			/* Faster than 10 lines a second only floods the log. */
-			if (cli_parse_duration(optarg, CLI_S, 0, 24 * 3600 * CLI_S, &v, &why) ||
-			    (v && v < 100 * CLI_MS && (why = "too small")))
-				return cli_bad_value("--stats-interval", optarg, why,
-						     "0 (off) or 100ms to 24h");
-			cfg->stats_interval_ms = (unsigned int)(v / CLI_MS);
-			break;
-		case 'L':
-			if ((rc = log_level_parse(optarg)) < 0)
-				return cli_usage_error("--log-level '%s': expected error, warn, info "
-						   "or debug", optarg);
-			log_threshold = (enum log_level)rc;
-			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
 		case 'V':
 			printf("stunringd %s\n", STUNRING_VERSION);
 			return 0;
-		default:
+		case 'c':
+			cl->config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			cl->check_only = true;
+			break;
+		case ':':
+		case '?':
 			return cli_getopt_error(c, argv);
+		default:
+			if (cl->n == CONFIG_MAX_CMDLINE)
+				return cli_usage_error("more than %d options", CONFIG_MAX_CMDLINE);
+			cl->opt[cl->n].id = c;
+			cl->opt[cl->n].arg = optarg;
+			cl->n++;
+			break;
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	return -1;
+}
+
+int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
+{
+	const char *why;
+	uint64_t v;
+	int rc;
+
+	switch (c) {
+	case 'l':
+		if ((rc = add_listen(cfg, optarg, false)) >= 0)
+			return rc;
+		break;
+	case 'w':
+		if (cli_parse_count(optarg, 1, MAX_WORKERS, &v, &why))
+			return cli_bad_value("--workers", optarg, why, "1 to %d",
+					     MAX_WORKERS);
+		cfg->workers = (unsigned)v;
+		break;
+	case OPT_NO_PIN:
+		cfg->pin = false;
+		break;
+	case 'e':
+		if (!strcmp(optarg, "auto"))
+			cfg->engine = ENGINE_AUTO;
+		else if (!strcmp(optarg, "uring") || !strcmp(optarg, "io_uring"))
+			cfg->engine = ENGINE_URING;
+		else if (!strcmp(optarg, "mmsg"))
+			cfg->engine = ENGINE_MMSG;
+		else
+			return cli_usage_error("--io-engine '%s': expected auto, uring or mmsg",
+					   optarg);
+		break;
+	case 's':
+		if (!(optarg = keep(cfg, optarg)) ||
+		    stun_server_cfg_software(&cfg->stun, optarg))
+			return cli_usage_error("--software: at most %d bytes of valid UTF-8",
+					   STUN_SOFTWARE_MAX);
+		break;
+	case OPT_FINGERPRINT:
+		cfg->stun.always_fingerprint = true;
+		break;
+	case OPT_NO_CLASSIC:
+		cfg->stun.classic = false;
+		break;
+	case OPT_RCVBUF:
+	case OPT_SNDBUF:
+		if (cli_parse_size(optarg, 4096, 1u << 30, &v, &why))
+			return cli_bad_value(c == OPT_RCVBUF ? "--rcvbuf" : "--sndbuf",
+					     optarg, why, "a size from 4K to 1G");
+		*(c == OPT_RCVBUF ? &cfg->rcvbuf : &cfg->sndbuf) = (int)v;
+		break;
+	case OPT_RING_BUFFERS:
+		if (cli_parse_count(optarg, 16, 32768, &v, &why) ||
+		    ((v & (v - 1)) && (why = "not a power of two")))
+			return cli_bad_value("--ring-buffers", optarg, why,
+					     "a power of two from 16 to 32768");
+		cfg->ring_buffers = (unsigned)v;
+		break;
+	case OPT_ALT_IP:
+		if ((rc = set_ip(cfg->alt_ip, "alt-ip", optarg)) >= 0)
+			return rc;
+		cfg->rfc5780 = true;
+		break;
+	case OPT_ADV_IP:
+		if ((rc = set_ip(cfg->adv, "advertise-ip", optarg)) >= 0)
+			return rc;
+		break;
+	case OPT_ADV_ALT_IP:
+		if ((rc = set_ip(cfg->adv_alt, "advertise-alt-ip", optarg)) >= 0)
+			return rc;
+		break;
+	case OPT_ALT_PORT:
+		if (cli_parse_port(optarg, &cfg->alt_port, &why))
+			return cli_bad_value("--alt-port", optarg, why, "a port, 1 to 65535");
+		cfg->rfc5780 = true;
+		break;
+	case OPT_RFC5780:
+		cfg->rfc5780 = true;
+		break;
+	case OPT_NO_RESPONSE_PORT:
+		cfg->stun.response_port = false;
+		break;
+	case OPT_XDP:
+		if (!*optarg || strlen(optarg) >= 16)
+			return cli_usage_error("--xdp '%s': expected an interface name", optarg);
+		cfg->xdp_ifname = keep(cfg, optarg);
+		break;
+	case OPT_XDP_MODE:
+		if (!strcmp(optarg, "auto"))
+			cfg->xdp_mode = XDP_AUTO;
+		else if (!strcmp(optarg, "native"))
+			cfg->xdp_mode = XDP_NATIVE;
+		else if (!strcmp(optarg, "generic"))
+			cfg->xdp_mode = XDP_GENERIC;
+		else
+			return cli_usage_error("--xdp-mode '%s': expected auto, native or generic",
+					    optarg);
+		break;
+	case 'i':
+		/* Faster than 10 lines a second only floods the log. */
+		if (cli_parse_duration(optarg, CLI_S, 0, 24 * 3600 * CLI_S, &v, &why) ||
+		    (v && v < 100 * CLI_MS && (why = "too small")))
+			return cli_bad_value("--stats-interval", optarg, why,
+					     "0 (off) or 100ms to 24h");
+		cfg->stats_interval_ms = (unsigned int)(v / CLI_MS);
+		break;
+	case 'L':
+		if ((rc = log_level_parse(optarg)) < 0)
+			return cli_usage_error("--log-level '%s': expected error, warn, info "
+					   "or debug", optarg);
+		cfg->log_level = (enum log_level)rc;
+		break;
+	default:
+		return cli_usage_error("option %d cannot be set here", c);
+	}
+	return -1;
+}
+
+int config_finish(struct daemon_config *cfg)
+{
 	if (!cfg->n_listen)
 		add_listen(cfg, "0.0.0.0:3478,[::]:3478", true);
 	/* The XDP program answers as basic mode does: with RFC 5780 it would
@@ -308,4 +407,104 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 	if (cfg->xdp_mode != XDP_AUTO && !cfg->xdp_ifname)
 		return cli_usage_error("--xdp-mode needs --xdp IFACE");
 	return -1;
+}
+
+/* addrs (one per family) as text: "1.2.3.4,::1", "" for none. */
+static void fam_addrs_text(const struct stun_addr *a, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = 0;
+	for (unsigned int f = 0; f < FAM_COUNT; f++) {
+		char t[STUN_ADDR_STRLEN];
+		if (!a[f].family)
+			continue;
+		stun_addr_format(&a[f], t, sizeof(t));
+		used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "", t);
+		if (used >= n)
+			return;
+	}
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+/* An option's value in cfg as text, to compare two configurations. */
+static void option_text(const struct daemon_config *cfg, int id, char *buf, size_t n)
+{
+	static const char *const levels[] = { "error", "warn", "info", "debug" };
+	size_t used = 0;
+
+	buf[0] = 0;
+	switch (id) {
+	case 'l':
+		for (unsigned int i = 0; i < cfg->n_listen && used < n; i++)
+			if (cfg->listen[i].role == ROLE_PRIMARY)
+				used += (size_t)snprintf(buf + used, n - used, "%s%s",
+							 used ? "," : "", cfg->listen[i].text);
+		break;
+	case 'w':
+		if (cfg->workers)
+			snprintf(buf, n, "%u", cfg->workers);
+		else
+			snprintf(buf, n, "one per CPU");
+		break;
+	case OPT_NO_PIN: snprintf(buf, n, "%s", yes_no(!cfg->pin)); break;
+	case 'e': snprintf(buf, n, "%s", engine_name(cfg->engine)); break;
+	case 's':
+		snprintf(buf, n, "\"%.*s\"", (int)cfg->stun.software_len,
+			 cfg->stun.software ? cfg->stun.software : "");
+		break;
+	case OPT_FINGERPRINT: snprintf(buf, n, "%s", yes_no(cfg->stun.always_fingerprint)); break;
+	case OPT_NO_CLASSIC: snprintf(buf, n, "%s", yes_no(!cfg->stun.classic)); break;
+	case OPT_NO_RESPONSE_PORT: snprintf(buf, n, "%s", yes_no(!cfg->stun.response_port)); break;
+	case OPT_RCVBUF: snprintf(buf, n, "%d", cfg->rcvbuf); break;
+	case OPT_SNDBUF: snprintf(buf, n, "%d", cfg->sndbuf); break;
+	case OPT_RING_BUFFERS: snprintf(buf, n, "%u", cfg->ring_buffers); break;
+	case OPT_ALT_IP: fam_addrs_text(cfg->alt_ip, buf, n); break;
+	case OPT_ADV_IP: fam_addrs_text(cfg->adv, buf, n); break;
+	case OPT_ADV_ALT_IP: fam_addrs_text(cfg->adv_alt, buf, n); break;
+	case OPT_ALT_PORT: snprintf(buf, n, "%u", cfg->alt_port); break;
+	case OPT_RFC5780: snprintf(buf, n, "%s", yes_no(cfg->rfc5780)); break;
+	case OPT_XDP: snprintf(buf, n, "%s", cfg->xdp_ifname ? cfg->xdp_ifname : ""); break;
+	case OPT_XDP_MODE:
+		snprintf(buf, n, "%s", cfg->xdp_mode == XDP_NATIVE ? "native" :
+			 cfg->xdp_mode == XDP_GENERIC ? "generic" : "auto");
+		break;
+	case 'i': snprintf(buf, n, "%ums", cfg->stats_interval_ms); break;
+	case 'L':
+		snprintf(buf, n, "%s", cfg->log_level >= 0 && cfg->log_level < 4
+					       ? levels[cfg->log_level] : "?");
+		break;
+	default: break;
+	}
+}
+
+/* What SIGHUP may change without a restart (settings.h, main's loop). */
+static bool reloadable(int id)
+{
+	switch (id) {
+	case 's': case OPT_FINGERPRINT: case OPT_NO_CLASSIC: case OPT_NO_RESPONSE_PORT:
+	case 'i': case 'L':
+		return true;
+	default:
+		return false;
+	}
+}
+
+void config_diff(const struct daemon_config *a, const struct daemon_config *b,
+		 config_diff_fn fn, void *user)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++) {
+		char ta[512], tb[512];
+
+		if (option_flags(lo->val) & CONFIG_OPT_CMDLINE_ONLY)
+			continue;
+		option_text(a, lo->val, ta, sizeof(ta));
+		option_text(b, lo->val, tb, sizeof(tb));
+		if (strcmp(ta, tb))
+			fn(user, lo->name, reloadable(lo->val), ta, tb);
+	}
 }

@@ -80,14 +80,63 @@ struct daemon_config {
 	/* --xdp: attach the XDP responder at start, detach at exit. */
 	const char *xdp_ifname;
 	enum { XDP_AUTO = 0, XDP_NATIVE, XDP_GENERIC } xdp_mode;
+	int log_level;			/* enum log_level */
+	/* The strings above point here (or into argv): a configuration owns
+	 * what it read from a file.  Copying a daemon_config copies pointers
+	 * into the original: keep each one where config_load built it. */
+	char strings[1024];
+	size_t strings_used;
 };
 
-/* Parse argv into cfg.  Returns -1 to continue, or the exit status for
- * main to return right away (0 after --help/--version, EXIT_USAGE after
- * one error line on stderr).  main then calls rfc5780_configure
- * (rfc5780.h), which completes cfg. */
-int config_parse(struct daemon_config *cfg, int argc, char **argv);
+#define CONFIG_DEFAULT_PATH "/etc/stunring/stunringd.conf"
+#define CONFIG_MAX_CMDLINE 256
+
+/* The options given on the command line, in order, as config_cmdline read
+ * them (argv's strings): applied after the file, so they override it. */
+struct config_cmdline {
+	const char *config_path;	/* -c/--config; NULL: the default */
+	bool check_only;		/* --check-config */
+	unsigned int n;
+	struct {
+		int id;
+		const char *arg;	/* NULL for a flag */
+	} opt[CONFIG_MAX_CMDLINE];
+};
+
+/* One option, as a file key sees it. */
+#define CONFIG_OPT_FLAG		1u	/* takes no value on the command line;
+					 * yes/no in the file */
+#define CONFIG_OPT_LIST		2u	/* may be given more than once */
+#define CONFIG_OPT_CMDLINE_ONLY	4u	/* --config, --help...: not a key */
+struct config_option {
+	const char *name;
+	int id;
+	unsigned int flags;
+};
+
+/* Read argv.  Returns -1 to go on, or the exit status for main to return
+ * right away (0 after --help/--version, EXIT_USAGE after one error line). */
+int config_cmdline(int argc, char **argv, struct config_cmdline *cl);
+/* The option called name (a long option without "--"): 0, or -1. */
+int config_option_find(const char *name, struct config_option *o);
+/* Everything at its default. */
+void config_defaults(struct daemon_config *cfg);
+/* Apply one option (arg NULL for a flag).  -1 on success, or EXIT_USAGE
+ * after one error through cli_usage_error (cli/cli.h). */
+int config_option_apply(struct daemon_config *cfg, int id, const char *arg);
+/* Forget what the file said for a list option, before the command line's
+ * first value of it: a flag overrides the key, lists included. */
+void config_option_reset(struct daemon_config *cfg, int id);
+/* After every option: the default listeners, checks across options.  -1,
+ * or EXIT_USAGE after one error.  rfc5780_configure (rfc5780.h) follows. */
+int config_finish(struct daemon_config *cfg);
 const char *engine_name(enum io_engine e);
+/* For each option whose value differs between a and b: fn(its name,
+ * whether SIGHUP may change it, its value in a, in b), as text. */
+typedef void (*config_diff_fn)(void *user, const char *name, bool reloadable,
+			       const char *was, const char *now);
+void config_diff(const struct daemon_config *a, const struct daemon_config *b,
+		 config_diff_fn fn, void *user);
 
 /* xdp.c: --xdp.  Attach the XDP responder to cfg->xdp_ifname for the
  * listening ports, with the same SOFTWARE and FINGERPRINT policy; one log
@@ -95,5 +144,7 @@ const char *engine_name(enum io_engine e);
 int xdp_start(const struct daemon_config *cfg);
 /* Log the XDP counters and detach (quietly when nothing is attached). */
 void xdp_stop(const struct daemon_config *cfg);
+/* SIGHUP: give the attached program cfg's SOFTWARE and FINGERPRINT policy. */
+void xdp_update(const struct daemon_config *cfg);
 
 #endif

@@ -166,6 +166,7 @@ static int serve_batch(struct mmsg_ctx *c, unsigned int sock, int flags)
 		return 0;
 	}
 	STAT_INC(&w->stats, batches);
+	worker_pick_settings(w);	/* SIGHUP's, between two batches */
 	for (int i = 0; i < n; i++) {
 		struct msghdr *m = &c->rx[i].msg_hdr;
 		struct stun_addr local = w->cfg->listen[sock].addr;

@@ -501,6 +501,7 @@ static int uring_run(struct worker *w, void *ctx)
 			return -1;
 		}
 		sends_submitted(c);
+		worker_pick_settings(w);	/* SIGHUP's, between two batches */
 		if (process_batch(c))
 			STAT_INC(&w->stats, batches);
 		rearm(c);

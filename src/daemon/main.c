@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - stunringd: parse the command line, pick the engine, open the
- * sockets, start one worker per CPU, then wait for signals (and log the
- * counters every --stats-interval) until SIGTERM/SIGINT; drain,
- * print the totals and exit 0.
+ * main.c - stunringd: read the configuration (command line and file), pick
+ * the engine, open the sockets, start one worker per CPU, then wait for
+ * signals (log the counters every --stats-interval, re-read the file on
+ * SIGHUP) until SIGTERM/SIGINT; drain, print the totals and exit 0.
  *
  * Signals are blocked in every thread and taken synchronously here with
  * sigtimedwait, so no handler ever runs in the middle of a worker's batch.
  */
 #include "config.h"
+#include "config_load.h"
 #include "cli/cli.h"
 #include "listener.h"
 #include "log.h"
+#include "reload.h"
 #include "rfc5780.h"
 #include "stats.h"
 #include "worker.h"
@@ -88,26 +90,35 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait for a stop signal, logging the counters meanwhile.  Returns 0 for
+/* Wait for a stop signal, logging the counters every stats interval and
+ * re-reading the configuration on SIGHUP meanwhile.  Returns 0 for
  * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
-static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
-			 unsigned int n, unsigned int interval_ms, bool rfc5780)
+static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 {
 	struct worker_stats prev, cur;
 	double t_prev = now_s();
+	bool collecting = false;
 
-	sum_stats(w, n, &prev);
+	sum_stats(r->workers, r->n, &prev);
 	for (;;) {
-		struct timespec ts = { .tv_sec = interval_ms / 1000,
-				       .tv_nsec = (long)(interval_ms % 1000) * 1000000 };
+		/* SIGHUP may change the interval: read it every time. */
+		unsigned int interval_ms = r->running->stats_interval_ms;
+		double wait = interval_ms ? t_prev + interval_ms / 1000.0 - now_s() : -1;
+		if (collecting && (wait < 0 || wait > 1))
+			wait = 1;	/* old settings blocks to free */
+		if (interval_ms && wait < 0)
+			wait = 0;
+		struct timespec ts = { .tv_sec = (time_t)wait,
+				       .tv_nsec = (long)((wait - (time_t)wait) * 1e9) };
 		siginfo_t si;
-		int sig = sigtimedwait(sigs, &si, interval_ms ? &ts : NULL);
+		int sig = sigtimedwait(sigs, &si, wait >= 0 ? &ts : NULL);
 
+		collecting = reload_collect(r);
 		if (sig < 0) {
-			if (errno == EAGAIN && interval_ms) {
-				double t = now_s();
-				sum_stats(w, n, &cur);
-				stats_log("stats", &cur, &prev, t - t_prev, rfc5780);
+			double t = now_s();
+			if (errno == EAGAIN && interval_ms && t >= t_prev + interval_ms / 1000.0) {
+				sum_stats(r->workers, r->n, &cur);
+				stats_log("stats", &cur, &prev, t - t_prev, r->running->rfc5780);
 				prev = cur;
 				t_prev = t;
 			}
@@ -123,7 +134,8 @@ static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
 			log_error("a worker failed: stopping");
 			return 1;
 		case SIGHUP:
-			log_info("SIGHUP ignored: no configuration file to reload");
+			reload_run(r);
+			collecting = true;
 			break;
 		default:
 			break;
@@ -195,11 +207,14 @@ int main(int argc, char **argv)
 	int rc, stop_fd;
 
 	log_init();
-	rc = config_parse(&cfg, argc, argv);
-	if (rc < 0)
-		rc = rfc5780_configure(&cfg);
+	rc = config_load(&cfg, argc, argv);
 	if (rc >= 0)
 		return rc;
+	log_threshold = (enum log_level)cfg.log_level;
+	/* As asked, before choose_engine resolves "auto": what SIGHUP
+	 * compares a re-read file with. */
+	static struct daemon_config boot;
+	boot = cfg;
 	/* Worker i is pinned to the i-th CPU we may run on (mod their number). */
 	ncpu = cli_usable_cpus(cpus, CPU_SETSIZE);
 	nw = cfg.workers ? cfg.workers : ncpu;
@@ -226,6 +241,16 @@ int main(int argc, char **argv)
 		log_error("cannot set up: %s", strerror(errno));
 		return EXIT_OSERR;
 	}
+	struct reload_ctx reload = { .running = &cfg, .boot = &boot, .workers = workers,
+				     .n = nw };
+	for (unsigned int i = 0; i < nw; i++) {
+		workers[i].cfg = &cfg;
+		workers[i].nsock = cfg.n_listen;
+	}
+	if (reload_init(&reload)) {
+		log_error("cannot set up: out of memory");
+		return EXIT_OSERR;
+	}
 	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
 	rc = ok ? 0 : EXIT_OSERR;
 	/* The fast path goes on once the workers can answer what it passes. */
@@ -238,7 +263,7 @@ int main(int argc, char **argv)
 			 cfg.stun.mode == STUN_MODE_BASIC ? "basic" : "rfc5780",
 			 cfg.stun.software ? cfg.stun.software : "(none)");
 		sd_notify_state("READY=1");
-		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval_ms, cfg.rfc5780))
+		if (wait_for_stop(&sigs, &reload))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
 		/* Off before the workers drain: nothing goes unanswered. */

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "settings.h"
 #include "stats.h"
 
 /* Receive buffers: a datagram may use RX_MAX_LEN bytes (headers included
@@ -43,6 +44,13 @@ struct worker {
 	bool wildcard[MAX_LISTEN];
 	int stop_fd;			/* eventfd, readable once we must stop */
 	enum io_engine engine;
+	/* SIGHUP's settings (settings.h): main stores next_settings; the
+	 * worker switches between batches (worker_pick_settings) and stores
+	 * what it now uses in used_settings, for main to free old blocks. */
+	const struct settings *next_settings;
+	const struct settings *used_settings;
+	/* Per listener: what stun_respond is told, from the block in use. */
+	const struct stun_server_cfg *stun[MAX_LISTEN];
 	sem_t *started;		/* posted once set up (or failed) */
 	bool setup_failed;
 	bool run_failed;
@@ -78,6 +86,19 @@ void worker_request_stop(int stop_fd);
 #define TAG_ROLE(t) (((t) >> 1) & 3u)
 #define TAG_CHANGE(t) (((t) >> 3) & 3u)
 #define TAG_RPORT (1u << 5)
+
+/* Between two batches: move to the settings main published last, if they
+ * are new.  One acquire load when nothing changed. */
+static inline void worker_pick_settings(struct worker *w)
+{
+	const struct settings *s = __atomic_load_n(&w->next_settings, __ATOMIC_ACQUIRE);
+
+	if (__builtin_expect(s == w->used_settings, 1))
+		return;
+	for (unsigned int i = 0; i < w->nsock; i++)
+		w->stun[i] = &s->fam[fam_index(&w->cfg->listen[i].addr)];
+	__atomic_store_n(&w->used_settings, s, __ATOMIC_RELEASE);
+}
 
 /* The socket to answer from: the one whose address is rep->src.  The
  * receiving socket in basic mode (src is the local address the request came
@@ -122,7 +143,7 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		STAT_INC(&w->stats, bad_addr);
 		return 0;
 	}
-	if (stun_respond(pkt, len, &peer, local, ls[rx_sock].stun, pkt, cap, rep) ==
+	if (stun_respond(pkt, len, &peer, local, w->stun[rx_sock], pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
 		return 0;

@@ -82,3 +82,16 @@ void xdp_stop(const struct daemon_config *cfg)
 	else
 		log_info("xdp: detached from %s", cfg->xdp_ifname);
 }
+
+void xdp_update(const struct daemon_config *cfg)
+{
+	char err[STUN_XDP_ERRLEN];
+
+	if (!cfg->xdp_ifname)
+		return;
+	if (stun_xdp_set_policy(cfg->xdp_ifname, cfg->stun.software,
+				cfg->stun.always_fingerprint, err, sizeof(err)))
+		log_error("SIGHUP: --xdp %s: cannot update the program: %s", cfg->xdp_ifname, err);
+	else
+		log_info("xdp %s: SOFTWARE and FINGERPRINT policy updated", cfg->xdp_ifname);
+}
