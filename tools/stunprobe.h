@@ -8,6 +8,7 @@
  *   stunprobe_decide.c    pure decision logic: RFC 5780 4.3/4.4, RFC 3489 10.1
  *   stunprobe_behavior.c  runs the RFC 5780 behaviour tests
  *   stunprobe_classic.c   runs the RFC 3489 decision tree
+ *   stunprobe_status.c    what a transaction status means: text, exit code
  *   stunprobe_output.c    text and JSON output
  *
  * stunprobe_decide.c has no I/O at all, so tests feed it synthetic results.
@@ -141,9 +142,12 @@ enum probe_status probe_transact(struct probe_sock *s,
 int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
 		  const struct stun_addr *target, const struct probe_rto *rto);
 
+int probe_random(void *buf, size_t n);	/* getrandom, all or -errno */
+
+/* stunprobe_status.c: main, behavior and classic all use these, so they
+ * live apart from each of them. */
 const char *probe_status_text(enum probe_status s);
 int probe_exit_of(enum probe_status s);	/* PROBE_EXIT_* for a status */
-int probe_random(void *buf, size_t n);	/* getrandom, all or -errno */
 
 /* ------------------------------------------------------------------------ */
 /* Decision logic (pure)                                                     */

@@ -4,7 +4,7 @@
 STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
 		  tools/stunprobe_txn.c tools/stunprobe_decide.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
-		  tools/stunprobe_output.c
+		  tools/stunprobe_status.c tools/stunprobe_output.c
 STUNPROBE_OBJS := $(STUNPROBE_SRCS:%.c=$(BUILD)/obj/%.o)
 STUNPROBE_TEST_DECIDE := $(BUILD)/tests/test_stunprobe_decide
 STUNPROBE_TEST_DECIDE_SAN := $(BUILD)/san/tests/test_stunprobe_decide

@@ -23,22 +23,6 @@ static int exit_rank(enum probe_status s)
 	}
 }
 
-int probe_exit_of(enum probe_status s)
-{
-	switch (s) {
-	case PROBE_OK:
-		return PROBE_EXIT_OK;
-	case PROBE_ERROR_RESPONSE:
-		return PROBE_EXIT_ERROR_RESPONSE;
-	case PROBE_BAD_RESPONSE:
-		return PROBE_EXIT_BAD_RESPONSE;
-	case PROBE_SYSERR:
-		return PROBE_EXIT_SYSTEM;
-	default:
-		return PROBE_EXIT_TIMEOUT;
-	}
-}
-
 static const char *status_key(enum probe_status s)
 {
 	switch (s) {

@@ -433,22 +433,3 @@ int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
 		}
 	}
 }
-
-const char *probe_status_text(enum probe_status s)
-{
-	switch (s) {
-	case PROBE_OK:
-		return "answered";
-	case PROBE_TIMEOUT:
-		return "no answer (timeout)";
-	case PROBE_UNREACHABLE:
-		return "unreachable (ICMP error)";
-	case PROBE_ERROR_RESPONSE:
-		return "error response";
-	case PROBE_BAD_RESPONSE:
-		return "unusable response";
-	case PROBE_SYSERR:
-		return "local error";
-	}
-	return "?";
-}
