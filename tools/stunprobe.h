@@ -4,7 +4,8 @@
  *
  *   stunprobe_main.c      main, the plain Binding probe
  *   stunprobe_opts.c      command line, server names and addresses
- *   stunprobe_txn.c       sockets and one STUN transaction (RFC 8489 6.2.1)
+ *   stunprobe_sock.c      sockets, sending, the ICMP error queue
+ *   stunprobe_txn.c       one STUN transaction (RFC 8489 6.2.1)
  *   stunprobe_decide.c    pure decision logic: RFC 5780 4.3/4.4, RFC 3489 10.1
  *   stunprobe_behavior.c  runs the RFC 5780 behaviour tests
  *   stunprobe_classic.c   runs the RFC 3489 decision tree
@@ -97,6 +98,14 @@ struct probe_sock {
 int probe_sock_open(struct probe_sock *s, const struct stun_addr *server,
 		    const struct stun_addr *bind);
 void probe_sock_close(struct probe_sock *s);
+/* sendto dst: 0 or -errno. */
+int probe_sock_send(const struct probe_sock *s, const struct stun_addr *dst,
+		    const uint8_t *buf, size_t len);
+/* Take one entry off the socket's error queue: 1 with *offender (where the
+ * failed datagram went) and *err (a hard ICMP error's errno, or 0), 0 when
+ * the queue is empty. */
+int probe_sock_error(const struct probe_sock *s, struct stun_addr *offender,
+		     int *err);
 
 struct probe_req {
 	bool classic;

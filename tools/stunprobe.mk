@@ -2,7 +2,8 @@
 # decision-logic unit test and its end-to-end tests.
 
 STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
-		  tools/stunprobe_txn.c tools/stunprobe_decide.c \
+		  tools/stunprobe_sock.c tools/stunprobe_txn.c \
+		  tools/stunprobe_decide.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
 		  tools/stunprobe_status.c tools/stunprobe_output.c
 STUNPROBE_OBJS := $(STUNPROBE_SRCS:%.c=$(BUILD)/obj/%.o)

@@ -1,44 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_txn.c - UDP sockets and one STUN transaction.
+ * stunprobe_txn.c - one STUN transaction.
  *
  * RFC 8489 6.2.1 retransmission: requests at 0, RTO, 3 RTO, 7 RTO ...
  * (the interval doubles), Rc in all, then failure Rm x RTO after the last.
- * The socket is unconnected and answers are matched by transaction ID only
- * (conformance item 87): with CHANGE-REQUEST they come from another address
- * on purpose.  IP_RECVERR lets a hard ICMP error end the transaction early
- * (RFC 8489 6.2.1) without connecting the socket.
+ * Answers are matched by transaction ID only (conformance item 87): with
+ * CHANGE-REQUEST they come from another address on purpose.
  */
 #include "stunprobe.h"
 
 #include <errno.h>
-#include <time.h>
-#include <linux/errqueue.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-
-int probe_random(void *buf, size_t n)
-{
-	uint8_t *p = buf;
-
-	while (n) {
-		ssize_t r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 static int64_t now_us(void)
 {
@@ -74,137 +50,17 @@ static int poll_ms(int64_t us)
 	return us > 60000000 ? 60000 : (int)((us + 999) / 1000);
 }
 
-static int af_of(const struct stun_addr *a)
-{
-	return a->family == STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
-}
-
-/* The local IP the kernel would use toward dst: connect() a throw-away UDP
- * socket (this sends nothing) and read its name. */
-static int route_source(const struct stun_addr *dst, struct stun_addr *src)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, err = 0;
-
-	fd = socket(af_of(dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	sl = stun_addr_to_sockaddr(dst, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		err = -errno;
-	} else {
-		sl = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-		    stun_addr_from_sockaddr(src, (struct sockaddr *)&ss, sl))
-			err = errno ? -errno : -EAFNOSUPPORT;
-	}
-	close(fd);
-	return err;
-}
-
-int probe_sock_open(struct probe_sock *s, const struct stun_addr *server,
-		    const struct stun_addr *bind_to)
-{
-	struct sockaddr_storage ss;
-	struct stun_addr local;
-	socklen_t sl;
-	int one = 1, err;
-
-	s->fd = -1;
-	if (bind_to) {
-		local = *bind_to;
-		if (local.family != server->family)
-			return -EAFNOSUPPORT;
-	} else {
-		err = route_source(server, &local);
-		if (err)
-			return err;
-		local.port = 0;	/* a fresh port: item 98 */
-	}
-	s->fd = socket(af_of(server), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return -errno;
-	if (server->family == STUN_FAMILY_IPV6) {
-		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	} else {
-		setsockopt(s->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	}
-	sl = stun_addr_to_sockaddr(&local, &ss);
-	if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
-		goto fail;
-	sl = sizeof(ss);
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) < 0)
-		goto fail;
-	if (stun_addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, sl)) {
-		errno = EAFNOSUPPORT;
-		goto fail;
-	}
-	return 0;
-fail:
-	err = -errno;
-	close(s->fd);
-	s->fd = -1;
-	return err;
-}
-
-void probe_sock_close(struct probe_sock *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
-
-static int send_to(int fd, const struct stun_addr *dst, const uint8_t *buf,
-		   size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = stun_addr_to_sockaddr(dst, &ss);
-
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
-		return -errno;
-	return 0;
-}
-
 /* Drain the error queue.  Returns the errno of a hard ICMP error about a
  * datagram sent to dst (ECONNREFUSED, EHOSTUNREACH ...), else 0. */
-static int read_icmp_error(int fd, const struct stun_addr *dst)
+static int read_icmp_error(const struct probe_sock *s, const struct stun_addr *dst)
 {
-	uint8_t data[64], control[512];
-	struct sockaddr_storage name;
-	struct iovec iov = { data, sizeof(data) };
-	struct msghdr mh;
 	struct stun_addr offender;
-	struct cmsghdr *c;
-	int hard = 0;
+	int err, hard = 0;
 
-	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &name;
-		mh.msg_namelen = sizeof(name);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = control;
-		mh.msg_controllen = sizeof(control);
-		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return hard;
-		/* msg_name is the destination of the datagram that failed. */
-		if (stun_addr_from_sockaddr(&offender, (struct sockaddr *)&name,
-					    mh.msg_namelen) ||
-		    !stun_addr_equal(&offender, dst))
-			continue;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			const struct sock_extended_err *ee;
-			if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-			      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-				continue;
-			ee = (const struct sock_extended_err *)CMSG_DATA(c);
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP ||
-			     ee->ee_origin == SO_EE_ORIGIN_ICMP6) && ee->ee_errno)
-				hard = (int)ee->ee_errno;
-		}
-	}
+	while (probe_sock_error(s, &offender, &err))
+		if (err && stun_addr_equal(&offender, dst))
+			hard = err;
+	return hard;
 }
 
 static void copy_text(char *dst, size_t cap, const char *src, size_t n)
@@ -301,12 +157,12 @@ enum probe_status probe_transact(struct probe_sock *s,
 		int r;
 
 		if (!deadline && now >= next_send) {
-			err = send_to(s->fd, dst, msg, len);
+			err = probe_sock_send(s, dst, msg, len);
 			/* With IP_RECVERR an ICMP error about an earlier
 			 * destination of this socket also fails the next send:
 			 * only one about dst counts, else send again. */
-			if (err == -ECONNREFUSED && !read_icmp_error(s->fd, dst))
-				err = send_to(s->fd, dst, msg, len);
+			if (err == -ECONNREFUSED && !read_icmp_error(s, dst))
+				err = probe_sock_send(s, dst, msg, len);
 			/* A failed send (no route, ICMP reported on a previous
 			 * send) ends the transaction like a hard ICMP error. */
 			if (err == -EHOSTUNREACH || err == -ENETUNREACH ||
@@ -337,7 +193,7 @@ enum probe_status probe_transact(struct probe_sock *s,
 		if (r <= 0)
 			continue;
 		if (pfd.revents & POLLERR) {
-			int icmp = read_icmp_error(s->fd, dst);
+			int icmp = read_icmp_error(s, dst);
 			if (icmp) {
 				res->status = PROBE_UNREACHABLE;
 				res->sys_errno = icmp;
@@ -402,7 +258,7 @@ int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
 		ssize_t n;
 
 		if (!deadline && now >= next_send) {
-			err = send_to(from->fd, target, msg, len);
+			err = probe_sock_send(from, target, msg, len);
 			if (err == -EHOSTUNREACH || err == -ENETUNREACH ||
 			    err == -ECONNREFUSED)
 				return 0;
@@ -421,11 +277,11 @@ int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
 			continue;
 		/* Errors and stray datagrams on the sending socket: drain. */
 		if (pfd[1].revents & POLLERR)
-			read_icmp_error(from->fd, target);
+			read_icmp_error(from, target);
 		if (pfd[1].revents & POLLIN)
 			(void)!recv(from->fd, in, sizeof(in), MSG_DONTWAIT);
 		if (pfd[0].revents & POLLERR)
-			read_icmp_error(listen->fd, target);
+			read_icmp_error(listen, target);
 		if (pfd[0].revents & POLLIN) {
 			n = recv(listen->fd, in, sizeof(in), MSG_DONTWAIT);
 			if (n > 0 && is_our_request(in, (size_t)n, tid))
