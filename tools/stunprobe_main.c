@@ -139,11 +139,13 @@ int probe_run_binding(const struct probe_opts *o)
 		.software = o->classic_requests ? NULL : o->software,
 	};
 	static struct probe_result res, worst;
+	static struct probe_engine eng;
 	struct probe_sock s = { .fd = -1 }, worst_sock = { .fd = -1 };
 	const struct probe_server *worst_srv = NULL;
 	unsigned int i;
 	int err;
 
+	probe_engine_init(&eng, o);
 	for (i = 0; i < o->n_servers; i++) {
 		const struct probe_server *srv = &o->servers[i];
 
@@ -152,7 +154,7 @@ int probe_run_binding(const struct probe_opts *o)
 			res = (struct probe_result){ .status = PROBE_SYSERR,
 						     .sys_errno = -err };
 		} else {
-			probe_transact(&s, &srv->addr, &req, &o->rto, &res);
+			probe_transact(&eng, &s, &srv->addr, &req, "binding", &res);
 			probe_log_test(o, "binding", &res);
 		}
 		if (res.status == PROBE_OK) {
