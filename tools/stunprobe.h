@@ -365,20 +365,30 @@ void outcome_from_result(struct outcome *out, const struct probe_result *r,
 struct probe_chain_ops {
 	int (*next)(void *ctx);			/* next test, or n_tests: done */
 	int (*ahead)(void *ctx, int test);	/* or n_tests: none */
+	/* Where and what to send: sock, dst, req. */
 	void (*prepare)(void *ctx, int test, struct probe_txn *t);
-	void (*record)(void *ctx, int test, const struct probe_result *r);
+};
+/* What the chain records each result into, when the tree asks for it. */
+struct probe_chain_tests {
+	const char *const *names;	/* per test, for -v and progress */
+	const uint32_t *change;		/* CHANGE-REQUEST flags per test; NULL: none */
+	struct outcome *outcomes;	/* the tree's t[] */
+	struct probe_result *first;	/* a copy of test 0's result */
 };
 #define PROBE_CHAIN_MAX 4
 struct probe_chain {
 	const struct probe_chain_ops *ops;
 	void *ctx;
+	struct probe_chain_tests tests;
+	const struct probe_opts *o;
 	int n_tests;
 	bool finished;
 	unsigned char state[PROBE_CHAIN_MAX];	/* chain_state in the .c */
 	struct probe_txn txn[PROBE_CHAIN_MAX];
 };
 void probe_chain_init(struct probe_chain *c, const struct probe_chain_ops *ops,
-		      void *ctx, int n_tests);
+		      void *ctx, const struct probe_chain_tests *tests,
+		      int n_tests, const struct probe_opts *o);
 /* Start what the tree asks for first. */
 void probe_chain_begin(struct probe_engine *e, struct probe_chain *c);
 /* A finished transaction of this chain (t->owner == c): record it when the

@@ -60,25 +60,12 @@ static void f_prepare(void *ctx, int t, struct probe_txn *x)
 {
 	struct behav_run *b = ctx;
 
-	x->name = filter_names[t];
 	x->sock = &b->fsock;
 	x->dst = b->server;
 	x->req = behav_req(b->o, filter_change[t]);
 }
 
-static void f_record(void *ctx, int t, const struct probe_result *r)
-{
-	struct behav_run *b = ctx;
-
-	probe_log_test(b->o, filter_names[t], r);
-	outcome_from_result(&b->fs.t[t], r, filter_change[t]);
-	if (t == FT_I)
-		b->ffirst = *r;
-}
-
-static const struct probe_chain_ops filter_ops = {
-	f_next, f_ahead, f_prepare, f_record,
-};
+static const struct probe_chain_ops filter_ops = { f_next, f_ahead, f_prepare };
 
 /* ---- mapping: A1:P1, then A2:P1, then A2:P2 ---------------------------- */
 
@@ -102,7 +89,6 @@ static void m_prepare(void *ctx, int t, struct probe_txn *x)
 	struct behav_run *b = ctx;
 	const struct stun_addr *other = &b->ms.t[MT_I].other;
 
-	x->name = map_names[t];
 	x->sock = &b->msock;
 	x->dst = b->server;
 	if (t == MT_II)			/* A2:P1 */
@@ -112,19 +98,7 @@ static void m_prepare(void *ctx, int t, struct probe_txn *x)
 	x->req = behav_req(b->o, 0);
 }
 
-static void m_record(void *ctx, int t, const struct probe_result *r)
-{
-	struct behav_run *b = ctx;
-
-	probe_log_test(b->o, map_names[t], r);
-	outcome_from_result(&b->ms.t[t], r, 0);
-	if (t == MT_I)
-		b->first = *r;
-}
-
-static const struct probe_chain_ops map_ops = {
-	m_next, m_ahead, m_prepare, m_record,
-};
+static const struct probe_chain_ops map_ops = { m_next, m_ahead, m_prepare };
 
 /* ---- hairpinning -------------------------------------------------------- */
 
@@ -175,8 +149,10 @@ static int run_tests(struct behav_run *b)
 	b->fs.local = b->fsock.local;
 	b->ms.local = b->msock.local;
 	probe_engine_init(&b->eng, b->o);
-	probe_chain_init(&b->fchain, &filter_ops, b, FT_DONE);
-	probe_chain_init(&b->mchain, &map_ops, b, MT_DONE);
+	probe_chain_init(&b->fchain, &filter_ops, b, &(struct probe_chain_tests){
+		filter_names, filter_change, b->fs.t, &b->ffirst }, FT_DONE, b->o);
+	probe_chain_init(&b->mchain, &map_ops, b, &(struct probe_chain_tests){
+		map_names, NULL, b->ms.t, &b->first }, MT_DONE, b->o);
 	probe_chain_begin(&b->eng, &b->fchain);
 	probe_chain_begin(&b->eng, &b->mchain);
 	while ((t = probe_engine_wait(&b->eng))) {

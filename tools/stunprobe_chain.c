@@ -19,16 +19,31 @@ enum chain_state {
 };
 
 void probe_chain_init(struct probe_chain *c, const struct probe_chain_ops *ops,
-		      void *ctx, int n_tests)
+		      void *ctx, const struct probe_chain_tests *tests,
+		      int n_tests, const struct probe_opts *o)
 {
-	*c = (struct probe_chain){ .ops = ops, .ctx = ctx, .n_tests = n_tests };
+	*c = (struct probe_chain){ .ops = ops, .ctx = ctx, .tests = *tests,
+				   .o = o, .n_tests = n_tests };
+}
+
+/* The tree asked for it: log it, turn it into the tree's outcome. */
+static void record(struct probe_chain *c, int test)
+{
+	const struct probe_result *r = &c->txn[test].res;
+
+	probe_log_test(c->o, c->tests.names[test], r);
+	outcome_from_result(&c->tests.outcomes[test], r,
+			    c->tests.change ? c->tests.change[test] : 0);
+	if (test == 0)
+		*c->tests.first = *r;
 }
 
 static void start(struct probe_engine *e, struct probe_chain *c, int test)
 {
 	struct probe_txn *t = &c->txn[test];
 
-	*t = (struct probe_txn){ .kind = TXN_BINDING, .owner = c, .test = test };
+	*t = (struct probe_txn){ .kind = TXN_BINDING, .owner = c, .test = test,
+				 .name = c->tests.names[test] };
 	c->ops->prepare(c->ctx, test, t);
 	c->state[test] = CS_RUNNING;
 	probe_txn_start(e, t);
@@ -49,7 +64,7 @@ static void advance(struct probe_engine *e, struct probe_chain *c)
 		}
 		if (c->state[test] == CS_HELD) {
 			c->state[test] = CS_USED;
-			c->ops->record(c->ctx, test, &c->txn[test].res);
+			record(c, test);
 			continue;
 		}
 		if (c->state[test] == CS_IDLE)

@@ -77,7 +77,6 @@ static void c_prepare(void *ctx, int t, struct probe_txn *x)
 	struct classic_run *c = ctx;
 	const struct probe_opts *o = c->o;
 
-	x->name = test_names[t];
 	x->sock = &c->sock;
 	x->dst = t == CT_I_CHANGED ? c->st.t[CT_I].other : o->servers[0].addr;
 	x->req = (struct probe_req){
@@ -88,19 +87,7 @@ static void c_prepare(void *ctx, int t, struct probe_txn *x)
 	};
 }
 
-static void c_record(void *ctx, int t, const struct probe_result *r)
-{
-	struct classic_run *c = ctx;
-
-	probe_log_test(c->o, test_names[t], r);
-	outcome_from_result(&c->st.t[t], r, test_change[t]);
-	if (t == CT_I)
-		c->first = *r;
-}
-
-static const struct probe_chain_ops classic_ops = {
-	c_next, c_ahead, c_prepare, c_record,
-};
+static const struct probe_chain_ops classic_ops = { c_next, c_ahead, c_prepare };
 
 int probe_run_classic(const struct probe_opts *o)
 {
@@ -122,7 +109,8 @@ int probe_run_classic(const struct probe_opts *o)
 	c.st.local = c.sock.local;
 	c.first.status = PROBE_TIMEOUT;
 	probe_engine_init(&eng, o);
-	probe_chain_init(&chain, &classic_ops, &c, CT_DONE);
+	probe_chain_init(&chain, &classic_ops, &c, &(struct probe_chain_tests){
+		test_names, test_change, c.st.t, &c.first }, CT_DONE, o);
 	probe_chain_begin(&eng, &chain);
 	while ((t = probe_engine_wait(&eng)))
 		probe_chain_done(&eng, &chain, t);
