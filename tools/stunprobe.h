@@ -367,6 +367,9 @@ struct probe_chain_ops {
 	int (*ahead)(void *ctx, int test);	/* or n_tests: none */
 	/* Where and what to send: sock, dst, req. */
 	void (*prepare)(void *ctx, int test, struct probe_txn *t);
+	/* May the test start now?  NULL: always.  A test held back is
+	 * started by a later probe_chain_resume(). */
+	bool (*ready)(void *ctx, int test);
 };
 /* What the chain records each result into, when the tree asks for it. */
 struct probe_chain_tests {
@@ -391,6 +394,8 @@ void probe_chain_init(struct probe_chain *c, const struct probe_chain_ops *ops,
 		      int n_tests, const struct probe_opts *o);
 /* Start what the tree asks for first. */
 void probe_chain_begin(struct probe_engine *e, struct probe_chain *c);
+/* Start what the tree asks for if it is ready now (see ops->ready). */
+void probe_chain_resume(struct probe_engine *e, struct probe_chain *c);
 /* A finished transaction of this chain (t->owner == c): record it when the
  * tree wants it, start what it asks for next. */
 void probe_chain_done(struct probe_engine *e, struct probe_chain *c,

@@ -6,8 +6,9 @@
  * time, each from its own fresh local port.  The filtering tests are only
  * valid while the NAT holds no binding from their port toward the
  * alternate address or port (conformance item 98); the mapping tests open
- * exactly those, but from another port, so they cannot spoil them.  A
- * full discovery then costs about one silent wait, not the sum.
+ * exactly those, but from another port, and only once the filtering
+ * verdict is in (m_ready).  A full discovery then costs about one silent
+ * wait, not the sum.
  * Hairpinning (4.5) sends from a third port to the mapped address of the
  * mapping port, as soon as mapping Test I has given that address.
  */
@@ -65,7 +66,9 @@ static void f_prepare(void *ctx, int t, struct probe_txn *x)
 	x->req = behav_req(b->o, filter_change[t]);
 }
 
-static const struct probe_chain_ops filter_ops = { f_next, f_ahead, f_prepare };
+static const struct probe_chain_ops filter_ops = {
+	.next = f_next, .ahead = f_ahead, .prepare = f_prepare,
+};
 
 /* ---- mapping: A1:P1, then A2:P1, then A2:P2 ---------------------------- */
 
@@ -98,7 +101,21 @@ static void m_prepare(void *ctx, int t, struct probe_txn *x)
 	x->req = behav_req(b->o, 0);
 }
 
-static const struct probe_chain_ops map_ops = { m_next, m_ahead, m_prepare };
+/* Mapping Tests II and III are the first to contact the alternate address.
+ * From their own port they cannot spoil the filtering tests on a NAT that
+ * keeps state per port (RFC 4787), but one that keeps it per internal host
+ * would let the alternate address in for the filtering port too.  Waiting
+ * for the filtering verdict costs two round trips, not a silent wait. */
+static bool m_ready(void *ctx, int t)
+{
+	const struct behav_run *b = ctx;
+
+	return t == MT_I || b->fchain.finished;
+}
+
+static const struct probe_chain_ops map_ops = {
+	.next = m_next, .ahead = m_ahead, .prepare = m_prepare, .ready = m_ready,
+};
 
 /* ---- hairpinning -------------------------------------------------------- */
 
@@ -160,6 +177,7 @@ static int run_tests(struct behav_run *b)
 			probe_chain_done(&b->eng, t->owner, t);
 		else if (t == &b->htxn && !err)
 			err = end_hairpin(b, t);
+		probe_chain_resume(&b->eng, &b->mchain);
 		if (b->o->hairpin && !b->hairpin_started &&
 		    b->ms.t[MT_I].kind == OUT_ANSWER)
 			start_hairpin(b);

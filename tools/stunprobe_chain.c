@@ -67,8 +67,11 @@ static void advance(struct probe_engine *e, struct probe_chain *c)
 			record(c, test);
 			continue;
 		}
-		if (c->state[test] == CS_IDLE)
+		if (c->state[test] == CS_IDLE) {
+			if (c->ops->ready && !c->ops->ready(c->ctx, test))
+				return;
 			start(e, c, test);
+		}
 		ahead = c->ops->ahead(c->ctx, test);
 		if (ahead != c->n_tests && c->state[ahead] == CS_IDLE)
 			start(e, c, ahead);
@@ -79,6 +82,12 @@ static void advance(struct probe_engine *e, struct probe_chain *c)
 void probe_chain_begin(struct probe_engine *e, struct probe_chain *c)
 {
 	advance(e, c);
+}
+
+void probe_chain_resume(struct probe_engine *e, struct probe_chain *c)
+{
+	if (!c->finished)
+		advance(e, c);
 }
 
 void probe_chain_done(struct probe_engine *e, struct probe_chain *c,

@@ -87,7 +87,9 @@ static void c_prepare(void *ctx, int t, struct probe_txn *x)
 	};
 }
 
-static const struct probe_chain_ops classic_ops = { c_next, c_ahead, c_prepare };
+static const struct probe_chain_ops classic_ops = {
+	.next = c_next, .ahead = c_ahead, .prepare = c_prepare,
+};
 
 int probe_run_classic(const struct probe_opts *o)
 {

@@ -145,10 +145,11 @@ int probe_run_binding(const struct probe_opts *o)
 	unsigned int i;
 	int err;
 
-	probe_engine_init(&eng, o);
 	for (i = 0; i < o->n_servers; i++) {
 		const struct probe_server *srv = &o->servers[i];
 
+		/* RTT estimates are per server (RFC 8489 6.2.1). */
+		probe_engine_init(&eng, o);
 		err = probe_sock_open(&s, &srv->addr, o->has_bind ? &o->bind : NULL);
 		if (err) {
 			res = (struct probe_result){ .status = PROBE_SYSERR,

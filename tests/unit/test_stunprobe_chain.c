@@ -76,7 +76,9 @@ static void r_prepare(void *ctx, int t, struct probe_txn *x)
 	x->req.change = change[t];
 }
 
-static const struct probe_chain_ops ops = { r_next, r_ahead, r_prepare };
+static const struct probe_chain_ops ops = {
+	.next = r_next, .ahead = r_ahead, .prepare = r_prepare,
+};
 
 static struct run run;
 static struct probe_chain c;
@@ -173,12 +175,47 @@ static void in_order(void **state)
 	assert_int_equal(run.fs.result, FILT_AD);
 }
 
+/* A test that is not ready is not started, not even ahead; resume starts
+ * it once it is. */
+static bool gate_open;
+
+static bool r_ready(void *ctx, int t)
+{
+	(void)ctx;
+	return t == FT_I || gate_open;
+}
+
+static const struct probe_chain_ops gated_ops = {
+	.next = r_next, .ahead = r_ahead, .prepare = r_prepare, .ready = r_ready,
+};
+
+static void started_when_ready(void **state)
+{
+	(void)state;
+
+	gate_open = false;
+	begin(false, false);
+	c.ops = &gated_ops;
+	done(FT_I);
+	assert_int_equal(n_started, 1);
+	probe_chain_resume(NULL, &c);
+	assert_int_equal(n_started, 1);
+	gate_open = true;
+	probe_chain_resume(NULL, &c);
+	assert_int_equal(n_started, 3);
+	assert_int_equal(started[1], FT_II);
+	assert_int_equal(started[2], FT_III);
+	probe_chain_resume(NULL, &c);
+	assert_int_equal(n_started, 3);		/* nothing twice */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(early_result_held),
 		cmocka_unit_test(unneeded_cancelled),
 		cmocka_unit_test(in_order),
+		cmocka_unit_test(started_when_ready),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
