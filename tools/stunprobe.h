@@ -4,13 +4,20 @@
  *
  *   stunprobe_main.c      main, the plain Binding probe
  *   stunprobe_opts.c      command line, server names and addresses
- *   stunprobe_txn.c       sockets and one STUN transaction (RFC 8489 6.2.1)
+ *   stunprobe_sock.c      sockets, sending, the ICMP error queue
+ *   stunprobe_timers.c    pure: retransmission profiles, RTT estimate (RFC 6298)
+ *   stunprobe_txn.c       STUN transactions in flight, several at once
+ *                         (RFC 8489 6.2.1), in one poll loop
+ *   stunprobe_chain.c     drives one decision tree through transactions
+ *   stunprobe_progress.c  the progress line on a terminal's stderr
  *   stunprobe_decide.c    pure decision logic: RFC 5780 4.3/4.4, RFC 3489 10.1
  *   stunprobe_behavior.c  runs the RFC 5780 behaviour tests
  *   stunprobe_classic.c   runs the RFC 3489 decision tree
+ *   stunprobe_status.c    what a transaction status means: text, exit code
  *   stunprobe_output.c    text and JSON output
  *
- * stunprobe_decide.c has no I/O at all, so tests feed it synthetic results.
+ * stunprobe_decide.c and stunprobe_timers.c have no I/O at all, so tests feed
+ * them synthetic results.
  */
 #ifndef STUNPROBE_H
 #define STUNPROBE_H
@@ -43,11 +50,17 @@ struct probe_rto {
 	unsigned int rc;
 	unsigned int rm;
 };
-#define PROBE_RTO_DEFAULT { 500, 7, 16 }	/* RFC 8489: fails at 39.5 s */
-/* --fast: NOT the RFC default.  For LANs and tests, where "no answer" is
- * a result that otherwise costs 39.5 s: sends at 0, .25, .75, 1.75 s,
- * failure at 2.75 s. */
-#define PROBE_RTO_FAST { 250, 4, 4 }
+/* --rfc-timers: RFC 8489's defaults.  A silent test costs 39.5 s, and the
+ * behaviour tests need silence for their verdicts. */
+#define PROBE_RTO_RFC { 500, 7, 16 }
+/* The default, NOT RFC 8489's: "no answer" is a verdict here, not a rare
+ * failure.  Four sends at 0, .25, .75, 1.75 s (one lost packet cannot turn
+ * an answer into silence), failure at 2.75 s; later transactions shrink
+ * the RTO to the measured RTT (probe_timers_next).  --fast names it. */
+#define PROBE_RTO_DEFAULT { 250, 4, 4 }
+/* The smallest RTO the RTT estimate may choose: even on a LAN the four
+ * sends then span 0.7 s, and failure comes at 1.1 s. */
+#define PROBE_RTO_FLOOR_MS 100
 
 enum probe_mode { PROBE_MODE_BINDING, PROBE_MODE_BEHAVIOR, PROBE_MODE_CLASSIC };
 
@@ -67,6 +80,8 @@ struct probe_opts {
 	int verbose;
 	int family;		/* 0, 4 or 6: -4 / -6 */
 	struct probe_rto rto;
+	bool adapt_rto;		/* shrink rto_ms to the RTT estimate */
+	bool progress;		/* progress line: stderr is a terminal, no --json */
 	const char *software;	/* SOFTWARE in requests; NULL: none */
 	bool has_bind;
 	struct stun_addr bind;	/* --bind IP[:PORT] */
@@ -96,6 +111,15 @@ struct probe_sock {
 int probe_sock_open(struct probe_sock *s, const struct stun_addr *server,
 		    const struct stun_addr *bind);
 void probe_sock_close(struct probe_sock *s);
+/* sendto dst: 0 or -errno. */
+int probe_sock_send(const struct probe_sock *s, const struct stun_addr *dst,
+		    const uint8_t *buf, size_t len);
+/* Take one entry off the socket's error queue: 1 with *offender (where the
+ * failed datagram went) and *err (a hard ICMP error's errno, or 0), 0 when
+ * the queue is empty. */
+int probe_sock_error(const struct probe_sock *s, struct stun_addr *offender,
+		     int *err);
+int probe_random(void *buf, size_t n);	/* getrandom, all or -errno */
 
 struct probe_req {
 	bool classic;
@@ -118,6 +142,7 @@ struct probe_result {
 	enum stun_resp_status bad_why;
 	int sys_errno;
 	unsigned int sent;	/* requests sent (retransmissions + 1) */
+	unsigned int rto_ms;	/* the RTO it started with (-v shows it) */
 	double rtt_ms;		/* from the first request to the answer */
 	struct stun_addr to;	/* where the request went */
 	struct stun_addr from;	/* where the answer came from */
@@ -127,23 +152,96 @@ struct probe_result {
 	uint8_t buf[2048];
 };
 
-/* One Binding transaction: send req to dst with retransmission, wait for
- * the answer matched by transaction ID only (item 87).  Returns res->status. */
-enum probe_status probe_transact(struct probe_sock *s,
-				 const struct stun_addr *dst,
-				 const struct probe_req *req,
-				 const struct probe_rto *rto,
-				 struct probe_result *res);
-
-/* Hairpinning (RFC 5780 4.5): from `from`, send a Binding Request to
- * `target` (the mapped address of `listen`), retransmitting per rto, and
- * report whether it arrived on `listen`.  Returns 1 yes, 0 no, -errno. */
-int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
-		  const struct stun_addr *target, const struct probe_rto *rto);
-
 const char *probe_status_text(enum probe_status s);
 int probe_exit_of(enum probe_status s);	/* PROBE_EXIT_* for a status */
-int probe_random(void *buf, size_t n);	/* getrandom, all or -errno */
+
+/* --- Timers (pure) ------------------------------------------------------ */
+
+/* The retransmission profile of a run and what the RTT estimate has learnt
+ * (RFC 6298 2.2/2.3: SRTT, RTTVAR; RTO = SRTT + max(G, 4 RTTVAR)). */
+struct probe_timers {
+	struct probe_rto base;
+	bool adapt;
+	bool has_rtt;
+	double srtt_ms, rttvar_ms;
+};
+void probe_timers_init(struct probe_timers *t, const struct probe_rto *base,
+		       bool adapt);
+/* One RTT sample, from a transaction answered without retransmission only
+ * (Karn's algorithm, RFC 8489 6.2.1). */
+void probe_timers_sample(struct probe_timers *t, double rtt_ms);
+/* The profile for the next transaction: the base one, its RTO shrunk to
+ * the estimate (never below PROBE_RTO_FLOOR_MS) when adapting. */
+struct probe_rto probe_timers_next(const struct probe_timers *t);
+/* When a transaction with this profile gives up on a silent peer. */
+unsigned long long probe_rto_total_ms(const struct probe_rto *r);
+
+/* --- Transactions in flight --------------------------------------------- */
+
+enum probe_txn_kind {
+	TXN_BINDING,	/* a Binding transaction: done at its answer */
+	TXN_HAIRPIN,	/* RFC 5780 4.5: done when the request itself arrives
+			 * on `listen` (res.status PROBE_OK), else TIMEOUT */
+};
+
+/* One transaction.  The caller fills the first block and calls
+ * probe_txn_start(); probe_engine_wait() hands it back when done. */
+struct probe_txn {
+	enum probe_txn_kind kind;
+	const char *name;		/* for -v and the progress line */
+	struct probe_sock *sock;	/* sends, and hears the answer */
+	struct probe_sock *listen;	/* TXN_HAIRPIN: where it should arrive */
+	struct stun_addr dst;
+	struct probe_req req;
+	void *owner;			/* the caller's, e.g. a probe_chain */
+	int test;			/* the caller's test number */
+
+	struct probe_rto rto;		/* chosen at start */
+	uint8_t tid[STUN_CLASSIC_TID_LEN];
+	uint8_t msg[512];
+	size_t len;
+	int64_t start_us, next_send_us, deadline_us, interval_us;
+	bool running, done;
+	struct probe_result res;
+};
+
+#define PROBE_MAX_TXN 8
+
+/* Runs the transactions started on it concurrently, in one poll loop:
+ * new ones paced (RFC 5780 5: at most ten a second, not in step), answers
+ * matched to their transaction by ID (item 87), RTT samples fed to timers. */
+struct probe_engine {
+	const struct probe_opts *o;
+	struct probe_timers timers;
+	struct probe_txn *txn[PROBE_MAX_TXN];	/* started, not handed back */
+	unsigned int n;
+	int64_t last_start_us;
+	bool progress_drawn;
+	int64_t progress_next_us;
+	uint8_t scratch[2048];
+};
+
+void probe_engine_init(struct probe_engine *e, const struct probe_opts *o);
+/* Start t: it runs until probe_engine_wait() hands it back or it is
+ * cancelled.  A local failure (getrandom, too many) makes it done at once
+ * with PROBE_SYSERR. */
+void probe_txn_start(struct probe_engine *e, struct probe_txn *t);
+void probe_txn_cancel(struct probe_engine *e, struct probe_txn *t);
+/* Wait until one transaction is done and hand it back; NULL when none is
+ * running.  The progress line, if any, is cleared on return. */
+struct probe_txn *probe_engine_wait(struct probe_engine *e);
+
+/* One Binding transaction on its own: send req to dst with retransmission,
+ * wait for the answer.  Returns res->status. */
+enum probe_status probe_transact(struct probe_engine *e, struct probe_sock *s,
+				 const struct stun_addr *dst,
+				 const struct probe_req *req, const char *name,
+				 struct probe_result *res);
+
+/* The progress line (stunprobe_progress.c): which tests are waiting, for
+ * how long.  Only with e->o->progress. */
+void probe_progress_draw(struct probe_engine *e, int64_t now_us);
+void probe_progress_clear(struct probe_engine *e);
 
 /* ------------------------------------------------------------------------ */
 /* Decision logic (pure)                                                     */
@@ -233,6 +331,15 @@ struct classic_state {
 };
 enum classic_test classic_next(struct classic_state *st);
 
+/* A test worth starting while t runs, before the tree asks for it: the
+ * tree needs it if t stays silent, and its outcome cannot depend on t's
+ * (both go to the primary address and open no binding toward the server's
+ * other addresses).  RFC 5780 4: clients may parallelize the tests.
+ * *_DONE: none. */
+enum filter_test filter_ahead(const struct filter_state *st, enum filter_test t);
+enum classic_test classic_ahead(const struct classic_state *st,
+				enum classic_test t);
+
 /* The RFC 3489 name the classic tree would give these behaviours (it asks
  * Test II, i.e. filtering, before it looks at mapping). */
 enum classic_type classic_from_behavior(bool nat, enum mapping m,
@@ -250,6 +357,49 @@ void outcome_from_result(struct outcome *out, const struct probe_result *r,
 /* ------------------------------------------------------------------------ */
 /* Runners and output                                                        */
 /* ------------------------------------------------------------------------ */
+
+/* One decision tree (filter_next, map_next, classic_next) run through the
+ * engine: the tests it asks for are started, the one *_ahead() suggests
+ * too, and a result that arrives early is held until the tree asks for
+ * it, so the tree sees its tests in its own order. */
+struct probe_chain_ops {
+	int (*next)(void *ctx);			/* next test, or n_tests: done */
+	int (*ahead)(void *ctx, int test);	/* or n_tests: none */
+	/* Where and what to send: sock, dst, req. */
+	void (*prepare)(void *ctx, int test, struct probe_txn *t);
+	/* May the test start now?  NULL: always.  A test held back is
+	 * started by a later probe_chain_resume(). */
+	bool (*ready)(void *ctx, int test);
+};
+/* What the chain records each result into, when the tree asks for it. */
+struct probe_chain_tests {
+	const char *const *names;	/* per test, for -v and progress */
+	const uint32_t *change;		/* CHANGE-REQUEST flags per test; NULL: none */
+	struct outcome *outcomes;	/* the tree's t[] */
+	struct probe_result *first;	/* a copy of test 0's result */
+};
+#define PROBE_CHAIN_MAX 4
+struct probe_chain {
+	const struct probe_chain_ops *ops;
+	void *ctx;
+	struct probe_chain_tests tests;
+	const struct probe_opts *o;
+	int n_tests;
+	bool finished;
+	unsigned char state[PROBE_CHAIN_MAX];	/* chain_state in the .c */
+	struct probe_txn txn[PROBE_CHAIN_MAX];
+};
+void probe_chain_init(struct probe_chain *c, const struct probe_chain_ops *ops,
+		      void *ctx, const struct probe_chain_tests *tests,
+		      int n_tests, const struct probe_opts *o);
+/* Start what the tree asks for first. */
+void probe_chain_begin(struct probe_engine *e, struct probe_chain *c);
+/* Start what the tree asks for if it is ready now (see ops->ready). */
+void probe_chain_resume(struct probe_engine *e, struct probe_chain *c);
+/* A finished transaction of this chain (t->owner == c): record it when the
+ * tree wants it, start what it asks for next. */
+void probe_chain_done(struct probe_engine *e, struct probe_chain *c,
+		      struct probe_txn *t);
 
 int probe_run_binding(const struct probe_opts *o);
 int probe_run_behavior(const struct probe_opts *o);

@@ -2,17 +2,29 @@
 # decision-logic unit test and its end-to-end tests.
 
 STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
-		  tools/stunprobe_txn.c tools/stunprobe_decide.c \
+		  tools/stunprobe_sock.c tools/stunprobe_timers.c \
+		  tools/stunprobe_txn.c tools/stunprobe_chain.c \
+		  tools/stunprobe_progress.c tools/stunprobe_decide.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
-		  tools/stunprobe_output.c
+		  tools/stunprobe_status.c tools/stunprobe_output.c
 STUNPROBE_OBJS := $(STUNPROBE_SRCS:%.c=$(BUILD)/obj/%.o)
 STUNPROBE_TEST_DECIDE := $(BUILD)/tests/test_stunprobe_decide
 STUNPROBE_TEST_DECIDE_SAN := $(BUILD)/san/tests/test_stunprobe_decide
 
+# The pure parts and the tree driver, each with what it needs: timers alone,
+# the chain with decide (its engine is replaced by the test).
+STUNPROBE_UNITS := timers:tools/stunprobe_timers.c \
+		   chain:tools/stunprobe_chain.c+tools/stunprobe_decide.c
+STUNPROBE_UNIT_NAMES := $(foreach u,$(STUNPROBE_UNITS),$(firstword $(subst :, ,$(u))))
+STUNPROBE_UNIT_TESTS := $(STUNPROBE_UNIT_NAMES:%=$(BUILD)/tests/test_stunprobe_%) \
+			$(STUNPROBE_UNIT_NAMES:%=$(BUILD)/san/tests/test_stunprobe_%)
+
 ALL_TARGETS += $(BUILD)/stunprobe
 INSTALL_BINS += $(BUILD)/stunprobe
-TEST_DEPS += $(BUILD)/stunprobe $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE_SAN)
+TEST_DEPS += $(BUILD)/stunprobe $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE_SAN) \
+	     $(STUNPROBE_UNIT_TESTS)
 TEST_PROGS += $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE_SAN) \
+	      $(STUNPROBE_UNIT_TESTS) \
 	      tests/e2e/stunprobe_cli.sh \
 	      tests/e2e/stunprobe_nat.sh
 # coturn: RFC 5780 server and turnutils_natdiscovery; stun-server: stund
@@ -38,5 +50,20 @@ $(STUNPROBE_TEST_DECIDE_SAN): tests/unit/test_stunprobe_decide.c \
 	$(CC) $(CPPFLAGS) -Itools -Itests/unit $(SAN_CFLAGS) \
 		tests/unit/test_stunprobe_decide.c tools/stunprobe_decide.c \
 		$(LIB_SAN) -lcmocka -o $@
+
+# test_stunprobe_NAME, plain and under ASan+UBSan, from its sources.
+define STUNPROBE_UNIT_RULES
+$(BUILD)/tests/test_stunprobe_$(1) $(BUILD)/san/tests/test_stunprobe_$(1): \
+		tests/unit/test_stunprobe_$(1).c $(subst +, ,$(2)) tools/stunprobe.h
+$(BUILD)/tests/test_stunprobe_$(1): $(LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -Itools -Itests/unit $$(CFLAGS) \
+		tests/unit/test_stunprobe_$(1).c $(subst +, ,$(2)) $$(LIB) -lcmocka -o $$@
+$(BUILD)/san/tests/test_stunprobe_$(1): $(LIB_SAN)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -Itools -Itests/unit $$(SAN_CFLAGS) \
+		tests/unit/test_stunprobe_$(1).c $(subst +, ,$(2)) $$(LIB_SAN) -lcmocka -o $$@
+endef
+$(foreach u,$(STUNPROBE_UNITS),$(eval $(call STUNPROBE_UNIT_RULES,$(word 1,$(subst :, ,$(u))),$(word 2,$(subst :, ,$(u))))))
 
 -include $(STUNPROBE_OBJS:.o=.d) $(BUILD)/obj/tests/unit/test_stunprobe_decide.d

@@ -2,11 +2,15 @@
 /*
  * stunprobe_behavior.c - RFC 5780 NAT behaviour discovery (--behavior).
  *
- * Filtering tests (4.4) run FIRST, from a fresh local port: they are only
- * valid while the NAT holds no binding toward the alternate address or
- * port (conformance item 98), and the mapping tests open exactly those.
- * The mapping tests (4.3) then use another fresh port, and hairpinning
- * (4.5) sends from a third one to the mapped address of the second.
+ * The filtering tests (4.4) and the mapping tests (4.3) run at the same
+ * time, each from its own fresh local port.  The filtering tests are only
+ * valid while the NAT holds no binding from their port toward the
+ * alternate address or port (conformance item 98); the mapping tests open
+ * exactly those, but from another port, and only once the filtering
+ * verdict is in (m_ready).  A full discovery then costs about one silent
+ * wait, not the sum.
+ * Hairpinning (4.5) sends from a third port to the mapped address of the
+ * mapping port, as soon as mapping Test I has given that address.
  */
 #include "stunprobe.h"
 
@@ -15,13 +19,16 @@
 struct behav_run {
 	const struct probe_opts *o;
 	struct stun_addr server;
-	struct probe_sock fsock, msock;
+	struct probe_sock fsock, msock, hsock;
 	struct filter_state fs;
 	struct map_state ms;
 	struct probe_result first;	/* mapping Test I, for its details */
 	struct probe_result ffirst;	/* filtering Test I */
 	int hairpin;			/* 1 yes, 0 no, -1 not tested */
-	int sys_err;
+	struct probe_engine eng;
+	struct probe_chain fchain, mchain;
+	struct probe_txn htxn;
+	bool hairpin_started;
 };
 
 static struct probe_req behav_req(const struct probe_opts *o, uint32_t change)
@@ -33,80 +40,149 @@ static struct probe_req behav_req(const struct probe_opts *o, uint32_t change)
 	};
 }
 
-static int run_filtering(struct behav_run *b)
-{
-	static const char *const names[] = { "filtering test I",
-		"filtering test II", "filtering test III" };
-	static const uint32_t change[] = { 0, STUN_CHANGE_IP | STUN_CHANGE_PORT,
-					   STUN_CHANGE_PORT };
-	static struct probe_result r;
-	enum filter_test t;
-	int err;
+/* ---- filtering: every test to the primary address A1:P1 -------------- */
 
-	err = probe_sock_open(&b->fsock, &b->server, b->o->has_bind ? &b->o->bind : NULL);
-	if (err)
-		return err;
-	b->fs.local = b->fsock.local;
-	/* Every filtering test goes to the primary address A1:P1. */
-	while ((t = filter_next(&b->fs)) != FT_DONE) {
-		struct probe_req req = behav_req(b->o, change[t]);
-		probe_transact(&b->fsock, &b->server, &req, &b->o->rto, &r);
-		probe_log_test(b->o, names[t], &r);
-		outcome_from_result(&b->fs.t[t], &r, change[t]);
-		if (t == FT_I)
-			b->ffirst = r;
-	}
-	return 0;
+static const char *const filter_names[] = { "filtering test I",
+	"filtering test II", "filtering test III" };
+static const uint32_t filter_change[] = { 0, STUN_CHANGE_IP | STUN_CHANGE_PORT,
+					  STUN_CHANGE_PORT };
+
+static int f_next(void *ctx)
+{
+	return filter_next(&((struct behav_run *)ctx)->fs);
 }
 
-static int run_mapping(struct behav_run *b)
+static int f_ahead(void *ctx, int t)
 {
-	static const char *const names[] = { "mapping test I",
-		"mapping test II", "mapping test III" };
-	static struct probe_result r;
-	struct probe_req req = behav_req(b->o, 0);
-	enum map_test t;
-	int err;
-
-	err = probe_sock_open(&b->msock, &b->server, b->o->has_bind ? &b->o->bind : NULL);
-	if (err)
-		return err;
-	b->ms.local = b->msock.local;
-	while ((t = map_next(&b->ms)) != MT_DONE) {
-		struct stun_addr dst = b->server;
-		const struct stun_addr *other = &b->ms.t[MT_I].other;
-
-		if (t == MT_II) {		/* A2:P1 */
-			memcpy(dst.ip, other->ip, sizeof(dst.ip));
-		} else if (t == MT_III) {	/* A2:P2 */
-			dst = *other;
-		}
-		probe_transact(&b->msock, &dst, &req, &b->o->rto, &r);
-		probe_log_test(b->o, names[t], &r);
-		outcome_from_result(&b->ms.t[t], &r, 0);
-		if (t == MT_I)
-			b->first = r;
-	}
-	return 0;
+	return filter_ahead(&((struct behav_run *)ctx)->fs, (enum filter_test)t);
 }
 
-static int run_hairpin(struct behav_run *b)
+static void f_prepare(void *ctx, int t, struct probe_txn *x)
 {
-	struct probe_sock h;
-	int err, r;
+	struct behav_run *b = ctx;
 
-	err = probe_sock_open(&h, &b->server, b->o->has_bind ? &b->o->bind : NULL);
-	if (err)
-		return err;
-	r = probe_hairpin(&h, &b->msock, &b->ms.t[MT_I].mapped, &b->o->rto);
-	probe_sock_close(&h);
-	if (r < 0)
-		return r;
-	b->hairpin = r;
+	x->sock = &b->fsock;
+	x->dst = b->server;
+	x->req = behav_req(b->o, filter_change[t]);
+}
+
+static const struct probe_chain_ops filter_ops = {
+	.next = f_next, .ahead = f_ahead, .prepare = f_prepare,
+};
+
+/* ---- mapping: A1:P1, then A2:P1, then A2:P2 ---------------------------- */
+
+static const char *const map_names[] = { "mapping test I",
+	"mapping test II", "mapping test III" };
+
+static int m_next(void *ctx)
+{
+	return map_next(&((struct behav_run *)ctx)->ms);
+}
+
+static int m_ahead(void *ctx, int t)
+{
+	(void)ctx;
+	(void)t;
+	return MT_DONE;	/* each test needs the mapped address before it */
+}
+
+static void m_prepare(void *ctx, int t, struct probe_txn *x)
+{
+	struct behav_run *b = ctx;
+	const struct stun_addr *other = &b->ms.t[MT_I].other;
+
+	x->sock = &b->msock;
+	x->dst = b->server;
+	if (t == MT_II)			/* A2:P1 */
+		memcpy(x->dst.ip, other->ip, sizeof(x->dst.ip));
+	else if (t == MT_III)		/* A2:P2 */
+		x->dst = *other;
+	x->req = behav_req(b->o, 0);
+}
+
+/* Mapping Tests II and III are the first to contact the alternate address.
+ * From their own port they cannot spoil the filtering tests on a NAT that
+ * keeps state per port (RFC 4787), but one that keeps it per internal host
+ * would let the alternate address in for the filtering port too.  Waiting
+ * for the filtering verdict costs two round trips, not a silent wait. */
+static bool m_ready(void *ctx, int t)
+{
+	const struct behav_run *b = ctx;
+
+	return t == MT_I || b->fchain.finished;
+}
+
+static const struct probe_chain_ops map_ops = {
+	.next = m_next, .ahead = m_ahead, .prepare = m_prepare, .ready = m_ready,
+};
+
+/* ---- hairpinning -------------------------------------------------------- */
+
+static void start_hairpin(struct behav_run *b)
+{
+	b->htxn = (struct probe_txn){
+		.kind = TXN_HAIRPIN,
+		.name = "hairpin test",
+		.sock = &b->hsock,
+		.listen = &b->msock,
+		.dst = b->ms.t[MT_I].mapped,
+	};
+	b->hairpin_started = true;
+	probe_txn_start(&b->eng, &b->htxn);
+}
+
+static int end_hairpin(struct behav_run *b, const struct probe_txn *t)
+{
+	if (t->res.status == PROBE_SYSERR)
+		return -t->res.sys_errno;
+	/* An ICMP error about it is as good as a no. */
+	b->hairpin = t->res.status == PROBE_OK;
 	if (b->o->verbose)
 		fprintf(stderr, "stunprobe: hairpin test: %s\n",
-			r ? "request arrived" : "request did not arrive");
+			b->hairpin ? "request arrived" : "request did not arrive");
 	return 0;
+}
+
+static int open_sockets(struct behav_run *b)
+{
+	const struct stun_addr *bind = b->o->has_bind ? &b->o->bind : NULL;
+	int err;
+
+	err = probe_sock_open(&b->fsock, &b->server, bind);
+	if (!err)
+		err = probe_sock_open(&b->msock, &b->server, bind);
+	if (!err && b->o->hairpin)
+		err = probe_sock_open(&b->hsock, &b->server, bind);
+	return err;
+}
+
+/* Both chains and the hairpin test, until all are done. */
+static int run_tests(struct behav_run *b)
+{
+	struct probe_txn *t;
+	int err = 0;
+
+	b->fs.local = b->fsock.local;
+	b->ms.local = b->msock.local;
+	probe_engine_init(&b->eng, b->o);
+	probe_chain_init(&b->fchain, &filter_ops, b, &(struct probe_chain_tests){
+		filter_names, filter_change, b->fs.t, &b->ffirst }, FT_DONE, b->o);
+	probe_chain_init(&b->mchain, &map_ops, b, &(struct probe_chain_tests){
+		map_names, NULL, b->ms.t, &b->first }, MT_DONE, b->o);
+	probe_chain_begin(&b->eng, &b->fchain);
+	probe_chain_begin(&b->eng, &b->mchain);
+	while ((t = probe_engine_wait(&b->eng))) {
+		if (t->owner == &b->fchain || t->owner == &b->mchain)
+			probe_chain_done(&b->eng, t->owner, t);
+		else if (t == &b->htxn && !err)
+			err = end_hairpin(b, t);
+		probe_chain_resume(&b->eng, &b->mchain);
+		if (b->o->hairpin && !b->hairpin_started &&
+		    b->ms.t[MT_I].kind == OUT_ANSWER)
+			start_hairpin(b);
+	}
+	return err;
 }
 
 static bool alg_seen(const struct probe_result *r)
@@ -212,16 +288,13 @@ int probe_run_behavior(const struct probe_opts *o)
 
 	b.o = o;
 	b.server = o->servers[0].addr;
-	b.fsock.fd = b.msock.fd = -1;
+	b.fsock.fd = b.msock.fd = b.hsock.fd = -1;
 	b.hairpin = -1;
 
-	err = run_filtering(&b);
-	/* Test I silent: server down or UDP blocked, the mapping tests would
-	 * only wait as long again. */
-	if (!err && b.fs.t[FT_I].kind != OUT_SILENT)
-		err = run_mapping(&b);
-	if (!err && o->hairpin && b.ms.t[MT_I].kind == OUT_ANSWER)
-		err = run_hairpin(&b);
+	err = open_sockets(&b);
+	if (!err)
+		err = run_tests(&b);
+	probe_sock_close(&b.hsock);
 	if (err) {
 		fprintf(stderr, "stunprobe: socket for %s: %s\n", o->servers[0].arg,
 			strerror(-err));

@@ -4,9 +4,10 @@
  *
  * Each *_next() looks at the tests run so far and returns the next test to
  * run, or *_DONE with the verdict filled in.  The runners only execute what
- * these ask for, so the logic here is the whole of the classification and
- * the unit test (tests/unit/test_stunprobe_decide.c) drives it with
- * synthetic outcomes.
+ * these ask for (and what *_ahead() names, whose result they hold back
+ * until the tree asks: stunprobe_chain.c), so the logic here is the whole
+ * of the classification and the unit test (tests/unit/test_stunprobe_decide.c)
+ * drives it with synthetic outcomes.
  *
  * References: RFC 5780 4.3 (mapping) and 4.4 (filtering), conformance.md
  * section O; RFC 3489 10.1 done as conformance.md section N says (Test III
@@ -173,6 +174,27 @@ enum classic_test classic_next(struct classic_state *st)
 	else
 		st->why = why_of(t3->kind);
 	return CT_DONE;
+}
+
+enum filter_test filter_ahead(const struct filter_state *st, enum filter_test t)
+{
+	(void)st;
+	/* Test III (change port) decides only when Test II is silent.  Both
+	 * go to A1:P1 and their answers come from A2:P2 and A1:P2, which the
+	 * filtering socket never sends to: neither can open the way for the
+	 * other. */
+	return t == FT_II ? FT_III : FT_DONE;
+}
+
+enum classic_test classic_ahead(const struct classic_state *st,
+				enum classic_test t)
+{
+	/* Test III (to the primary, change port) matters when Test II is
+	 * silent behind a NAT (without one, silence already says Symmetric
+	 * UDP Firewall).  Test I to the changed address must still wait for
+	 * Test II: it opens a binding toward A2:P2, where Test II's answer
+	 * comes from.  It does not open one toward A1:P2, Test III's source. */
+	return t == CT_II && st->nat ? CT_III : CT_DONE;
 }
 
 enum classic_type classic_from_behavior(bool nat, enum mapping m,

@@ -23,22 +23,6 @@ static int exit_rank(enum probe_status s)
 	}
 }
 
-int probe_exit_of(enum probe_status s)
-{
-	switch (s) {
-	case PROBE_OK:
-		return PROBE_EXIT_OK;
-	case PROBE_ERROR_RESPONSE:
-		return PROBE_EXIT_ERROR_RESPONSE;
-	case PROBE_BAD_RESPONSE:
-		return PROBE_EXIT_BAD_RESPONSE;
-	case PROBE_SYSERR:
-		return PROBE_EXIT_SYSTEM;
-	default:
-		return PROBE_EXIT_TIMEOUT;
-	}
-}
-
 static const char *status_key(enum probe_status s)
 {
 	switch (s) {
@@ -155,6 +139,7 @@ int probe_run_binding(const struct probe_opts *o)
 		.software = o->classic_requests ? NULL : o->software,
 	};
 	static struct probe_result res, worst;
+	static struct probe_engine eng;
 	struct probe_sock s = { .fd = -1 }, worst_sock = { .fd = -1 };
 	const struct probe_server *worst_srv = NULL;
 	unsigned int i;
@@ -163,12 +148,14 @@ int probe_run_binding(const struct probe_opts *o)
 	for (i = 0; i < o->n_servers; i++) {
 		const struct probe_server *srv = &o->servers[i];
 
+		/* RTT estimates are per server (RFC 8489 6.2.1). */
+		probe_engine_init(&eng, o);
 		err = probe_sock_open(&s, &srv->addr, o->has_bind ? &o->bind : NULL);
 		if (err) {
 			res = (struct probe_result){ .status = PROBE_SYSERR,
 						     .sys_errno = -err };
 		} else {
-			probe_transact(&s, &srv->addr, &req, &o->rto, &res);
+			probe_transact(&eng, &s, &srv->addr, &req, "binding", &res);
 			probe_log_test(o, "binding", &res);
 		}
 		if (res.status == PROBE_OK) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 static const char usage_text[] =
 	"usage: stunprobe [OPTIONS] HOST[:PORT] [HOST[:PORT] ...]\n"
@@ -25,7 +26,8 @@ static const char usage_text[] =
 	"HOST is an IPv4 address, [IPv6] or IPv6, or a host name; PORT 3478.\n"
 	"\n"
 	"  -b, --behavior        RFC 5780 NAT behaviour discovery: filtering\n"
-	"                        tests (from a fresh port) then mapping tests\n"
+	"                        and mapping tests, at the same time, each from\n"
+	"                        its own fresh port\n"
 	"      --hairpin         with --behavior: also test hairpinning\n"
 	"  -c, --classic         RFC 3489 NAT type (decision tree of section 10.1,\n"
 	"                        with classic requests: no magic cookie)\n"
@@ -35,13 +37,20 @@ static const char usage_text[] =
 	"  -4, -6                use only IPv4 / IPv6 addresses of host names\n"
 	"  -B, --bind IP[:PORT]  local address (default: the routed source\n"
 	"                        address and a fresh port)\n"
+	"\n"
+	"Timers: a silent test is a verdict here, so the default is NOT RFC\n"
+	"8489's: RTO 250 ms, Rc 4, Rm 4 (sends at 0, .25, .75, 1.75 s; no answer\n"
+	"after 2.75 s), the RTO then shrunk to the measured RTT (RFC 6298, not\n"
+	"below 100 ms).  Independent tests run at the same time.\n"
+	"\n"
+	"      --rfc-timers      RFC 8489's timers: RTO 500 ms, Rc 7, Rm 16, not\n"
+	"                        adapted (a silent test costs 39.5 s)\n"
+	"  -f, --fast            the default timers (kept for old scripts)\n"
 	"      --rto TIME        initial retransmission timeout: ms, or with a\n"
-	"                        unit: 500ms, 0.5s (500)\n"
-	"      --rc N            requests per transaction (7)\n"
-	"      --rm N            wait N x RTO after the last request (16)\n"
-	"  -f, --fast            fast detection profile, NOT the RFC 8489\n"
-	"                        default: RTO 250 ms, Rc 4, Rm 4 (silent test\n"
-	"                        costs 2.75 s instead of 39.5 s); for LANs/tests\n"
+	"                        unit: 250ms, 0.25s (250; 500 with --rfc-timers);\n"
+	"                        fixed: no RTT adaptation\n"
+	"      --rc N            requests per transaction (4; 7)\n"
+	"      --rm N            wait N x RTO after the last request (4; 16)\n"
 	"      --software TEXT   SOFTWARE in requests (default \"stunprobe VERSION\",\n"
 	"                        padded to a multiple of 4 bytes: RFC 3489\n"
 	"                        servers (stund) drop requests with unaligned ones)\n"
@@ -50,6 +59,9 @@ static const char usage_text[] =
 	"  -v, --verbose         log every test on stderr\n"
 	"  -h, --help            this text\n"
 	"  -V, --version\n"
+	"\n"
+	"On a terminal, a progress line on stderr names the tests waiting and\n"
+	"for how long (not with --json, nor when stderr is not a terminal).\n"
 	"\n"
 	"Exit status: 0 success; 1 no answer (timeout, ICMP error; --classic:\n"
 	"Blocked); 2 error response; 3 discovery incomplete (the server lacks\n"
@@ -178,6 +190,7 @@ enum {
 	OPT_SOFTWARE,
 	OPT_NO_SOFTWARE,
 	OPT_NO_FP,
+	OPT_RFC_TIMERS,
 };
 
 static const struct option long_opts[] = {
@@ -193,6 +206,7 @@ static const struct option long_opts[] = {
 	{ "rc", required_argument, NULL, OPT_RC },
 	{ "rm", required_argument, NULL, OPT_RM },
 	{ "fast", no_argument, NULL, 'f' },
+	{ "rfc-timers", no_argument, NULL, OPT_RFC_TIMERS },
 	{ "software", required_argument, NULL, OPT_SOFTWARE },
 	{ "no-software", no_argument, NULL, OPT_NO_SOFTWARE },
 	{ "no-fingerprint", no_argument, NULL, OPT_NO_FP },
@@ -206,9 +220,9 @@ static char default_software[STUN_SOFTWARE_MAX + 1];
 
 int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 {
-	const struct probe_rto def = PROBE_RTO_DEFAULT, fast = PROBE_RTO_FAST;
+	const struct probe_rto def = PROBE_RTO_DEFAULT, rfc = PROBE_RTO_RFC;
 	unsigned int rto = 0, rc = 0, rm = 0;
-	bool is_fast = false, modern = false, classic_req = false;
+	bool is_fast = false, rfc_timers = false, modern = false, classic_req = false;
 	bool behavior = false, classic = false;
 	const char *bind_arg = NULL;
 	int c, err;
@@ -266,6 +280,9 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 		case 'f':
 			is_fast = true;
 			break;
+		case OPT_RFC_TIMERS:
+			rfc_timers = true;
+			break;
 		case OPT_SOFTWARE:
 			if (strlen(optarg) > STUN_SOFTWARE_MAX)
 				return bad("--software is longer than %d bytes",
@@ -308,7 +325,14 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 		  classic ? PROBE_MODE_CLASSIC : PROBE_MODE_BINDING;
 	o->classic_requests = classic ? !modern : classic_req;
 
-	o->rto = is_fast ? fast : def;
+	if (is_fast && rfc_timers)
+		return bad("--fast and --rfc-timers are exclusive");
+	o->rto = rfc_timers ? rfc : def;
+	/* An RTO given or RFC 8489's is used as it is. */
+	o->adapt_rto = !rfc_timers && !rto;
+	/* A terminal watching gets a progress line; JSON readers and logs do
+	 * not. */
+	o->progress = !o->json && isatty(STDERR_FILENO);
 	if (rto)
 		o->rto.rto_ms = rto;
 	if (rc)

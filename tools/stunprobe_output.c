@@ -22,17 +22,19 @@ void probe_log_test(const struct probe_opts *o, const char *name,
 	switch (r->status) {
 	case PROBE_OK:
 		fprintf(stderr, "stunprobe: %-22s to %s: mapped %s, answer from %s, "
-			"%.3f ms, %u request(s)%s\n", name, to,
+			"%.3f ms, %u request(s), RTO %u ms%s\n", name, to,
 			probe_fmt(&r->info.mapped, mapped), probe_fmt(&r->from, from),
-			r->rtt_ms, r->sent, r->info.has_other ? "" : ", no OTHER-ADDRESS");
+			r->rtt_ms, r->sent, r->rto_ms,
+			r->info.has_other ? "" : ", no OTHER-ADDRESS");
 		break;
 	case PROBE_ERROR_RESPONSE:
 		fprintf(stderr, "stunprobe: %-22s to %s: error %d %s from %s\n", name,
 			to, r->info.error_code, r->reason, probe_fmt(&r->from, from));
 		break;
 	default:
-		fprintf(stderr, "stunprobe: %-22s to %s: %s after %u request(s)\n",
-			name, to, probe_status_text(r->status), r->sent);
+		fprintf(stderr, "stunprobe: %-22s to %s: %s after %u request(s), "
+			"RTO %u ms\n", name, to, probe_status_text(r->status), r->sent,
+			r->rto_ms);
 	}
 }
 

@@ -1,44 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_txn.c - UDP sockets and one STUN transaction.
+ * stunprobe_txn.c - STUN transactions in flight, several at once.
  *
- * RFC 8489 6.2.1 retransmission: requests at 0, RTO, 3 RTO, 7 RTO ...
- * (the interval doubles), Rc in all, then failure Rm x RTO after the last.
- * The socket is unconnected and answers are matched by transaction ID only
- * (conformance item 87): with CHANGE-REQUEST they come from another address
- * on purpose.  IP_RECVERR lets a hard ICMP error end the transaction early
- * (RFC 8489 6.2.1) without connecting the socket.
+ * Each transaction follows RFC 8489 6.2.1: requests at 0, RTO, 3 RTO,
+ * 7 RTO ... (the interval doubles), Rc in all, then failure Rm x RTO after
+ * the last.  One poll loop serves all of them, so tests that do not
+ * influence each other (filtering and mapping, each on its own socket)
+ * wait out their silences at the same time instead of one after another.
+ * Answers are matched by transaction ID only (conformance item 87): with
+ * CHANGE-REQUEST they come from another address on purpose.
  */
 #include "stunprobe.h"
 
 #include <errno.h>
-#include <time.h>
-#include <linux/errqueue.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-
-int probe_random(void *buf, size_t n)
-{
-	uint8_t *p = buf;
-
-	while (n) {
-		ssize_t r = getrandom(p, n, 0);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 static int64_t now_us(void)
 {
@@ -48,163 +28,178 @@ static int64_t now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* RFC 5780 section 5: at most 10 new transactions per second, staggered.
- * The behaviour tests run one after another and each answer takes well
- * under a millisecond on a LAN, so without this they would burst. */
+/* RFC 5780 section 5: at most 10 new transactions per second, paced so
+ * that their retransmissions do not go out in step. */
 #define TXN_GAP_US 100000
+/* How often the progress line is redrawn. */
+#define PROGRESS_TICK_US 250000
 
-static void pace_new_transaction(void)
+void probe_engine_init(struct probe_engine *e, const struct probe_opts *o)
 {
-	static int64_t last;
-	int64_t now = now_us();
+	memset(e, 0, sizeof(*e));
+	e->o = o;
+	probe_timers_init(&e->timers, &o->rto, o->adapt_rto);
+}
 
-	if (last && now - last < TXN_GAP_US) {
-		struct timespec ts = { 0, (long)(TXN_GAP_US - (now - last)) * 1000 };
-		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-			;
+static void finish(struct probe_txn *t, enum probe_status st, int err)
+{
+	t->res.status = st;
+	t->res.sys_errno = err;
+	t->done = true;
+}
+
+static int build(struct probe_txn *t)
+{
+	const struct probe_req *req = &t->req;
+	struct stun_request_opts ro = {
+		.classic = req->classic,
+		.fingerprint = req->fingerprint,
+		.software = req->software,
+		.change_request = req->change != 0,
+		.change_flags = req->change,
+	};
+	int err;
+
+	if (t->kind == TXN_HAIRPIN)	/* found by its ID at the listener */
+		ro = (struct stun_request_opts){ .fingerprint = true };
+	err = probe_random(t->tid, sizeof(t->tid));
+	if (err)
+		return err;
+	/* A modern ID could, by chance, make a classic request look modern
+	 * (item 50); a classic one must not start with the cookie. */
+	if (req->classic && t->tid[0] == 0x21 && t->tid[1] == 0x12 &&
+	    t->tid[2] == 0xA4 && t->tid[3] == 0x42)
+		t->tid[0] ^= 0xff;
+	t->len = stun_build_request(t->msg, sizeof(t->msg), t->tid, &ro);
+	return t->len ? 0 : -EMSGSIZE;
+}
+
+void probe_txn_start(struct probe_engine *e, struct probe_txn *t)
+{
+	int64_t now = now_us(), at;
+	int err;
+
+	memset(&t->res, 0, offsetof(struct probe_result, buf));
+	t->res.to = t->dst;
+	t->running = true;
+	t->done = false;
+	t->rto = probe_timers_next(&e->timers);
+	t->res.rto_ms = t->rto.rto_ms;
+	/* The runners start at most a few at a time: more is a bug. */
+	if (e->n == PROBE_MAX_TXN) {
+		fputs("stunprobe: too many transactions at once\n", stderr);
+		abort();
 	}
-	last = now_us();
-}
-
-/* Microseconds to a poll() timeout, rounded up, in a safe range. */
-static int poll_ms(int64_t us)
-{
-	if (us <= 0)
-		return 0;
-	return us > 60000000 ? 60000 : (int)((us + 999) / 1000);
-}
-
-static int af_of(const struct stun_addr *a)
-{
-	return a->family == STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET;
-}
-
-/* The local IP the kernel would use toward dst: connect() a throw-away UDP
- * socket (this sends nothing) and read its name. */
-static int route_source(const struct stun_addr *dst, struct stun_addr *src)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	int fd, err = 0;
-
-	fd = socket(af_of(dst), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	sl = stun_addr_to_sockaddr(dst, &ss);
-	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
-		err = -errno;
-	} else {
-		sl = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0 ||
-		    stun_addr_from_sockaddr(src, (struct sockaddr *)&ss, sl))
-			err = errno ? -errno : -EAFNOSUPPORT;
+	e->txn[e->n++] = t;
+	err = build(t);
+	if (err) {
+		finish(t, PROBE_SYSERR, -err);
+		return;
 	}
-	close(fd);
-	return err;
+	at = e->last_start_us ? e->last_start_us + TXN_GAP_US : now;
+	if (at < now)
+		at = now;
+	e->last_start_us = at;
+	t->start_us = t->next_send_us = at;
+	t->deadline_us = 0;
+	t->interval_us = (int64_t)t->rto.rto_ms * 1000;
 }
 
-int probe_sock_open(struct probe_sock *s, const struct stun_addr *server,
-		    const struct stun_addr *bind_to)
+static void drop(struct probe_engine *e, struct probe_txn *t)
 {
-	struct sockaddr_storage ss;
-	struct stun_addr local;
-	socklen_t sl;
-	int one = 1, err;
-
-	s->fd = -1;
-	if (bind_to) {
-		local = *bind_to;
-		if (local.family != server->family)
-			return -EAFNOSUPPORT;
-	} else {
-		err = route_source(server, &local);
-		if (err)
-			return err;
-		local.port = 0;	/* a fresh port: item 98 */
-	}
-	s->fd = socket(af_of(server), SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return -errno;
-	if (server->family == STUN_FAMILY_IPV6) {
-		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
-	} else {
-		setsockopt(s->fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
-	}
-	sl = stun_addr_to_sockaddr(&local, &ss);
-	if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
-		goto fail;
-	sl = sizeof(ss);
-	if (getsockname(s->fd, (struct sockaddr *)&ss, &sl) < 0)
-		goto fail;
-	if (stun_addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, sl)) {
-		errno = EAFNOSUPPORT;
-		goto fail;
-	}
-	return 0;
-fail:
-	err = -errno;
-	close(s->fd);
-	s->fd = -1;
-	return err;
-}
-
-void probe_sock_close(struct probe_sock *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-}
-
-static int send_to(int fd, const struct stun_addr *dst, const uint8_t *buf,
-		   size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = stun_addr_to_sockaddr(dst, &ss);
-
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
-		return -errno;
-	return 0;
-}
-
-/* Drain the error queue.  Returns the errno of a hard ICMP error about a
- * datagram sent to dst (ECONNREFUSED, EHOSTUNREACH ...), else 0. */
-static int read_icmp_error(int fd, const struct stun_addr *dst)
-{
-	uint8_t data[64], control[512];
-	struct sockaddr_storage name;
-	struct iovec iov = { data, sizeof(data) };
-	struct msghdr mh;
-	struct stun_addr offender;
-	struct cmsghdr *c;
-	int hard = 0;
-
-	for (;;) {
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &name;
-		mh.msg_namelen = sizeof(name);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = control;
-		mh.msg_controllen = sizeof(control);
-		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
-			return hard;
-		/* msg_name is the destination of the datagram that failed. */
-		if (stun_addr_from_sockaddr(&offender, (struct sockaddr *)&name,
-					    mh.msg_namelen) ||
-		    !stun_addr_equal(&offender, dst))
-			continue;
-		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			const struct sock_extended_err *ee;
-			if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-			      (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-				continue;
-			ee = (const struct sock_extended_err *)CMSG_DATA(c);
-			if ((ee->ee_origin == SO_EE_ORIGIN_ICMP ||
-			     ee->ee_origin == SO_EE_ORIGIN_ICMP6) && ee->ee_errno)
-				hard = (int)ee->ee_errno;
+	for (unsigned int i = 0; i < e->n; i++) {
+		if (e->txn[i] == t) {
+			e->txn[i] = e->txn[--e->n];
+			break;
 		}
 	}
+	t->running = false;
+}
+
+void probe_txn_cancel(struct probe_engine *e, struct probe_txn *t)
+{
+	if (t->running)
+		drop(e, t);
+}
+
+/* Drain a socket's error queue: a hard ICMP error about a destination ends
+ * the transactions on that socket that send there.  Returns true when it
+ * ended `t` (t may be NULL). */
+static bool read_errors(struct probe_engine *e, const struct probe_sock *s,
+			const struct probe_txn *t)
+{
+	struct stun_addr offender;
+	bool hit = false;
+	int err;
+
+	while (probe_sock_error(s, &offender, &err)) {
+		if (!err)
+			continue;
+		for (unsigned int i = 0; i < e->n; i++) {
+			struct probe_txn *x = e->txn[i];
+			if (x->done || x->sock->fd != s->fd ||
+			    !stun_addr_equal(&x->dst, &offender))
+				continue;
+			finish(x, PROBE_UNREACHABLE, err);
+			hit |= x == t;
+		}
+	}
+	return hit;
+}
+
+static void send_one(struct probe_engine *e, struct probe_txn *t, int64_t now)
+{
+	int err = probe_sock_send(t->sock, &t->dst, t->msg, t->len);
+
+	/* With IP_RECVERR an ICMP error about an earlier destination of this
+	 * socket also fails the next send: it belongs to whoever sent there,
+	 * and this one sends again. */
+	if (err == -ECONNREFUSED && !read_errors(e, t->sock, t))
+		err = probe_sock_send(t->sock, &t->dst, t->msg, t->len);
+	if (t->done)
+		return;
+	/* No route, or an ICMP error reported on this send: like a hard
+	 * ICMP error, the end of the transaction. */
+	if (err == -EHOSTUNREACH || err == -ENETUNREACH || err == -ECONNREFUSED) {
+		finish(t, PROBE_UNREACHABLE, -err);
+		return;
+	}
+	if (err) {
+		finish(t, PROBE_SYSERR, -err);
+		return;
+	}
+	t->res.sent++;
+	if (t->res.sent >= t->rto.rc)
+		t->deadline_us = now + (int64_t)t->rto.rm * t->rto.rto_ms * 1000;
+	else
+		t->next_send_us = now + t->interval_us;
+	t->interval_us *= 2;
+}
+
+/* Send what is due, end what has timed out; returns when to look again. */
+static int64_t run_timers(struct probe_engine *e, int64_t now)
+{
+	int64_t wake = INT64_MAX;
+
+	for (unsigned int i = 0; i < e->n; i++) {
+		struct probe_txn *t = e->txn[i];
+		int64_t w;
+
+		if (t->done)
+			continue;
+		if (!t->deadline_us && now >= t->next_send_us)
+			send_one(e, t, now);
+		if (t->done)
+			continue;
+		if (t->deadline_us && now >= t->deadline_us) {
+			finish(t, PROBE_TIMEOUT, 0);
+			continue;
+		}
+		w = t->deadline_us ? t->deadline_us : t->next_send_us;
+		if (w < wake)
+			wake = w;
+	}
+	return wake;
 }
 
 static void copy_text(char *dst, size_t cap, const char *src, size_t n)
@@ -216,154 +211,49 @@ static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 	dst[src ? n : 0] = 0;
 }
 
-/* Read one datagram; 1 when it answers our transaction (res filled),
- * 0 when it is someone else's or garbage, -errno on a socket error. */
-static int read_answer(int fd, const uint8_t *tid, bool classic,
-		       struct probe_result *res)
+/* Does the datagram in e->scratch answer t?  Then fill t->res. */
+static bool take_answer(struct probe_engine *e, struct probe_txn *t, size_t n,
+			const struct stun_addr *from, int64_t now)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
+	struct probe_result *res = &t->res;
 	enum stun_resp_status st;
-	ssize_t n;
 
-	n = recvfrom(fd, res->buf, sizeof(res->buf), MSG_DONTWAIT,
-		     (struct sockaddr *)&ss, &sl);
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
-	st = stun_parse_response(res->buf, (size_t)n, tid, classic, &res->info);
+	st = stun_parse_response(e->scratch, n, t->tid, t->req.classic, &res->info);
 	switch (st) {
 	case STUN_RESP_NOT_STUN:
 	case STUN_RESP_BAD_FINGERPRINT:
 	case STUN_RESP_NOT_RESPONSE:
 	case STUN_RESP_WRONG_TID:
-		return 0;	/* not ours: drop and keep waiting (item 87) */
-	case STUN_RESP_OK:
-		res->status = PROBE_OK;
-		break;
-	case STUN_RESP_ERROR:
-		res->status = PROBE_ERROR_RESPONSE;
-		break;
+		return false;	/* not ours: drop and keep waiting (item 87) */
 	default:
-		res->status = PROBE_BAD_RESPONSE;
-		res->bad_why = st;
 		break;
 	}
-	stun_addr_from_sockaddr(&res->from, (struct sockaddr *)&ss, sl);
+	/* Parse again where it stays: info points into the buffer. */
+	memcpy(res->buf, e->scratch, n);
+	st = stun_parse_response(res->buf, n, t->tid, t->req.classic, &res->info);
+	if (st == STUN_RESP_OK) {
+		res->status = PROBE_OK;
+	} else if (st == STUN_RESP_ERROR) {
+		res->status = PROBE_ERROR_RESPONSE;
+	} else {
+		res->status = PROBE_BAD_RESPONSE;
+		res->bad_why = st;
+	}
+	res->from = *from;
 	copy_text(res->software, sizeof(res->software), res->info.software,
 		  res->info.software_len);
 	copy_text(res->reason, sizeof(res->reason), res->info.reason,
 		  res->info.reason_len);
-	return 1;
+	res->rtt_ms = (double)(now - t->start_us) / 1000.0;
+	t->done = true;
+	/* Karn: a retransmitted request makes the sample ambiguous. */
+	if (res->sent == 1)
+		probe_timers_sample(&e->timers, res->rtt_ms);
+	return true;
 }
 
-enum probe_status probe_transact(struct probe_sock *s,
-				 const struct stun_addr *dst,
-				 const struct probe_req *req,
-				 const struct probe_rto *rto,
-				 struct probe_result *res)
-{
-	struct stun_request_opts ro = {
-		.classic = req->classic,
-		.fingerprint = req->fingerprint,
-		.software = req->software,
-		.change_request = req->change != 0,
-		.change_flags = req->change,
-	};
-	uint8_t tid[STUN_CLASSIC_TID_LEN], msg[512];
-	int64_t start, next_send, deadline, interval;
-	size_t len;
-	int err;
-
-	memset(res, 0, offsetof(struct probe_result, buf));
-	res->to = *dst;
-	err = probe_random(tid, sizeof(tid));
-	if (err)
-		goto syserr;
-	/* A modern ID could, by chance, make a classic request look modern
-	 * (item 50); a classic one must not start with the cookie. */
-	if (req->classic && tid[0] == 0x21 && tid[1] == 0x12 && tid[2] == 0xA4 &&
-	    tid[3] == 0x42)
-		tid[0] ^= 0xff;
-	len = stun_build_request(msg, sizeof(msg), tid, &ro);
-	if (!len) {
-		err = -EMSGSIZE;
-		goto syserr;
-	}
-
-	pace_new_transaction();
-	start = now_us();
-	interval = (int64_t)rto->rto_ms * 1000;
-	next_send = start;
-	deadline = 0;
-	for (;;) {
-		int64_t now = now_us(), wake;
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		int r;
-
-		if (!deadline && now >= next_send) {
-			err = send_to(s->fd, dst, msg, len);
-			/* With IP_RECVERR an ICMP error about an earlier
-			 * destination of this socket also fails the next send:
-			 * only one about dst counts, else send again. */
-			if (err == -ECONNREFUSED && !read_icmp_error(s->fd, dst))
-				err = send_to(s->fd, dst, msg, len);
-			/* A failed send (no route, ICMP reported on a previous
-			 * send) ends the transaction like a hard ICMP error. */
-			if (err == -EHOSTUNREACH || err == -ENETUNREACH ||
-			    err == -ECONNREFUSED) {
-				res->status = PROBE_UNREACHABLE;
-				res->sys_errno = -err;
-				return res->status;
-			}
-			if (err)
-				goto syserr;
-			res->sent++;
-			if (res->sent >= rto->rc)
-				deadline = now + (int64_t)rto->rm * rto->rto_ms * 1000;
-			else
-				next_send = now + interval;
-			interval *= 2;
-		}
-		wake = deadline ? deadline : next_send;
-		if (now >= wake && deadline) {
-			res->status = PROBE_TIMEOUT;
-			return res->status;
-		}
-		r = poll(&pfd, 1, poll_ms(wake - now));
-		if (r < 0 && errno != EINTR) {
-			err = -errno;
-			goto syserr;
-		}
-		if (r <= 0)
-			continue;
-		if (pfd.revents & POLLERR) {
-			int icmp = read_icmp_error(s->fd, dst);
-			if (icmp) {
-				res->status = PROBE_UNREACHABLE;
-				res->sys_errno = icmp;
-				return res->status;
-			}
-		}
-		if (pfd.revents & POLLIN) {
-			r = read_answer(s->fd, tid, req->classic, res);
-			if (r < 0 && r != -ECONNREFUSED) {
-				err = r;
-				goto syserr;
-			}
-			if (r == 1) {
-				res->rtt_ms = (double)(now_us() - start) / 1000.0;
-				return res->status;
-			}
-		}
-	}
-syserr:
-	res->status = PROBE_SYSERR;
-	res->sys_errno = -err;
-	return res->status;
-}
-
-/* Is this datagram our own hairpinned Binding Request? */
-static bool is_our_request(const uint8_t *buf, size_t n, const uint8_t *tid)
+/* Is this datagram t's own hairpinned Binding Request? */
+static bool is_own_request(const uint8_t *buf, size_t n, const struct probe_txn *t)
 {
 	struct stun_msg m;
 
@@ -371,84 +261,150 @@ static bool is_our_request(const uint8_t *buf, size_t n, const uint8_t *tid)
 		       ~UINT64_C(0)) != STUN_DROP_NONE)
 		return false;
 	return m.cls == STUN_CLASS_REQUEST && m.method == STUN_METHOD_BINDING &&
-	       !m.classic && !memcmp(stun_tid(&m), tid, STUN_TID_LEN);
+	       !m.classic && !memcmp(stun_tid(&m), t->tid, STUN_TID_LEN);
 }
 
-int probe_hairpin(struct probe_sock *from, struct probe_sock *listen,
-		  const struct stun_addr *target, const struct probe_rto *rto)
+/* Read every datagram waiting on fd and give each to the transaction it
+ * belongs to; the rest are dropped. */
+static void read_datagrams(struct probe_engine *e, const struct probe_sock *s)
 {
-	struct stun_request_opts ro = { .fingerprint = true };
-	uint8_t tid[STUN_TID_LEN], msg[64], in[2048];
-	int64_t next_send, deadline = 0, interval;
-	unsigned int sent = 0;
-	size_t len;
-	int err;
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct stun_addr from = { 0 };
+		ssize_t n;
+		int64_t now;
 
-	err = probe_random(tid, sizeof(tid));
-	if (err)
-		return err;
-	len = stun_build_request(msg, sizeof(msg), tid, &ro);
-	if (!len)
-		return -EMSGSIZE;
-	pace_new_transaction();
-	interval = (int64_t)rto->rto_ms * 1000;
-	next_send = now_us();
+		n = recvfrom(s->fd, e->scratch, sizeof(e->scratch), MSG_DONTWAIT,
+			     (struct sockaddr *)&ss, &sl);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* A reported ICMP error: its entry is on the queue. */
+			if (errno == ECONNREFUSED || errno == EHOSTUNREACH ||
+			    errno == ENETUNREACH) {
+				read_errors(e, s, NULL);
+				continue;
+			}
+			return;		/* EAGAIN, or nothing more to do here */
+		}
+		now = now_us();
+		stun_addr_from_sockaddr(&from, (struct sockaddr *)&ss, sl);
+		for (unsigned int i = 0; i < e->n; i++) {
+			struct probe_txn *t = e->txn[i];
+			if (t->done)
+				continue;
+			if (t->kind == TXN_BINDING && t->sock->fd == s->fd &&
+			    take_answer(e, t, (size_t)n, &from, now))
+				break;
+			if (t->kind == TXN_HAIRPIN && t->listen->fd == s->fd &&
+			    is_own_request(e->scratch, (size_t)n, t)) {
+				t->res.rtt_ms = (double)(now - t->start_us) / 1000.0;
+				finish(t, PROBE_OK, 0);
+				break;
+			}
+		}
+	}
+}
+
+static struct probe_txn *take_done(struct probe_engine *e)
+{
+	for (unsigned int i = 0; i < e->n; i++) {
+		struct probe_txn *t = e->txn[i];
+		if (t->done) {
+			drop(e, t);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+/* The sockets the running transactions listen on, each once. */
+static unsigned int poll_set(const struct probe_engine *e, struct pollfd *pfd,
+			     const struct probe_sock **socks)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < e->n; i++) {
+		const struct probe_txn *t = e->txn[i];
+		const struct probe_sock *want[2] = { t->sock, t->listen };
+
+		for (unsigned int k = 0; k < 2; k++) {
+			unsigned int j;
+
+			if (!want[k] || (k == 1 && t->kind != TXN_HAIRPIN))
+				continue;
+			for (j = 0; j < n && pfd[j].fd != want[k]->fd; j++)
+				;
+			if (j < n)
+				continue;
+			pfd[n] = (struct pollfd){ .fd = want[k]->fd, .events = POLLIN };
+			socks[n++] = want[k];
+		}
+	}
+	return n;
+}
+
+/* Microseconds to a poll() timeout, rounded up, in a safe range. */
+static int poll_ms(int64_t us)
+{
+	if (us <= 0)
+		return 0;
+	return us > 60000000 ? 60000 : (int)((us + 999) / 1000);
+}
+
+struct probe_txn *probe_engine_wait(struct probe_engine *e)
+{
+	struct pollfd pfd[2 * PROBE_MAX_TXN];
+	const struct probe_sock *socks[2 * PROBE_MAX_TXN];
+	struct probe_txn *t;
+
 	for (;;) {
 		int64_t now = now_us(), wake;
-		struct pollfd pfd[2] = {
-			{ .fd = listen->fd, .events = POLLIN },
-			{ .fd = from->fd, .events = POLLIN },
-		};
-		ssize_t n;
+		unsigned int n;
+		int r;
 
-		if (!deadline && now >= next_send) {
-			err = send_to(from->fd, target, msg, len);
-			if (err == -EHOSTUNREACH || err == -ENETUNREACH ||
-			    err == -ECONNREFUSED)
-				return 0;
-			if (err)
-				return err;
-			if (++sent >= rto->rc)
-				deadline = now + (int64_t)rto->rm * rto->rto_ms * 1000;
-			else
-				next_send = now + interval;
-			interval *= 2;
+		wake = run_timers(e, now);
+		t = take_done(e);
+		if (t || !e->n) {
+			probe_progress_clear(e);
+			return t;
 		}
-		wake = deadline ? deadline : next_send;
-		if (deadline && now >= deadline)
-			return 0;
-		if (poll(pfd, 2, poll_ms(wake - now)) <= 0)
+		if (e->o->progress) {
+			probe_progress_draw(e, now);
+			if (wake > e->progress_next_us)
+				wake = e->progress_next_us;
+		}
+		n = poll_set(e, pfd, socks);
+		r = poll(pfd, n, poll_ms(wake - now));
+		if (r < 0 && errno != EINTR) {
+			for (unsigned int i = 0; i < e->n; i++)
+				finish(e->txn[i], PROBE_SYSERR, errno);
 			continue;
-		/* Errors and stray datagrams on the sending socket: drain. */
-		if (pfd[1].revents & POLLERR)
-			read_icmp_error(from->fd, target);
-		if (pfd[1].revents & POLLIN)
-			(void)!recv(from->fd, in, sizeof(in), MSG_DONTWAIT);
-		if (pfd[0].revents & POLLERR)
-			read_icmp_error(listen->fd, target);
-		if (pfd[0].revents & POLLIN) {
-			n = recv(listen->fd, in, sizeof(in), MSG_DONTWAIT);
-			if (n > 0 && is_our_request(in, (size_t)n, tid))
-				return 1;
+		}
+		for (unsigned int i = 0; r > 0 && i < n; i++) {
+			if (pfd[i].revents & POLLERR)
+				read_errors(e, socks[i], NULL);
+			if (pfd[i].revents & POLLIN)
+				read_datagrams(e, socks[i]);
 		}
 	}
 }
 
-const char *probe_status_text(enum probe_status s)
+enum probe_status probe_transact(struct probe_engine *e, struct probe_sock *s,
+				 const struct stun_addr *dst,
+				 const struct probe_req *req, const char *name,
+				 struct probe_result *res)
 {
-	switch (s) {
-	case PROBE_OK:
-		return "answered";
-	case PROBE_TIMEOUT:
-		return "no answer (timeout)";
-	case PROBE_UNREACHABLE:
-		return "unreachable (ICMP error)";
-	case PROBE_ERROR_RESPONSE:
-		return "error response";
-	case PROBE_BAD_RESPONSE:
-		return "unusable response";
-	case PROBE_SYSERR:
-		return "local error";
-	}
-	return "?";
+	static struct probe_txn t;
+	struct probe_txn *done;
+
+	t = (struct probe_txn){ .kind = TXN_BINDING, .name = name, .sock = s,
+				.dst = *dst, .req = *req };
+	probe_txn_start(e, &t);
+	while ((done = probe_engine_wait(e)) && done != &t)
+		;
+	/* A copy: its info pointers still refer to t.res.buf, which stays. */
+	*res = t.res;
+	return res->status;
 }

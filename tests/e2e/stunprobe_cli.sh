@@ -37,11 +37,11 @@ bg ip netns exec "$NS" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
 # Single-address server: no OTHER-ADDRESS.
 bg ip netns exec "$NS" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
 	-L 127.0.0.3 -p 3490 --log-file "$TMP/coturn1.log" --simple-log >/dev/null 2>&1
-for m in silent:5000 error:5010 wrongtid:5020 unknown:5030 noaddr:5040 weird:5050; do
+for m in silent:5000 error:5010 wrongtid:5020 unknown:5030 noaddr:5040 weird:5050 nochange:5060; do
 	bg ip netns exec "$NS" python3 tests/e2e/stunprobe_fake.py "${m%%:*}" 127.0.0.1 "${m#*:}" "$TMP/${m%%:*}.log"
 done
 require "wait_udp $NS 127.0.0.1 3478 && wait_udp $NS ::1 3478 && wait_udp $NS 127.0.0.3 3490 \
-	&& wait_udp $NS 127.0.0.1 5050" "servers did not start in the namespace"
+	&& wait_udp $NS 127.0.0.1 5050 && wait_udp $NS 127.0.0.1 5060" "servers did not start in the namespace"
 
 FAST="--rto 100 --rc 3 --rm 2"
 
@@ -150,6 +150,78 @@ check_eq "IPv6 loopback --behavior: open, other address IPv6" \
 out=$(probe --json --classic --fast ::1); rc=$?
 check_eq "IPv6 loopback --classic: Open Internet" "$rc:$(jget nat_type <<<"$out")" "0:Open Internet"
 
+# --- default timers, --rfc-timers (issue 14) ------------------------------------
+# Durations are reported; the assertions are on what was sent, plus lower
+# bounds (the schedule is waited out) and a generous upper limit.
+LIMIT_MS=20000
+: >"$TMP/silent.log"
+start=$(date +%s%N)
+probe 127.0.0.1:5000 >/dev/null 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sleep 0.2
+diag "duration default timers, silent server: $ms ms"
+check_eq "default timers: a silent server is no answer (exit 1)" "$rc" 1
+check_eq "default timers: four requests (one lost packet is no verdict)" \
+	"$(grep -c '^req ' "$TMP/silent.log")" 4
+check "default timers: schedule waited out, within the limit (${ms} ms: 2750..$LIMIT_MS)" \
+	bash -c '[ "$1" -ge 2750 ] && [ "$1" -le "$2" ]' _ "$ms" "$LIMIT_MS"
+: >"$TMP/silent.log"
+start=$(date +%s%N)
+probe --rfc-timers --rc 2 --rm 1 127.0.0.1:5000 >/dev/null 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sleep 0.2
+check_eq "--rfc-timers --rc 2 --rm 1: two requests, exit 1" \
+	"$rc:$(grep -c '^req ' "$TMP/silent.log")" "1:2"
+check "--rfc-timers: RFC 8489's 500 ms RTO (${ms} ms >= 1000)" [ "$ms" -ge 1000 ]
+
+# --- --behavior: filtering and mapping at the same time --------------------------
+# nochange answers only requests without CHANGE-REQUEST: on loopback that is
+# no NAT and address-and-port-dependent filtering (a firewall), and filtering
+# Tests II and III are both silent.  Its log shows what ran concurrently.
+: >"$TMP/nochange.log"
+start=$(date +%s%N)
+out=$(probe --json --behavior -v 127.0.0.1:5060 2>"$TMP/err"); rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sleep 0.2
+diag "duration --behavior, two silent filtering tests: $ms ms"
+check_eq "silent CHANGE-REQUESTs: no NAT, EIM, APDF, Symmetric UDP Firewall" \
+	"$rc:$(jget nat <<<"$out"):$(jget mapping <<<"$out"):$(jget filtering <<<"$out"):$(jget classic <<<"$out")" \
+	"0:false:endpoint-independent:address-and-port-dependent:Symmetric UDP Firewall"
+check "  ... within the limit (${ms} ms <= $LIMIT_MS)" [ "$ms" -le "$LIMIT_MS" ]
+# Line numbers in the server's log: Test II has CHANGE-REQUEST 6 (IP and
+# port), Test III 2 (port); the filtering port is the one that sent them.
+last_ii=$(awk '$1 == "req" && $5 == 6 { n = NR } END { print n + 0 }' "$TMP/nochange.log")
+first_iii=$(awk '$1 == "req" && $5 == 2 { print NR; exit }' "$TMP/nochange.log")
+fport=$(awk '$1 == "req" && $5 != 0 { print $6; exit }' "$TMP/nochange.log")
+first_map=$(awk -v f="$fport" '$1 == "req" && $5 == 0 && $6 != f { print NR; exit }' "$TMP/nochange.log")
+# (One command per check: a bare "&&" would be outside check's reach.)
+before() { [ -n "$1" ] && [ "$1" -lt "$2" ]; }
+check "filtering Test III starts while Test II is still retransmitting (line ${first_iii:-none} < $last_ii)" \
+	before "$first_iii" "$last_ii"
+check "mapping Test I, from its own port, does not wait for filtering (line ${first_map:-none} < $last_ii)" \
+	before "$first_map" "$last_ii"
+check "the RTT measured by Test I shrinks the later RTO to the floor (-v: RTO 100 ms)" \
+	grep -q 'filtering test II .*RTO 100 ms' "$TMP/err"
+probe --json --behavior -v --rto 250 127.0.0.1:5060 >/dev/null 2>"$TMP/err"
+check "--rto fixes the RTO: no adaptation (-v: RTO 250 ms)" \
+	grep -q 'filtering test II .*RTO 250 ms' "$TMP/err"
+
+# --- progress on a terminal, and only there ---------------------------------------
+python3 tests/e2e/stunprobe_pty.py "$TMP/tty" ip netns exec "$NS" timeout 60 \
+	"$PROBE" --behavior 127.0.0.1:5000 >"$TMP/out"; rc=$?
+check_eq "on a terminal: silent server still exits 1" "$rc" 1
+check "on a terminal: stderr names the waiting tests and how long they waited" \
+	grep -qE 'waiting: .*filtering test I [1-9]\.[0-9] s' "$TMP/tty"
+check "  ... mapping test I waits at the same time" grep -q 'mapping test I [0-9]' "$TMP/tty"
+check "  ... and the line is erased before the result" \
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.rfind(b"waiting:"); sys.exit(0 if i >= 0 and b"\r\x1b[K" in d[i:] else 1)' "$TMP/tty"
+check "  ... stdout carries no progress" bash -c '! grep -q waiting "$1"' _ "$TMP/out"
+python3 tests/e2e/stunprobe_pty.py "$TMP/tty" ip netns exec "$NS" timeout 60 \
+	"$PROBE" --json --behavior 127.0.0.1:5000 >"$TMP/out"
+check "--json on a terminal: no progress line" bash -c '! grep -q waiting "$1"' _ "$TMP/tty"
+probe --behavior 127.0.0.1:5000 >/dev/null 2>"$TMP/err"
+check "stderr not a terminal: no progress line" bash -c '! grep -q waiting "$1"' _ "$TMP/err"
+
 # --- bad input: one line on stderr, exit 64 -------------------------------------
 bad_input() {
 	local name=$1
@@ -186,6 +258,7 @@ bad_input "--behavior with --classic" --behavior --classic 127.0.0.1
 bad_input "--hairpin without --behavior" --hairpin 127.0.0.1
 bad_input "bad --bind" --bind nothere 127.0.0.1
 bad_input "unresolvable name" no-such-host.invalid
+bad_input "--fast with --rfc-timers" --fast --rfc-timers 127.0.0.1
 probe --help >/dev/null 2>&1
 check_eq "--help exits 0" "$?" 0
 

@@ -11,6 +11,10 @@
 #   unknown   success carrying an unknown comprehension-required attribute
 #   noaddr    success without any mapped address
 #   weird     success whose SOFTWARE has quotes, control bytes, bad UTF-8
+#   nochange  success with OTHER-ADDRESS (IP+1, PORT+1) to requests without
+#             CHANGE-REQUEST, silence to those with it: what a client sees
+#             behind an address-and-port-dependent filter
+# Each request is logged as "req TYPE COOKIE TID CHANGE-FLAGS PEER-PORT".
 import socket
 import struct
 import sys
@@ -26,6 +30,23 @@ def attr(t, v):
 def xor_mapped(ip, port):
     x = struct.unpack("!I", socket.inet_aton(ip))[0] ^ COOKIE
     return attr(0x0020, struct.pack("!BBHI", 0, 1, port ^ (COOKIE >> 16), x))
+
+
+def other_address(ip, port):
+    a = socket.inet_aton(ip)
+    a = a[:3] + bytes([a[3] + 1])
+    return attr(0x802C, struct.pack("!BBH", 0, 1, port + 1) + a)
+
+
+def change_flags(data):
+    """CHANGE-REQUEST's flags, 0 when the request has none."""
+    pos = 20
+    while pos + 4 <= len(data):
+        t, n = struct.unpack("!HH", data[pos:pos + 4])
+        if t == 0x0003 and n == 4:
+            return struct.unpack("!I", data[pos + 4:pos + 8])[0]
+        pos += 4 + n + (4 - n % 4) % 4
+    return 0
 
 
 def message(mtype, tid, attrs):
@@ -47,7 +68,8 @@ def main():
                 continue
             mtype, _, cookie = struct.unpack("!HHI", data[:8])
             tid = data[8:20]
-            f.write("req %04x %08x %s\n" % (mtype, cookie, tid.hex()))
+            change = change_flags(data)
+            f.write("req %04x %08x %s %d %d\n" % (mtype, cookie, tid.hex(), change, peer[1]))
             sw = attr(0x8022, b"fake")
             if mode == "silent":
                 continue
@@ -63,6 +85,9 @@ def main():
             elif mode == "weird":
                 text = b'a"b\\c\x01\xff\xc3\xa9'
                 s.sendto(message(0x0101, tid, [xor_mapped(*peer), attr(0x8022, text)]), peer)
+            elif mode == "nochange":
+                if not change:
+                    s.sendto(message(0x0101, tid, [xor_mapped(*peer), other_address(ip, port), sw]), peer)
             elif mode == "noaddr":
                 s.sendto(message(0x0101, tid, [sw]), peer)
 

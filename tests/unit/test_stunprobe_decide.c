@@ -296,6 +296,41 @@ static void outcome_mapping(void **state)
 	assert_int_equal(o.kind, OUT_FAILED);
 }
 
+/* ---- tests started ahead (concurrency) --------------------------------- */
+
+/* What runs ahead must be exactly what the tree asks for next when the
+ * test it runs beside is silent, and nothing else. */
+static void started_ahead(void **state)
+{
+	struct filter_state fs;
+	struct classic_state cs;
+	(void)state;
+
+	memset(&fs, 0, sizeof(fs));
+	assert_int_equal(filter_ahead(&fs, FT_I), FT_DONE);
+	assert_int_equal(filter_ahead(&fs, FT_III), FT_DONE);
+	filter_run(ans(MAPPED, true), SIL, SIL, &fs);
+	fs.t[FT_III] = kind(OUT_NOT_RUN);
+	assert_int_equal(filter_next(&fs), filter_ahead(&fs, FT_II));
+	assert_int_equal(filter_ahead(&fs, FT_II), FT_III);
+	/* Test II answered: the one run ahead is not needed. */
+	fs.t[FT_II] = ans(MAPPED, true);
+	assert_int_equal(filter_next(&fs), FT_DONE);
+
+	/* Classic: behind a NAT, Test III beside Test II; never Test I to
+	 * the changed address, which would open the way for Test II. */
+	classic_run(ans(MAPPED, true), SIL, ans(MAPPED, true), SIL, &cs);
+	assert_true(cs.nat);
+	assert_int_equal(classic_ahead(&cs, CT_II), CT_III);
+	assert_int_equal(classic_ahead(&cs, CT_I), CT_DONE);
+	assert_int_equal(classic_ahead(&cs, CT_I_CHANGED), CT_DONE);
+	assert_int_equal(classic_ahead(&cs, CT_III), CT_DONE);
+	/* No NAT: Test II's silence is the verdict, nothing to run ahead. */
+	classic_run(ans(LOCAL, true), SIL, NR, NR, &cs);
+	assert_false(cs.nat);
+	assert_int_equal(classic_ahead(&cs, CT_II), CT_DONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +339,7 @@ int main(void)
 		cmocka_unit_test(classic_tree),
 		cmocka_unit_test(behavior_to_classic),
 		cmocka_unit_test(outcome_mapping),
+		cmocka_unit_test(started_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
