@@ -7,13 +7,16 @@
 #   make bench      codec micro-benchmarks and the side-by-side comparison
 #   make fuzz       run the libFuzzer harnesses (FUZZ_TIME=seconds each)
 #   make deps       install the Debian packages all of the above need
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make clean
 #
 # Each directory adds its own rules in a small include (src/build.mk, ...).
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+# stunringd reads /etc/stunring/stunringd.conf: the example goes there
+# (never over an existing one).
+SYSCONFDIR ?= /etc
 BUILD := build
 VERSION := $(shell sed -n 's/^#define STUNRING_VERSION "\(.*\)"/\1/p' src/stunring.h)
 
@@ -109,6 +112,9 @@ install: all
 	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 src/stunring.h src/stun_wire.h $(DESTDIR)$(PREFIX)/include/stunring/
+	install -d $(DESTDIR)$(SYSCONFDIR)/stunring
+	test -e $(DESTDIR)$(SYSCONFDIR)/stunring/stunringd.conf || \
+		install -m 644 tools/dist/stunringd.conf $(DESTDIR)$(SYSCONFDIR)/stunring/
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: zero-allocation STUN codec\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(VERSION)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/stunring.pc
 

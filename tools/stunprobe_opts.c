@@ -10,7 +10,6 @@
 
 #include <getopt.h>
 #include <netdb.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -68,18 +67,6 @@ static const char usage_text[] =
 	"an alternate address, ignored CHANGE-REQUEST, ...); 4 unusable\n"
 	"response; 5 local error; 64 bad flag, address or host name.\n";
 
-static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("stunprobe: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see stunprobe --help)\n", stderr);
-	return PROBE_EXIT_USAGE;
-}
 
 /* A count (src/cli/cli.h) in lo..hi, or a bad value line. */
 static int parse_count(const char *opt, const char *s, unsigned int lo,
@@ -119,7 +106,7 @@ static int add_server(struct probe_opts *o, const char *arg,
 		if (stun_addr_equal(&o->servers[i].addr, a))
 			return 0;
 	if (o->n_servers == PROBE_MAX_SERVERS)
-		return bad("too many server addresses (at most %d)",
+		return cli_usage_error("too many server addresses (at most %d)",
 			   PROBE_MAX_SERVERS);
 	o->servers[o->n_servers].arg = arg;
 	o->servers[o->n_servers].addr = *a;
@@ -141,27 +128,27 @@ static int parse_server(struct probe_opts *o, const char *arg)
 
 	if (!stun_addr_parse(&a, arg, STUN_DEFAULT_PORT)) {
 		if (a.port == 0)
-			return bad("bad server address '%s': port 0", arg);
+			return cli_usage_error("bad server address '%s': port 0", arg);
 		if (!family_ok(o, a.family))
-			return bad("server address '%s' is not IPv%d", arg, o->family);
+			return cli_usage_error("server address '%s' is not IPv%d", arg, o->family);
 		return add_server(o, arg, &a);
 	}
 	/* Not numeric.  '[' or two colons can only be a broken IPv6 form. */
 	colon = strchr(arg, ':');
 	if (arg[0] == '[' || (colon && strchr(colon + 1, ':')))
-		return bad("bad server address '%s'", arg);
+		return cli_usage_error("bad server address '%s'", arg);
 	hl = colon ? (size_t)(colon - arg) : strlen(arg);
 	if (hl == 0 || hl >= sizeof(host))
-		return bad("bad server address '%s'", arg);
+		return cli_usage_error("bad server address '%s'", arg);
 	if (colon && cli_parse_port(colon + 1, &port, &why))
-		return bad("bad port in '%s': %s (1-65535)", arg, why);
+		return cli_usage_error("bad port in '%s': %s (1-65535)", arg, why);
 	memcpy(host, arg, hl);
 	host[hl] = 0;
 
 	hints.ai_family = o->family == 4 ? AF_INET : o->family == 6 ? AF_INET6 : AF_UNSPEC;
 	err = getaddrinfo(host, NULL, &hints, &res);
 	if (err)
-		return bad("cannot resolve '%s': %s", host, gai_strerror(err));
+		return cli_usage_error("cannot resolve '%s': %s", host, gai_strerror(err));
 	for (ai = res; ai; ai = ai->ai_next) {
 		if (stun_addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen) ||
 		    !family_ok(o, a.family))
@@ -176,7 +163,7 @@ static int parse_server(struct probe_opts *o, const char *arg)
 	}
 	freeaddrinfo(res);
 	if (!added)
-		return bad("'%s' has no usable address", host);
+		return cli_usage_error("'%s' has no usable address", host);
 	return 0;
 }
 
@@ -285,7 +272,7 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 			break;
 		case OPT_SOFTWARE:
 			if (strlen(optarg) > STUN_SOFTWARE_MAX)
-				return bad("--software is longer than %d bytes",
+				return cli_usage_error("--software is longer than %d bytes",
 					   STUN_SOFTWARE_MAX);
 			o->software = optarg;
 			break;
@@ -304,29 +291,25 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 		case 'V':
 			printf("stunprobe %s\n", STUNRING_VERSION);
 			return -1;
-		case ':':
-			return bad("option '%s' needs a value", argv[optind - 1]);
 		default:
-			if (optopt)
-				return bad("unknown option '-%c'", optopt);
-			return bad("unknown option '%s'", argv[optind - 1]);
+			return cli_getopt_error(c, argv);
 		}
 	}
 
 	if (behavior && classic)
-		return bad("--behavior and --classic are exclusive");
+		return cli_usage_error("--behavior and --classic are exclusive");
 	if (o->hairpin && !behavior)
-		return bad("--hairpin needs --behavior");
+		return cli_usage_error("--hairpin needs --behavior");
 	if (modern && !classic)
-		return bad("--modern needs --classic");
+		return cli_usage_error("--modern needs --classic");
 	if (classic_req && (behavior || classic))
-		return bad("--classic-requests is for the plain probe only");
+		return cli_usage_error("--classic-requests is for the plain probe only");
 	o->mode = behavior ? PROBE_MODE_BEHAVIOR :
 		  classic ? PROBE_MODE_CLASSIC : PROBE_MODE_BINDING;
 	o->classic_requests = classic ? !modern : classic_req;
 
 	if (is_fast && rfc_timers)
-		return bad("--fast and --rfc-timers are exclusive");
+		return cli_usage_error("--fast and --rfc-timers are exclusive");
 	o->rto = rfc_timers ? rfc : def;
 	/* An RTO given or RFC 8489's is used as it is. */
 	o->adapt_rto = !rfc_timers && !rto;
@@ -342,20 +325,20 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 
 	if (bind_arg) {
 		if (stun_addr_parse(&o->bind, bind_arg, 0))
-			return bad("bad --bind address '%s' (IP or IP:PORT)", bind_arg);
+			return cli_usage_error("bad --bind address '%s' (IP or IP:PORT)", bind_arg);
 		if (o->family && !family_ok(o, o->bind.family))
-			return bad("--bind '%s' is not IPv%d", bind_arg, o->family);
+			return cli_usage_error("--bind '%s' is not IPv%d", bind_arg, o->family);
 		/* The --bind family decides which server addresses apply. */
 		o->family = o->bind.family == STUN_FAMILY_IPV4 ? 4 : 6;
 		o->has_bind = true;
 		if (behavior && o->bind.port)
-			return bad("--behavior needs fresh local ports: give --bind an IP only");
+			return cli_usage_error("--behavior needs fresh local ports: give --bind an IP only");
 	}
 
 	if (optind >= argc)
-		return bad("no server given");
+		return cli_usage_error("no server given");
 	if (o->mode != PROBE_MODE_BINDING && argc - optind != 1)
-		return bad("--%s takes exactly one server",
+		return cli_usage_error("--%s takes exactly one server",
 			   behavior ? "behavior" : "classic");
 	for (; optind < argc; optind++) {
 		err = parse_server(o, argv[optind]);

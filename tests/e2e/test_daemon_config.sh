@@ -122,6 +122,16 @@ done
 check "every option in --help has a key of its name${missing:+ (no value for:$missing)}" [ -z "$missing" ]
 check "every key takes a valid value${refused:+ (refused:$refused)}" [ -z "$refused" ]
 
+# The example config that make install ships documents every key.
+EXAMPLE=tools/dist/stunringd.conf
+check_config "the shipped example config is valid" 0 "$EXAMPLE" "^$EXAMPLE: ok$"
+undocumented=""
+for opt in "${!value[@]}"; do
+	grep -Eq "^#?$opt =( |$)" "$EXAMPLE" || undocumented="$undocumented $opt"
+done
+check "the example config shows every key${undocumented:+ (missing:$undocumented)}" \
+	[ -z "$undocumented" ]
+
 # --- flags override the file; the file alone configures the daemon ----------------
 ports=($(free_pair 127.0.0.1))
 P1=${ports[0]} P2=$((ports[0] + 1))
