@@ -8,7 +8,9 @@
  * worker blocks in recvmmsg(MSG_WAITFORONE) itself: two system calls per
  * batch, like the minimal reflector.  SO_RCVTIMEO wakes it every
  * STOP_CHECK_MS to see whether it must stop.  With several sockets it polls
- * them (and the stop eventfd) first: three system calls per batch.
+ * them (and the stop eventfd) first: three system calls per batch; the poll
+ * times out after WORKER_IDLE_WAKE_MS so that an idle worker's heartbeat
+ * stays fresh.
  */
 #include "worker.h"
 #include "log.h"
@@ -211,12 +213,15 @@ static int mmsg_run(struct worker *w, void *ctx)
 
 	if (ns == 1) {
 		/* A stop request still lets this batch be answered. */
-		while (!worker_stopping())
+		while (!worker_stopping()) {
+			worker_heartbeat(w);
 			serve_batch(c, 0, MSG_WAITFORONE);
+		}
 		return 0;
 	}
 	while (!worker_stopping()) {
-		int r = poll(c->pfd, ns + 1, -1);
+		worker_heartbeat(w);
+		int r = poll(c->pfd, ns + 1, WORKER_IDLE_WAKE_MS);
 
 		if (r < 0) {
 			if (errno == EINTR)

@@ -17,7 +17,8 @@
  * posts one, and on_send moves it from answered to send_failed.
  *
  * Per completion batch there is exactly one system call
- * (io_uring_submit_and_wait: submits the replies and waits for more), and
+ * (io_uring_submit_and_wait_timeout: submits the replies and waits for
+ * more, at most WORKER_IDLE_WAKE_MS), and
  * per datagram none, no allocation and no lock.
  */
 #include "worker.h"
@@ -474,14 +475,14 @@ static int uring_run(struct worker *w, void *ctx)
 	uint64_t deadline = 0;
 
 	for (;;) {
+		/* Idle, the wait still ends every WORKER_IDLE_WAKE_MS, so that
+		 * the heartbeat stays fresh; draining, every 50 ms. */
+		struct __kernel_timespec ts = { .tv_sec = WORKER_IDLE_WAKE_MS / 1000 };
+		struct io_uring_cqe *cqe;
 		int ret;
 
-		if (!c->stopping) {
-			ret = io_uring_submit_and_wait(&c->ring, 1);
-		} else {
-			struct __kernel_timespec ts = { .tv_nsec = 50 * 1000000 };
-			struct io_uring_cqe *cqe;
-
+		worker_heartbeat(w);
+		if (c->stopping) {
 			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring))
 				break;
 			if (!deadline)
@@ -491,10 +492,11 @@ static int uring_run(struct worker *w, void *ctx)
 					 w->id, c->npend);
 				break;
 			}
-			ret = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
-			if (ret == -ETIME)
-				ret = 0;
+			ts = (struct __kernel_timespec){ .tv_nsec = 50 * 1000000 };
 		}
+		ret = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
+		if (ret == -ETIME)
+			ret = 0;
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			log_error("worker %u: io_uring_submit_and_wait: %s", w->id,
 				  strerror(-ret));

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "monotime.h"
 #include "stats.h"
 
 /* Receive buffers: a datagram may use RX_MAX_LEN bytes (headers included
@@ -30,8 +31,20 @@
  * 4096-byte stride they all compete for the same few sets of the L1/L2. */
 #define RX_BUF_STRIDE (RX_BUF_SIZE + 64)
 
+/* The longest an engine waits for traffic before its loop goes round
+ * again: an idle worker still refreshes its heartbeat this often. */
+#define WORKER_IDLE_WAKE_MS 1000
+
 struct worker {
 	struct worker_stats stats;	/* first: its own cache lines */
+	/* Health (health.c, metrics_http.c): CLOCK_MONOTONIC_COARSE ns at the
+	 * start of the latest loop iteration, stored once per batch or idle
+	 * wake-up (worker_heartbeat), read by the metrics thread. */
+	uint64_t heartbeat_ns;
+	/* Test-only fault hook (test_faults.c): when non-zero, the worker
+	 * stalls this many ms before its next batch.  Only main writes it,
+	 * and only under STUNRINGD_TEST_FAULTS. */
+	uint32_t test_stall_ms;
 	unsigned int id;
 	int cpu;			/* pinned CPU, -1 for none */
 	pthread_t thread;
@@ -65,6 +78,16 @@ extern const struct engine_ops mmsg_engine;
 int uring_probe(char *why, size_t cap);
 
 int worker_start(struct worker *w);
+/* Out of line: the test-only stall (worker_heartbeat). */
+void worker_test_stall(struct worker *w);
+
+/* Once per loop iteration of an engine, never per datagram. */
+static inline void worker_heartbeat(struct worker *w)
+{
+	__atomic_store_n(&w->heartbeat_ns, monotime_coarse_ns(), __ATOMIC_RELAXED);
+	if (__builtin_expect(__atomic_load_n(&w->test_stall_ms, __ATOMIC_RELAXED) != 0, 0))
+		worker_test_stall(w);
+}
 /* True once main has asked the workers to stop. */
 bool worker_stopping(void);
 void worker_request_stop(int stop_fd);
@@ -73,11 +96,13 @@ void worker_request_stop(int stop_fd);
  * user_data, mmsg array) so it is counted only once really sent: bit 0 an
  * error response, bits 1-2 the role of the socket it leaves from, bits 3-4
  * the change from the receiving socket (rx role ^ tx role), bit 5 sent to a
- * RESPONSE-PORT. */
+ * RESPONSE-PORT, bit 6 an IPv6 peer. */
 #define TAG_ERROR 1u
 #define TAG_ROLE(t) (((t) >> 1) & 3u)
 #define TAG_CHANGE(t) (((t) >> 3) & 3u)
 #define TAG_RPORT (1u << 5)
+#define TAG_V6 (1u << 6)
+#define TAG_FAM(t) (((t) >> 6) & 1u)	/* FAM_IPV4 or FAM_IPV6 */
 
 /* The socket to answer from: the one whose address is rep->src.  The
  * receiving socket in basic mode (src is the local address the request came
@@ -122,6 +147,7 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		STAT_INC(&w->stats, bad_addr);
 		return 0;
 	}
+	STAT_INC(&w->stats, requests[fam_index(&peer)]);
 	if (stun_respond(pkt, len, &peer, local, ls[rx_sock].stun, pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
@@ -136,7 +162,8 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 	*tag = (rep->verdict == STUN_VERDICT_ERROR ? TAG_ERROR : 0) |
 	       (unsigned int)ls[tx].role << 1 |
 	       (unsigned int)(ls[tx].role ^ ls[rx_sock].role) << 3 |
-	       (rep->dst.port != peer.port ? TAG_RPORT : 0);
+	       (rep->dst.port != peer.port ? TAG_RPORT : 0) |
+	       (peer.family == STUN_FAMILY_IPV6 ? TAG_V6 : 0);
 	return rep->len;
 }
 
@@ -144,11 +171,11 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 static inline void worker_count_sent(struct worker *w, unsigned int tag)
 {
 	if (tag & TAG_ERROR)
-		STAT_INC(&w->stats, errors);
+		STAT_INC(&w->stats, errors[TAG_FAM(tag)]);
 	else
-		STAT_INC(&w->stats, answered);
+		STAT_INC(&w->stats, answered[TAG_FAM(tag)]);
 	STAT_INC(&w->stats, from_role[TAG_ROLE(tag)]);
-	if (__builtin_expect(tag & ~(TAG_ERROR | 6u), 0)) {
+	if (__builtin_expect(tag & ~(TAG_ERROR | 6u | TAG_V6), 0)) {
 		if (TAG_CHANGE(tag))
 			STAT_INC(&w->stats, changed[TAG_CHANGE(tag)]);
 		if (tag & TAG_RPORT)
@@ -162,9 +189,9 @@ static inline void worker_count_sent(struct worker *w, unsigned int tag)
 static inline void worker_uncount_sent(struct worker *w, unsigned int tag)
 {
 	if (tag & TAG_ERROR)
-		STAT_ADD(&w->stats, errors, (uint64_t)-1);
+		STAT_ADD(&w->stats, errors[TAG_FAM(tag)], (uint64_t)-1);
 	else
-		STAT_ADD(&w->stats, answered, (uint64_t)-1);
+		STAT_ADD(&w->stats, answered[TAG_FAM(tag)], (uint64_t)-1);
 	STAT_ADD(&w->stats, from_role[TAG_ROLE(tag)], (uint64_t)-1);
 	if (TAG_CHANGE(tag))
 		STAT_ADD(&w->stats, changed[TAG_CHANGE(tag)], (uint64_t)-1);
