@@ -6,6 +6,8 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON := $(BUILD)/stunringd
 URING_CFLAGS := $(shell pkg-config --cflags liburing 2>/dev/null)
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
+# --metrics: the HTTP server (libmicrohttpd, Debian's libmicrohttpd-dev).
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 ALL_TARGETS += $(DAEMON)
 INSTALL_BINS += $(DAEMON)
@@ -18,7 +20,7 @@ $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(LIB) $(URING_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
@@ -26,7 +28,7 @@ DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(LIB_SAN) $(URING_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -76,5 +78,7 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_basic.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3
+# --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
+DEB_PKGS += libmicrohttpd-dev prometheus curl
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

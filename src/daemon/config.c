@@ -44,6 +44,9 @@ static const char usage_text[] =
 "      --ring-buffers N       io_uring receive buffers per worker, a power of\n"
 "                             two (default 128)\n"
 "  -i, --stats-interval S     log a counters line every S seconds (0: off)\n"
+"      --metrics IP:PORT      serve Prometheus /metrics, /healthz and /readyz\n"
+"                             over HTTP there (default port 9478; off unless\n"
+"                             given)\n"
 "  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -77,6 +80,7 @@ enum {
 	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
 	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
 	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT, OPT_XDP, OPT_XDP_MODE,
+	OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -99,6 +103,7 @@ static const struct option long_opts[] = {
 	{ "xdp", required_argument, NULL, OPT_XDP },
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "stats-interval", required_argument, NULL, 'i' },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -307,6 +312,11 @@ int config_parse(struct daemon_config *cfg, int argc, char **argv)
 				return config_error("--stats-interval '%s': expected seconds, "
 						   "0 to 86400", optarg);
 			cfg->stats_interval = (unsigned)v;
+			break;
+		case OPT_METRICS:
+			if (stun_addr_parse(&cfg->metrics, optarg, 9478))
+				return config_error("--metrics '%s': expected IP:PORT (127.0.0.1:9478 "
+						    "or [::1]:9478)", optarg);
 			break;
 		case 'L':
 			if ((rc = log_level_parse(optarg)) < 0)

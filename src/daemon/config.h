@@ -80,6 +80,8 @@ struct daemon_config {
 	/* --xdp: attach the XDP responder at start, detach at exit. */
 	const char *xdp_ifname;
 	enum { XDP_AUTO = 0, XDP_NATIVE, XDP_GENERIC } xdp_mode;
+	/* --metrics IP:PORT (metrics_http.c); family 0: off. */
+	struct stun_addr metrics;
 };
 
 /* Parse argv into cfg.  Returns -1 to continue, or the exit status for
@@ -103,5 +105,9 @@ void rfc5780_log(const struct daemon_config *cfg);
 int xdp_start(const struct daemon_config *cfg);
 /* Log the XDP counters and detach (quietly when nothing is attached). */
 void xdp_stop(const struct daemon_config *cfg);
+/* The attached program's counters (summed over CPUs) for the metrics: up
+ * to cap names and values; how many, 0 without --xdp or when unreadable. */
+unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,
+			       uint64_t *values, unsigned int cap);
 
 #endif

@@ -31,9 +31,17 @@ int log_level_parse(const char *name)
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, fmt, ap);
+	va_end(ap);
+}
+
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+{
 	char line[1024];
 	int n = 0;
-	va_list ap;
 
 	if (lvl > log_threshold)
 		return;
@@ -49,9 +57,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03ldZ %s: ",
 			      ts.tv_nsec / 1000000, level_names[lvl]);
 	}
-	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		m = 0;
 	n += m;

@@ -11,7 +11,9 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "stats.h"
+#include "test_faults.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -104,7 +106,7 @@ static double now_s(void)
 
 /* Wait for a stop signal, logging the counters meanwhile.  Returns 0 for
  * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
-static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
+static int wait_for_stop(const sigset_t *sigs, struct worker *w,
 			 unsigned int n, unsigned int interval, bool rfc5780)
 {
 	struct worker_stats prev, cur;
@@ -137,6 +139,9 @@ static int wait_for_stop(const sigset_t *sigs, const struct worker *w,
 			return 1;
 		case SIGHUP:
 			log_info("SIGHUP ignored: no configuration file to reload");
+			break;
+		case SIGUSR2:	/* only taken when test faults are armed */
+			test_faults_fire(w, n);
 			break;
 		default:
 			break;
@@ -204,13 +209,16 @@ int main(int argc, char **argv)
 	unsigned int nw, ncpu, started;
 	sigset_t sigs;
 	sem_t ready;
-	bool ok;
+	bool ok, faults, bad_faults;
 	int rc, stop_fd;
 
 	log_init();
 	rc = config_parse(&cfg, argc, argv);
 	if (rc >= 0)
 		return rc;
+	faults = test_faults_init(&bad_faults);
+	if (bad_faults)
+		return EXIT_USAGE;
 	ncpu = usable_cpus(cpus, CPU_SETSIZE);
 	nw = cfg.workers ? cfg.workers : ncpu;
 	if (nw > MAX_WORKERS)
@@ -224,6 +232,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	if (faults)
+		sigaddset(&sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -236,12 +246,17 @@ int main(int argc, char **argv)
 		log_error("cannot set up: %s", strerror(errno));
 		return EXIT_OSERR;
 	}
+	/* Its thread inherits the blocked signals; /readyz says 503 until
+	 * the workers (and XDP) are set up. */
+	if ((rc = metrics_http_start(&cfg, workers, nw)))
+		return rc;
 	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
 	rc = ok ? 0 : EXIT_OSERR;
 	/* The fast path goes on once the workers can answer what it passes. */
 	if (ok && (rc = xdp_start(&cfg)))
 		ok = false;
 	if (ok) {
+		metrics_http_set_ready(true);
 		log_info("stunringd %s ready: %u worker%s, %s engine, %s mode, software %s",
 			 STUNRING_VERSION, nw, nw == 1 ? "" : "s",
 			 cfg.engine == ENGINE_URING ? "io_uring" : "recvmmsg/sendmmsg",
@@ -251,6 +266,7 @@ int main(int argc, char **argv)
 		if (wait_for_stop(&sigs, workers, nw, cfg.stats_interval, cfg.rfc5780))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
+		metrics_http_set_ready(false);
 		/* Off before the workers drain: nothing goes unanswered. */
 		xdp_stop(&cfg);
 	}
@@ -260,6 +276,7 @@ int main(int argc, char **argv)
 		if (workers[i].run_failed)
 			rc = 1;
 	}
+	metrics_http_stop();
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
 	listeners_close(fds, nw * cfg.n_listen);
