@@ -54,6 +54,14 @@ run-daemon: $(DAEMON)
 	fi; \
 	exit $$rc
 
+# --- unit test of the metrics text and the health verdict (pure code) -------
+METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o)
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
+TEST_DEPS += $(BUILD)/tests/test_metrics
+TEST_PROGS += $(BUILD)/tests/test_metrics
+
 # --- end-to-end tests ---------------------------------------------------------
 E2E_CLIENT := $(BUILD)/e2e_stun_client
 E2E_CLIENT_SRCS := tests/e2e/e2e_stun_client.c
