@@ -41,7 +41,6 @@ struct mmsg_ctx {
 	uint8_t tag[MMSG_BATCH];	/* worker.h TAG_* */
 	uint8_t txsock[MMSG_BATCH];
 	struct pollfd pfd[MAX_LISTEN + 1];
-	bool send_err_logged;
 	struct worker *w;
 	uint8_t bufs[MMSG_BATCH][RX_BUF_STRIDE];	/* worker.h: why the stride */
 };
@@ -97,12 +96,11 @@ static void count_sent(struct mmsg_ctx *c, unsigned int from, unsigned int n)
 
 static void send_failed(struct mmsg_ctx *c, int err)
 {
+	static struct log_limit limit;
+
 	STAT_INC(&c->w->stats, send_failed);
-	if (!c->send_err_logged) {
-		c->send_err_logged = true;
-		log_warn("worker %u: sending a reply failed: %s (counted in send_failed; "
-			 "logged once)", c->w->id, strerror(err));
-	}
+	log_limited(&limit, LOG_LVL_WARN, "worker %u: sending a reply failed: %s "
+		    "(counted in send_failed)", c->w->id, strerror(err));
 }
 
 /* sendmmsg tx[from, to) through one socket, past partial sends and errors

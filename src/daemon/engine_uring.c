@@ -74,7 +74,6 @@ struct uring_ctx {
 	 * is queued (queue_reply says why that is safe). */
 	bool early_recycle;
 	bool stopping;
-	bool send_err_logged;
 	struct msghdr rx_tmpl;	/* what every received buffer is laid out as */
 	struct worker *w;
 };
@@ -390,17 +389,15 @@ static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
  * or sends_submitted): move it from answered/errors to send_failed. */
 static void on_send(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 {
+	static struct log_limit limit;
 	struct worker *w = c->w;
 
 	if (cqe->res >= 0)
 		return;
 	worker_uncount_sent(w, UD_ARG(cqe->user_data));
 	STAT_INC(&w->stats, send_failed);
-	if (!c->send_err_logged) {
-		c->send_err_logged = true;
-		log_warn("worker %u: sending a reply failed: %s (counted in "
-			 "send_failed; logged once)", w->id, strerror(-cqe->res));
-	}
+	log_limited(&limit, LOG_LVL_WARN, "worker %u: sending a reply failed: %s "
+		    "(counted in send_failed)", w->id, strerror(-cqe->res));
 }
 
 /* Stop receiving; what was received is still answered (drain). */

@@ -33,6 +33,17 @@ void worker_request_stop(int stop_fd)
 		log_error("cannot wake the workers: %s", strerror(errno));
 }
 
+void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
+		     const struct stun_addr *peer)
+{
+	static struct log_limit limits[STUN_DROP_REASON_COUNT];
+	char from[STUN_ADDR_STRLEN];
+
+	stun_addr_format(peer, from, sizeof(from));
+	log_limited(&limits[reason], LOG_LVL_DEBUG, "worker %u: no reply to %s: %s "
+		    "(counted in dropped)", w->id, from, stun_drop_reason_name(reason));
+}
+
 /* Test-only (test_faults.c): main asked this worker to stall, to show
  * that /healthz notices a worker that makes no progress. */
 void worker_test_stall(struct worker *w)

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "log.h"
 #include "monotime.h"
 #include "stats.h"
 
@@ -78,6 +79,10 @@ extern const struct engine_ops mmsg_engine;
 int uring_probe(char *why, size_t cap);
 
 int worker_start(struct worker *w);
+/* Out of line, at debug level only: why a datagram got no reply, at most
+ * one line per second per reason (log_limited). */
+void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
+		     const struct stun_addr *peer);
 /* Out of line: the test-only stall (worker_heartbeat). */
 void worker_test_stall(struct worker *w);
 
@@ -151,6 +156,8 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 	if (stun_respond(pkt, len, &peer, local, ls[rx_sock].stun, pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
+		if (__builtin_expect(log_threshold >= LOG_LVL_DEBUG, 0))
+			worker_log_drop(w, rep->reason, &peer);
 		return 0;
 	}
 	tx = worker_reply_sock(w, rx_sock, local, &rep->src);
