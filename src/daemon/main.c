@@ -248,8 +248,12 @@ int main(int argc, char **argv)
 	}
 	/* Its thread inherits the blocked signals; /readyz says 503 until
 	 * the workers (and XDP) are set up. */
-	if ((rc = metrics_http_start(&cfg, workers, nw)))
+	if ((rc = metrics_http_start(&cfg, workers, nw))) {
+		listeners_close(fds, nw * cfg.n_listen);
+		close(stop_fd);
+		free(workers);
 		return rc;
+	}
 	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
 	rc = ok ? 0 : EXIT_OSERR;
 	/* The fast path goes on once the workers can answer what it passes. */
