@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# metrics_overhead.sh - what --metrics costs the workers: stunringd with
+# metrics off against stunringd with --metrics and a scraper fetching
+# /metrics every second (as Prometheus would), same binary, same load.
+#
+#   bench/metrics_overhead.sh            (or: make bench-metrics)
+#   ROUNDS=9 DURATION=10 bench/metrics_overhead.sh
+#
+# As bench/compare.sh: each daemon gets CPU 0 and one worker, stunload gets
+# CPU 1 (closed loop, SOCKETS sockets x INFLIGHT requests); the two
+# variants alternate within each round, in swapped order every other round,
+# because the machine is shared and noisy.  Per run: valid answers/s from
+# stunload, and the daemon's CPU per answer (utime+stime of all its
+# threads, the HTTP thread included, from /proc/PID/stat over the run).
+# Prints every run, then the medians and the on/off ratios.
+# Loopback only; every process it starts is stopped on exit.
+#
+# Environment: ROUNDS [7], DURATION [5] s, SOCKETS [64], INFLIGHT [8],
+# BUILD [build].
+set -u
+export LC_ALL=C
+BUILD=${BUILD:-build}
+ROUNDS=${ROUNDS:-7}
+DURATION=${DURATION:-5}
+SOCKETS=${SOCKETS:-64}
+INFLIGHT=${INFLIGHT:-8}
+cd "$(dirname "$0")/.." || exit 1
+WORK=$(mktemp -d /tmp/metrics-overhead.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+die() { echo "metrics_overhead: $*" >&2; exit 1; }
+[ "$(nproc)" -ge 2 ] || die "needs at least 2 CPUs (daemon on CPU 0, stunload on CPU 1)"
+for f in "$BUILD/stunringd" "$BUILD/stunload"; do
+	[ -x "$f" ] || die "$f is missing: run make"
+done
+command -v curl >/dev/null || die "curl is missing (make deps)"
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# start NAME ARGS...: a daemon on CPU 0; sets PORT_<NAME>, PID_<NAME>.
+start() {
+	local name=$1 log=$WORK/$1.log port pid
+	shift
+	taskset -c 0 "$BUILD/stunringd" --workers 1 --listen 127.0.0.1:0 "$@" 2>"$log" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 200); do
+		grep -q ' ready: ' "$log" && break
+		sleep 0.025
+	done
+	grep -q ' ready: ' "$log" || die "$name did not start: $(cat "$log")"
+	port=$(sed -n 's/.* listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
+	printf -v "PORT_$name" %s "$port"
+	printf -v "PID_$name" %s "$pid"
+}
+start off
+start on --metrics 127.0.0.1:0
+MURL=$(sed -n 's|.*metrics: \(http://[^ ,]*/metrics\).*|\1|p' "$WORK/on.log")
+[ -n "$MURL" ] || die "no metrics URL in the log"
+
+# run VARIANT ROUND: one stunload run; appends a line to $WORK/runs.
+run() {
+	local v=$1 r=$2 port pid t0 t1 spid="" f=$WORK/$1.$2.json
+	port=PORT_$v pid=PID_$v
+	if [ "$v" = on ]; then
+		# The scraper: once a second, as Prometheus with scrape_interval 1s.
+		(while :; do curl -s -m 2 -o /dev/null "$MURL"; sleep 1; done) &
+		spid=$!
+	fi
+	t0=$(cpu_ticks "${!pid}")
+	"$BUILD/stunload" --sockets "$SOCKETS" --inflight "$INFLIGHT" --threads 1 --cpus 1 \
+		--no-progress --json -d "$DURATION" "127.0.0.1:${!port}" >"$f" ||
+		die "stunload against $v failed: $(cat "$f")"
+	t1=$(cpu_ticks "${!pid}")
+	[ -n "$spid" ] && { kill "$spid"; wait "$spid" 2>/dev/null; }
+	python3 - "$f" "$v" "$r" "$t0" "$t1" "$CLK_TCK" >>"$WORK/runs" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+v, r, t0, t1, hz = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+cpu = (t1 - t0) / hz
+print(f"{r} {v} {j['valid_per_s']:.0f} {cpu * 1e6 / max(j['valid'], 1):.3f} {j['lost']}")
+PY
+	tail -1 "$WORK/runs" | awk '{printf "metrics_overhead: round %s %-3s %8d answers/s %7.3f us CPU/answer lost %s\n", $1, $2, $3, $4, $5}' >&2
+}
+
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then run off "$r"; run on "$r"; else run on "$r"; run off "$r"; fi
+done
+python3 - "$WORK/runs" "$ROUNDS" "$DURATION" <<'PY'
+import statistics as st, sys
+runs = [l.split() for l in open(sys.argv[1])]
+def med(v, col):
+    return st.median(float(x[col]) for x in runs if x[1] == v)
+off_r, on_r, off_c, on_c = med("off", 2), med("on", 2), med("off", 3), med("on", 3)
+print(f"metrics overhead, {sys.argv[2]} rounds x {sys.argv[3]} s, medians:")
+print(f"  answers/s      off {off_r:10.0f}  on+scraped {on_r:10.0f}  on/off {on_r / off_r:.3f}")
+print(f"  us CPU/answer  off {off_c:10.3f}  on+scraped {on_c:10.3f}  on/off {on_c / off_c:.3f}")
+PY
