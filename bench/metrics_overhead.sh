@@ -3,7 +3,8 @@
 #
 # metrics_overhead.sh - what --metrics costs the workers: stunringd with
 # metrics off against stunringd with --metrics and a scraper fetching
-# /metrics every second (as Prometheus would), same binary, same load.
+# /metrics every second over a kept-alive connection (as Prometheus
+# would), same binary, same load.
 #
 #   bench/metrics_overhead.sh            (or: make bench-metrics)
 #   ROUNDS=9 DURATION=10 bench/metrics_overhead.sh
@@ -14,7 +15,10 @@
 # because the machine is shared and noisy.  Per run: valid answers/s from
 # stunload, and the daemon's CPU per answer (utime+stime of all its
 # threads, the HTTP thread included, from /proc/PID/stat over the run).
-# Prints every run, then the medians and the on/off ratios.
+# A third variant, ctl, is a second metrics-off daemon: ctl/off shows how
+# far two identical daemons differ on this machine (the noise floor).
+# Prints every run, then the medians, the ratios of the medians and the
+# medians of the per-round ratios (on/off and ctl/off in the same round).
 # Loopback only; every process it starts is stopped on exit.
 #
 # Environment: ROUNDS [7], DURATION [5] s, SOCKETS [64], INFLIGHT [8],
@@ -42,7 +46,6 @@ die() { echo "metrics_overhead: $*" >&2; exit 1; }
 for f in "$BUILD/stunringd" "$BUILD/stunload"; do
 	[ -x "$f" ] || die "$f is missing: run make"
 done
-command -v curl >/dev/null || die "curl is missing (make deps)"
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
@@ -64,6 +67,7 @@ start() {
 }
 start off
 start on --metrics 127.0.0.1:0
+start ctl
 MURL=$(sed -n 's|.*metrics: \(http://[^ ,]*/metrics\).*|\1|p' "$WORK/on.log")
 [ -n "$MURL" ] || die "no metrics URL in the log"
 
@@ -72,8 +76,20 @@ run() {
 	local v=$1 r=$2 port pid t0 t1 spid="" f=$WORK/$1.$2.json
 	port=PORT_$v pid=PID_$v
 	if [ "$v" = on ]; then
-		# The scraper: once a second, as Prometheus with scrape_interval 1s.
-		(while :; do curl -s -m 2 -o /dev/null "$MURL"; sleep 1; done) &
+		# The scraper: GET /metrics once a second over one kept-alive
+		# connection, as Prometheus with scrape_interval 1s does.  On
+		# stunload's CPU, and cheap there: a curl started every second
+		# cost stunload (a closed loop) enough to lower the rate itself.
+		taskset -c 1 python3 - "$MURL" "$((DURATION + 5))" <<'PY' &
+import http.client, sys, time, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+for _ in range(int(sys.argv[2])):
+    c.request("GET", u.path)
+    body = c.getresponse().read()
+    assert b"stunring_responses_total" in body
+    time.sleep(1)
+PY
 		spid=$!
 	fi
 	t0=$(cpu_ticks "${!pid}")
@@ -93,15 +109,26 @@ PY
 }
 
 for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then run off "$r"; run on "$r"; else run on "$r"; run off "$r"; fi
+	case $((r % 3)) in
+	1) run off "$r"; run on "$r"; run ctl "$r" ;;
+	2) run on "$r"; run ctl "$r"; run off "$r" ;;
+	0) run ctl "$r"; run off "$r"; run on "$r" ;;
+	esac
 done
 python3 - "$WORK/runs" "$ROUNDS" "$DURATION" <<'PY'
 import statistics as st, sys
 runs = [l.split() for l in open(sys.argv[1])]
-def med(v, col):
-    return st.median(float(x[col]) for x in runs if x[1] == v)
-off_r, on_r, off_c, on_c = med("off", 2), med("on", 2), med("off", 3), med("on", 3)
-print(f"metrics overhead, {sys.argv[2]} rounds x {sys.argv[3]} s, medians:")
-print(f"  answers/s      off {off_r:10.0f}  on+scraped {on_r:10.0f}  on/off {on_r / off_r:.3f}")
-print(f"  us CPU/answer  off {off_c:10.3f}  on+scraped {on_c:10.3f}  on/off {on_c / off_c:.3f}")
+val = {(x[0], x[1]): (float(x[2]), float(x[3])) for x in runs}
+rounds = sorted({x[0] for x in runs}, key=int)
+def med(v, i):
+    return st.median(val[r, v][i] for r in rounds)
+def pair(v, i):	# median over rounds of v/off within the round
+    return st.median(val[r, v][i] / val[r, "off"][i] for r in rounds)
+print(f"metrics overhead, {sys.argv[2]} rounds x {sys.argv[3]} s, medians "
+      "(ctl: a second metrics-off daemon, the noise floor):")
+for i, what, fmt in ((0, "answers/s    ", "9.0f"), (1, "us CPU/answer", "9.3f")):
+    print(f"  {what}  off {med('off', i):{fmt}}  on+scraped {med('on', i):{fmt}}  "
+          f"ctl {med('ctl', i):{fmt}} | ratio of medians on/off {med('on', i) / med('off', i):.3f} "
+          f"ctl/off {med('ctl', i) / med('off', i):.3f} | median of per-round ratios "
+          f"on/off {pair('on', i):.3f} ctl/off {pair('ctl', i):.3f}")
 PY

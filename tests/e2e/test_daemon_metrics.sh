@@ -101,6 +101,35 @@ check "/metrics: build info, start time, per-worker counters" eval \
 	 grep -q "^process_start_time_seconds [0-9]" "$TMP/metrics.txt" &&
 	 grep -q "^stunring_worker_batches_total{worker=\"1\"} [0-9]" "$TMP/metrics.txt"'
 
+# The Grafana dashboard (tools/dist/grafana/stunringd.json): Prometheus
+# accepts each of its queries, and each metric it names is one we serve
+# (the XDP one only with --xdp).
+python3 - tools/dist/grafana/stunringd.json "$TMP/metrics.txt" "$PPORT" >"$TMP/grafana.out" 2>&1 <<'PY'
+import json, re, sys, urllib.parse, urllib.request
+dash = json.load(open(sys.argv[1]))
+served = set(re.findall(r"^# TYPE (\S+)", open(sys.argv[2]).read(), re.M))
+bad = 0
+exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
+for e in exprs:
+    q = e.replace("$instance", ".*")
+    url = "http://127.0.0.1:%s/api/v1/query?%s" % (sys.argv[3], urllib.parse.urlencode({"query": q}))
+    try:
+        status = json.load(urllib.request.urlopen(url, timeout=5))["status"]
+    except Exception as ex:
+        status = str(ex)
+    for name in re.findall(r"\b((?:stunring|process)_[a-z0-9_]+)", e):
+        if name not in served and name != "stunring_xdp_packets_total":
+            print("not served:", name); bad = 1
+    if status != "success":
+        print("query failed:", q, status); bad = 1
+print("%d queries" % len(exprs))
+sys.exit(bad)
+PY
+grc=$?
+check "Grafana dashboard: $(tail -1 "$TMP/grafana.out"), all accepted by Prometheus, every metric served" \
+	[ $grc -eq 0 ]
+[ $grc -eq 0 ] || show "$TMP/grafana.out"
+
 # --- --metrics on a port in use (Prometheus's): exit 69 ----------------------
 timeout 10 "$DAEMON" --listen 127.0.0.1:0 --metrics "127.0.0.1:$PPORT" 2>"$TMP/inuse" >/dev/null
 rc=$?
