@@ -38,36 +38,46 @@ static void counter_line(FILE *f, const char *name, const char *labels, uint64_t
 		(unsigned long long)v);
 }
 
+/* name{<fixed>key="labels[i]"} values[i], for i in [from, to). */
+static void series(FILE *f, const char *name, const char *fixed, const char *key,
+		   const char *const *labels, const uint64_t *values, int from, int to)
+{
+	char lbl[160];
+
+	for (int i = from; i < to; i++) {
+		snprintf(lbl, sizeof(lbl), "%s%s=\"%s\"", fixed, key, labels[i]);
+		counter_line(f, name, lbl, values[i]);
+	}
+}
+
 static void write_traffic(FILE *f, const struct worker_stats *s)
 {
-	char lbl[128];
+	static const char *const class_label[] = { "success", "error" };
+	const char *reasons[STUN_DROP_REASON_COUNT];
 
 	header(f, "stunring_requests_total", "counter",
 	       "Datagrams that reached the STUN codec (truncated ones and ones "
 	       "without a usable peer address are only in stunring_dropped_total).");
-	for (int fam = 0; fam < FAM_COUNT; fam++) {
-		snprintf(lbl, sizeof(lbl), "transport=\"udp\",family=\"%s\"", family_label[fam]);
-		counter_line(f, "stunring_requests_total", lbl, s->requests[fam]);
-	}
+	series(f, "stunring_requests_total", "transport=\"udp\",", "family", family_label,
+	       s->requests, 0, FAM_COUNT);
 	header(f, "stunring_responses_total", "counter",
 	       "Responses the kernel accepted, by class: success (Binding success) "
 	       "or error (400, 420).");
 	for (int fam = 0; fam < FAM_COUNT; fam++) {
-		snprintf(lbl, sizeof(lbl), "transport=\"udp\",family=\"%s\",class=\"success\"",
+		const uint64_t by_class[] = { s->answered[fam], s->errors[fam] };
+		char fixed[64];
+
+		snprintf(fixed, sizeof(fixed), "transport=\"udp\",family=\"%s\",",
 			 family_label[fam]);
-		counter_line(f, "stunring_responses_total", lbl, s->answered[fam]);
-		snprintf(lbl, sizeof(lbl), "transport=\"udp\",family=\"%s\",class=\"error\"",
-			 family_label[fam]);
-		counter_line(f, "stunring_responses_total", lbl, s->errors[fam]);
+		series(f, "stunring_responses_total", fixed, "class", class_label, by_class, 0, 2);
 	}
 	header(f, "stunring_dropped_total", "counter",
 	       "Datagrams that got no response, by reason (the codec's drop reasons, "
 	       "truncated, bad_address, no_source).");
-	for (int r = 1; r < STUN_DROP_REASON_COUNT; r++) {
-		snprintf(lbl, sizeof(lbl), "reason=\"%s\"",
-			 stun_drop_reason_name((enum stun_drop_reason)r));
-		counter_line(f, "stunring_dropped_total", lbl, s->dropped[r]);
-	}
+	for (int r = 0; r < STUN_DROP_REASON_COUNT; r++)
+		reasons[r] = stun_drop_reason_name((enum stun_drop_reason)r);
+	series(f, "stunring_dropped_total", "", "reason", reasons, s->dropped, 1,
+	       STUN_DROP_REASON_COUNT);
 	counter_line(f, "stunring_dropped_total", "reason=\"truncated\"", s->truncated);
 	counter_line(f, "stunring_dropped_total", "reason=\"bad_address\"", s->bad_addr);
 	counter_line(f, "stunring_dropped_total", "reason=\"no_source\"", s->no_source);
@@ -78,26 +88,40 @@ static void write_traffic(FILE *f, const struct worker_stats *s)
 
 static void write_rfc5780(FILE *f, const struct worker_stats *s)
 {
-	char lbl[64];
-
 	header(f, "stunring_rfc5780_responses_total", "counter",
 	       "RFC 5780 mode: responses by the socket they left from (A1/A2 address, "
 	       "P1/P2 port).");
-	for (int r = 0; r < ROLE_COUNT; r++) {
-		snprintf(lbl, sizeof(lbl), "socket=\"%s\"", role_label[r]);
-		counter_line(f, "stunring_rfc5780_responses_total", lbl, s->from_role[r]);
-	}
+	series(f, "stunring_rfc5780_responses_total", "", "socket", role_label, s->from_role,
+	       0, ROLE_COUNT);
 	header(f, "stunring_rfc5780_changed_total", "counter",
 	       "RFC 5780 mode: responses sent from another port, address or both "
 	       "than the request came to (CHANGE-REQUEST).");
-	for (int r = 1; r < ROLE_COUNT; r++) {
-		snprintf(lbl, sizeof(lbl), "change=\"%s\"", change_label[r]);
-		counter_line(f, "stunring_rfc5780_changed_total", lbl, s->changed[r]);
-	}
+	series(f, "stunring_rfc5780_changed_total", "", "change", change_label, s->changed,
+	       1, ROLE_COUNT);
 	header(f, "stunring_rfc5780_response_port_total", "counter",
 	       "RFC 5780 mode: responses sent to a RESPONSE-PORT.");
 	counter_line(f, "stunring_rfc5780_response_port_total", "", s->response_port);
 }
+
+/* The engine counters exported per worker. */
+static const struct {
+	const char *name, *help;
+	size_t offset;		/* in struct worker_stats */
+} worker_counters[] = {
+	{ "stunring_worker_datagrams_total", "Datagrams this worker received.",
+	  offsetof(struct worker_stats, rx) },
+	{ "stunring_worker_batches_total",
+	  "Completion batches (io_uring) or recvmmsg calls with data.",
+	  offsetof(struct worker_stats, batches) },
+	{ "stunring_worker_rearms_total", "io_uring multishot receives re-armed.",
+	  offsetof(struct worker_stats, rearms) },
+	{ "stunring_worker_enobufs_total", "io_uring provided-buffer ring ran dry.",
+	  offsetof(struct worker_stats, enobufs) },
+	{ "stunring_worker_recv_errors_total", "Receive errors other than a dry buffer ring.",
+	  offsetof(struct worker_stats, recv_errors) },
+	{ "stunring_worker_sq_full_total", "io_uring submission queue filled up mid-batch.",
+	  offsetof(struct worker_stats, sq_full) },
+};
 
 /* One counter per worker, taken from the snapshot at offset off. */
 static void per_worker(FILE *f, const struct metrics_input *in, const char *name,
@@ -119,23 +143,9 @@ static void write_workers(FILE *f, const struct metrics_input *in)
 {
 	header(f, "stunring_workers", "gauge", "Worker threads serving the listeners.");
 	fprintf(f, "stunring_workers %u\n", in->nworkers);
-	per_worker(f, in, "stunring_worker_datagrams_total",
-		   "Datagrams this worker received.", offsetof(struct worker_stats, rx));
-	per_worker(f, in, "stunring_worker_batches_total",
-		   "Completion batches (io_uring) or recvmmsg calls with data.",
-		   offsetof(struct worker_stats, batches));
-	per_worker(f, in, "stunring_worker_rearms_total",
-		   "io_uring multishot receives re-armed.",
-		   offsetof(struct worker_stats, rearms));
-	per_worker(f, in, "stunring_worker_enobufs_total",
-		   "io_uring provided-buffer ring ran dry.",
-		   offsetof(struct worker_stats, enobufs));
-	per_worker(f, in, "stunring_worker_recv_errors_total",
-		   "Receive errors other than a dry buffer ring.",
-		   offsetof(struct worker_stats, recv_errors));
-	per_worker(f, in, "stunring_worker_sq_full_total",
-		   "io_uring submission queue filled up mid-batch.",
-		   offsetof(struct worker_stats, sq_full));
+	for (size_t c = 0; c < sizeof(worker_counters) / sizeof(worker_counters[0]); c++)
+		per_worker(f, in, worker_counters[c].name, worker_counters[c].help,
+			   worker_counters[c].offset);
 	header(f, "stunring_worker_progress_age_seconds", "gauge",
 	       "Seconds since the worker's loop last went round (idle workers wake "
 	       "every second; /healthz fails above 5).");

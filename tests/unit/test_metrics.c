@@ -39,8 +39,19 @@ static long long value_of(const char *text, const char *series)
 	return -1;
 }
 
-static void two_workers(struct worker_stats w[2], double age[2], struct metrics_input *in)
+/* Two workers' counters and what metrics_write is given about them. */
+struct fixture {
+	struct worker_stats w[2];
+	double age[2];
+	struct metrics_input in;
+};
+
+static void two_workers(struct fixture *fx)
 {
+	struct worker_stats *w = fx->w;
+	double *age = fx->age;
+	struct metrics_input *in = &fx->in;
+
 	memset(w, 0, 2 * sizeof(*w));
 	w[0].requests[FAM_IPV4] = 10, w[1].requests[FAM_IPV4] = 5;
 	w[0].requests[FAM_IPV6] = 7;
@@ -62,14 +73,12 @@ static void two_workers(struct worker_stats w[2], double age[2], struct metrics_
 
 static void sums_by_family_class_and_reason(void **state)
 {
-	struct worker_stats w[2];
-	double age[2];
-	struct metrics_input in;
+	struct fixture fx;
 	char *t;
 
 	(void)state;
-	two_workers(w, age, &in);
-	t = render(&in);
+	two_workers(&fx);
+	t = render(&fx.in);
 	assert_int_equal(value_of(t, "stunring_requests_total{transport=\"udp\",family=\"ipv4\"}"), 15);
 	assert_int_equal(value_of(t, "stunring_requests_total{transport=\"udp\",family=\"ipv6\"}"), 7);
 	assert_int_equal(value_of(t, "stunring_responses_total{transport=\"udp\",family=\"ipv4\",class=\"success\"}"), 12);
@@ -97,24 +106,25 @@ static void xdp_counters_get_family_and_outcome(void **state)
 {
 	static const char *const names[] = { "answered_v4", "answered_v6", "pass_port", "dropped" };
 	static const uint64_t values[] = { 11, 22, 33, 44 };
-	struct worker_stats w[2];
-	double age[2];
-	struct metrics_input in;
+	struct fixture fx;
 	char *t;
 
 	(void)state;
-	two_workers(w, age, &in);
-	in.n_xdp = 4;
-	in.xdp_names = names;
-	in.xdp_values = values;
-	in.rfc5780 = true;
-	w[0].from_role[2] = 5;
-	t = render(&in);
+	two_workers(&fx);
+	fx.in.n_xdp = 4;
+	fx.in.xdp_names = names;
+	fx.in.xdp_values = values;
+	fx.in.rfc5780 = true;
+	fx.w[0].from_role[2] = 5;
+	fx.w[1].changed[3] = 2;
+	t = render(&fx.in);
 	assert_int_equal(value_of(t, "stunring_xdp_packets_total{family=\"ipv4\",outcome=\"answered\"}"), 11);
 	assert_int_equal(value_of(t, "stunring_xdp_packets_total{family=\"ipv6\",outcome=\"answered\"}"), 22);
 	assert_int_equal(value_of(t, "stunring_xdp_packets_total{family=\"unknown\",outcome=\"pass_port\"}"), 33);
 	assert_int_equal(value_of(t, "stunring_xdp_packets_total{family=\"unknown\",outcome=\"dropped\"}"), 44);
 	assert_int_equal(value_of(t, "stunring_rfc5780_responses_total{socket=\"a2p1\"}"), 5);
+	assert_int_equal(value_of(t, "stunring_rfc5780_changed_total{change=\"both\"}"), 2);
+	assert_int_equal(value_of(t, "stunring_rfc5780_changed_total{change=\"port\"}"), 0);
 	free(t);
 }
 
