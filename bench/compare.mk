@@ -18,3 +18,9 @@ bench-compare: $(BUILD)/stunringd $(BUILD)/stunload $(BUILD)/stun-reflector $(CO
 	bench/compare.sh
 BENCH_TARGETS += bench-compare
 BENCH_PKGS += coturn stun-server gnuplot-nox golang-go golang-github-pion-stun-dev
+
+# What --metrics with a scrape every second costs the workers (README).
+.PHONY: bench-metrics
+bench-metrics: $(BUILD)/stunringd $(BUILD)/stunload
+	bench/metrics_overhead.sh
+BENCH_TARGETS += bench-metrics

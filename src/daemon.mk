@@ -8,6 +8,8 @@ URING_CFLAGS := $(shell pkg-config --cflags liburing 2>/dev/null)
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 # The configuration file is read by libinih (config_ini.c).
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+# --metrics: the HTTP server (libmicrohttpd, Debian's libmicrohttpd-dev).
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
 ALL_TARGETS += $(DAEMON)
 INSTALL_BINS += $(DAEMON)
@@ -20,7 +22,7 @@ $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
@@ -28,7 +30,7 @@ DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -54,6 +56,14 @@ run-daemon: $(DAEMON)
 	fi; \
 	exit $$rc
 
+# --- unit test of the metrics text and the health verdict (pure code) -------
+METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o)
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
+TEST_DEPS += $(BUILD)/tests/test_metrics
+TEST_PROGS += $(BUILD)/tests/test_metrics
+
 # --- end-to-end tests ---------------------------------------------------------
 E2E_CLIENT := $(BUILD)/e2e_stun_client
 E2E_CLIENT_SRCS := tests/e2e/e2e_stun_client.c
@@ -77,7 +87,10 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_basic.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
-	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh
+	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh \
+	tests/e2e/test_daemon_metrics.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
+# --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
+DEB_PKGS += libmicrohttpd-dev prometheus curl
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

@@ -57,6 +57,9 @@ static const char usage_text[] =
 "                             two (default 128)\n"
 "  -i, --stats-interval TIME  log a counters line every TIME: seconds, or with\n"
 "                             a unit: 500ms, 10s, 5m, 1h (0: off, the default)\n"
+"      --metrics IP:PORT      serve Prometheus /metrics, /healthz and /readyz\n"
+"                             over HTTP there (default port 9478; off unless\n"
+"                             given)\n"
 "  -L, --log-level LEVEL      error, warn, info (default) or debug\n"
 "  -h, --help                 show this help and exit\n"
 "  -V, --version              show the version and exit\n"
@@ -92,7 +95,7 @@ enum {
 	OPT_NO_PIN = 256, OPT_FINGERPRINT, OPT_NO_CLASSIC, OPT_RCVBUF,
 	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
 	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT, OPT_XDP, OPT_XDP_MODE,
-	OPT_CHECK_CONFIG,
+	OPT_CHECK_CONFIG, OPT_METRICS,
 };
 
 static const struct option long_opts[] = {
@@ -115,6 +118,7 @@ static const struct option long_opts[] = {
 	{ "xdp", required_argument, NULL, OPT_XDP },
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "stats-interval", required_argument, NULL, 'i' },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -383,6 +387,11 @@ int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
 					     "0 (off) or 100ms to 24h");
 		cfg->stats_interval_ms = (unsigned int)(v / CLI_MS);
 		break;
+	case OPT_METRICS:
+		if (stun_addr_parse(&cfg->metrics, optarg, 9478))
+			return cli_usage_error("--metrics '%s': expected IP:PORT (127.0.0.1:9478 "
+					       "or [::1]:9478)", optarg);
+		break;
 	case 'L':
 		if ((rc = log_level_parse(optarg)) < 0)
 			return cli_usage_error("--log-level '%s': expected error, warn, info "
@@ -474,6 +483,10 @@ static void option_text(const struct daemon_config *cfg, int id, char *buf, size
 			 cfg->xdp_mode == XDP_GENERIC ? "generic" : "auto");
 		break;
 	case 'i': snprintf(buf, n, "%ums", cfg->stats_interval_ms); break;
+	case OPT_METRICS:
+		if (cfg->metrics.family)
+			stun_addr_format(&cfg->metrics, buf, n);
+		break;
 	case 'L':
 		snprintf(buf, n, "%s", cfg->log_level >= 0 && cfg->log_level < 4
 					       ? levels[cfg->log_level] : "?");

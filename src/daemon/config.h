@@ -86,6 +86,8 @@ struct daemon_config {
 	 * into the original: keep each one where config_load built it. */
 	char strings[1024];
 	size_t strings_used;
+	/* --metrics IP:PORT (metrics_http.c); family 0: off. */
+	struct stun_addr metrics;
 };
 
 #define CONFIG_DEFAULT_PATH "/etc/stunring/stunringd.conf"
@@ -146,5 +148,9 @@ int xdp_start(const struct daemon_config *cfg);
 void xdp_stop(const struct daemon_config *cfg);
 /* SIGHUP: give the attached program cfg's SOFTWARE and FINGERPRINT policy. */
 void xdp_update(const struct daemon_config *cfg);
+/* The attached program's counters (summed over CPUs) for the metrics: up
+ * to cap names and values; how many, 0 without --xdp or when unreadable. */
+unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,
+			       uint64_t *values, unsigned int cap);
 
 #endif

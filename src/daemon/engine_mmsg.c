@@ -8,7 +8,9 @@
  * worker blocks in recvmmsg(MSG_WAITFORONE) itself: two system calls per
  * batch, like the minimal reflector.  SO_RCVTIMEO wakes it every
  * STOP_CHECK_MS to see whether it must stop.  With several sockets it polls
- * them (and the stop eventfd) first: three system calls per batch.
+ * them (and the stop eventfd) first: three system calls per batch; the poll
+ * times out after WORKER_IDLE_WAKE_MS so that an idle worker's heartbeat
+ * stays fresh.
  */
 #include "worker.h"
 #include "log.h"
@@ -39,7 +41,6 @@ struct mmsg_ctx {
 	uint8_t tag[MMSG_BATCH];	/* worker.h TAG_* */
 	uint8_t txsock[MMSG_BATCH];
 	struct pollfd pfd[MAX_LISTEN + 1];
-	bool send_err_logged;
 	struct worker *w;
 	uint8_t bufs[MMSG_BATCH][RX_BUF_STRIDE];	/* worker.h: why the stride */
 };
@@ -95,12 +96,11 @@ static void count_sent(struct mmsg_ctx *c, unsigned int from, unsigned int n)
 
 static void send_failed(struct mmsg_ctx *c, int err)
 {
+	static struct log_limit limit;
+
 	STAT_INC(&c->w->stats, send_failed);
-	if (!c->send_err_logged) {
-		c->send_err_logged = true;
-		log_warn("worker %u: sending a reply failed: %s (counted in send_failed; "
-			 "logged once)", c->w->id, strerror(err));
-	}
+	log_limited(&limit, LOG_LVL_WARN, "worker %u: sending a reply failed: %s "
+		    "(counted in send_failed)", c->w->id, strerror(err));
 }
 
 /* sendmmsg tx[from, to) through one socket, past partial sends and errors
@@ -212,12 +212,15 @@ static int mmsg_run(struct worker *w, void *ctx)
 
 	if (ns == 1) {
 		/* A stop request still lets this batch be answered. */
-		while (!worker_stopping())
+		while (!worker_stopping()) {
+			worker_heartbeat(w);
 			serve_batch(c, 0, MSG_WAITFORONE);
+		}
 		return 0;
 	}
 	while (!worker_stopping()) {
-		int r = poll(c->pfd, ns + 1, -1);
+		worker_heartbeat(w);
+		int r = poll(c->pfd, ns + 1, WORKER_IDLE_WAKE_MS);
 
 		if (r < 0) {
 			if (errno == EINTR)

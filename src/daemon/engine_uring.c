@@ -17,7 +17,8 @@
  * posts one, and on_send moves it from answered to send_failed.
  *
  * Per completion batch there is exactly one system call
- * (io_uring_submit_and_wait: submits the replies and waits for more), and
+ * (io_uring_submit_and_wait_timeout: submits the replies and waits for
+ * more, at most WORKER_IDLE_WAKE_MS), and
  * per datagram none, no allocation and no lock.
  */
 #include "worker.h"
@@ -73,7 +74,6 @@ struct uring_ctx {
 	 * is queued (queue_reply says why that is safe). */
 	bool early_recycle;
 	bool stopping;
-	bool send_err_logged;
 	struct msghdr rx_tmpl;	/* what every received buffer is laid out as */
 	struct worker *w;
 };
@@ -389,17 +389,15 @@ static void on_recv(struct uring_ctx *c, const struct io_uring_cqe *cqe)
  * or sends_submitted): move it from answered/errors to send_failed. */
 static void on_send(struct uring_ctx *c, const struct io_uring_cqe *cqe)
 {
+	static struct log_limit limit;
 	struct worker *w = c->w;
 
 	if (cqe->res >= 0)
 		return;
 	worker_uncount_sent(w, UD_ARG(cqe->user_data));
 	STAT_INC(&w->stats, send_failed);
-	if (!c->send_err_logged) {
-		c->send_err_logged = true;
-		log_warn("worker %u: sending a reply failed: %s (counted in "
-			 "send_failed; logged once)", w->id, strerror(-cqe->res));
-	}
+	log_limited(&limit, LOG_LVL_WARN, "worker %u: sending a reply failed: %s "
+		    "(counted in send_failed)", w->id, strerror(-cqe->res));
 }
 
 /* Stop receiving; what was received is still answered (drain). */
@@ -474,14 +472,14 @@ static int uring_run(struct worker *w, void *ctx)
 	uint64_t deadline = 0;
 
 	for (;;) {
+		/* Idle, the wait still ends every WORKER_IDLE_WAKE_MS, so that
+		 * the heartbeat stays fresh; draining, every 50 ms. */
+		struct __kernel_timespec ts = { .tv_sec = WORKER_IDLE_WAKE_MS / 1000 };
+		struct io_uring_cqe *cqe;
 		int ret;
 
-		if (!c->stopping) {
-			ret = io_uring_submit_and_wait(&c->ring, 1);
-		} else {
-			struct __kernel_timespec ts = { .tv_nsec = 50 * 1000000 };
-			struct io_uring_cqe *cqe;
-
+		worker_heartbeat(w);
+		if (c->stopping) {
 			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring))
 				break;
 			if (!deadline)
@@ -491,10 +489,11 @@ static int uring_run(struct worker *w, void *ctx)
 					 w->id, c->npend);
 				break;
 			}
-			ret = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
-			if (ret == -ETIME)
-				ret = 0;
+			ts = (struct __kernel_timespec){ .tv_nsec = 50 * 1000000 };
 		}
+		ret = io_uring_submit_and_wait_timeout(&c->ring, &cqe, 1, &ts, NULL);
+		if (ret == -ETIME)
+			ret = 0;
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
 			log_error("worker %u: io_uring_submit_and_wait: %s", w->id,
 				  strerror(-ret));

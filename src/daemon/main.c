@@ -13,9 +13,11 @@
 #include "cli/cli.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics_http.h"
 #include "reload.h"
 #include "rfc5780.h"
 #include "stats.h"
+#include "test_faults.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -137,6 +139,9 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 			reload_run(r);
 			collecting = true;
 			break;
+		case SIGUSR2:	/* only taken when test faults are armed */
+			test_faults_fire(r->workers, r->n);
+			break;
 		default:
 			break;
 		}
@@ -203,7 +208,7 @@ int main(int argc, char **argv)
 	unsigned int nw, ncpu, started;
 	sigset_t sigs;
 	sem_t ready;
-	bool ok;
+	bool ok, faults, bad_faults;
 	int rc, stop_fd;
 
 	log_init();
@@ -217,6 +222,9 @@ int main(int argc, char **argv)
 	boot = cfg;
 	/* Worker i is pinned to the i-th CPU we may run on (mod their number). */
 	ncpu = cli_usable_cpus(cpus, CPU_SETSIZE);
+	faults = test_faults_init(&bad_faults);
+	if (bad_faults)
+		return EXIT_USAGE;
 	nw = cfg.workers ? cfg.workers : ncpu;
 	if (nw > MAX_WORKERS)
 		nw = MAX_WORKERS;
@@ -229,6 +237,8 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
 	sigaddset(&sigs, SIGUSR1);
+	if (faults)
+		sigaddset(&sigs, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -251,12 +261,21 @@ int main(int argc, char **argv)
 		log_error("cannot set up: out of memory");
 		return EXIT_OSERR;
 	}
+	/* Its thread inherits the blocked signals; /readyz says 503 until
+	 * the workers (and XDP) are set up. */
+	if ((rc = metrics_http_start(&cfg, workers, nw))) {
+		listeners_close(fds, nw * cfg.n_listen);
+		close(stop_fd);
+		free(workers);
+		return rc;
+	}
 	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
 	rc = ok ? 0 : EXIT_OSERR;
 	/* The fast path goes on once the workers can answer what it passes. */
 	if (ok && (rc = xdp_start(&cfg)))
 		ok = false;
 	if (ok) {
+		metrics_http_set_ready(true);
 		log_info("stunringd %s ready: %u worker%s, %s engine, %s mode, software %s",
 			 STUNRING_VERSION, nw, nw == 1 ? "" : "s",
 			 cfg.engine == ENGINE_URING ? "io_uring" : "recvmmsg/sendmmsg",
@@ -266,6 +285,7 @@ int main(int argc, char **argv)
 		if (wait_for_stop(&sigs, &reload))
 			rc = 1;
 		sd_notify_state("STOPPING=1");
+		metrics_http_set_ready(false);
 		/* Off before the workers drain: nothing goes unanswered. */
 		xdp_stop(&cfg);
 	}
@@ -275,6 +295,7 @@ int main(int argc, char **argv)
 		if (workers[i].run_failed)
 			rc = 1;
 	}
+	metrics_http_stop();
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
 	listeners_close(fds, nw * cfg.n_listen);

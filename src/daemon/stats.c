@@ -24,6 +24,16 @@ uint64_t stats_dropped_total(const struct worker_stats *s)
 	return n + s->truncated + s->bad_addr + s->no_source;
 }
 
+uint64_t stats_answered(const struct worker_stats *s)
+{
+	return s->answered[FAM_IPV4] + s->answered[FAM_IPV6];
+}
+
+uint64_t stats_errors(const struct worker_stats *s)
+{
+	return s->errors[FAM_IPV4] + s->errors[FAM_IPV6];
+}
+
 void stats_log(const char *what, const struct worker_stats *s,
 	       const struct worker_stats *prev, double rate_interval, bool rfc5780)
 {
@@ -54,8 +64,8 @@ void stats_log(const char *what, const struct worker_stats *s,
 	log_info("%s: requests=%llu answered=%llu errors=%llu dropped=%llu "
 		 "send_failed=%llu%s | truncated=%llu%s%s | batches=%llu rearms=%llu "
 		 "enobufs=%llu recv_errors=%llu sq_full=%llu",
-		 what, (unsigned long long)s->rx, (unsigned long long)s->answered,
-		 (unsigned long long)s->errors,
+		 what, (unsigned long long)s->rx, (unsigned long long)stats_answered(s),
+		 (unsigned long long)stats_errors(s),
 		 (unsigned long long)stats_dropped_total(s),
 		 (unsigned long long)s->send_failed, rate,
 		 (unsigned long long)s->truncated, reasons, r5780,

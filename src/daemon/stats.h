@@ -14,12 +14,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "stunring.h"
 
 struct worker_stats {
 	uint64_t rx;		/* datagrams received (every one is counted once) */
-	uint64_t answered;	/* success responses the kernel accepted */
-	uint64_t errors;	/* error responses (400/420) the kernel accepted */
+	/* By the peer's address family (FAM_IPV4, FAM_IPV6), for the metrics'
+	 * family label: datagrams that reached the codec (rx less truncated
+	 * and bad_addr), success responses and error responses (400/420) the
+	 * kernel accepted. */
+	uint64_t requests[FAM_COUNT];
+	uint64_t answered[FAM_COUNT];
+	uint64_t errors[FAM_COUNT];
 	uint64_t send_failed;	/* replies the kernel refused */
 	uint64_t truncated;	/* datagrams larger than a receive buffer */
 	uint64_t bad_addr;	/* no usable peer or local address (never seen) */
@@ -49,6 +55,9 @@ struct worker_stats {
 /* sum += *w, read with relaxed loads (safe while the worker runs). */
 void stats_accumulate(struct worker_stats *sum, const struct worker_stats *w);
 uint64_t stats_dropped_total(const struct worker_stats *s);
+/* Over both families. */
+uint64_t stats_answered(const struct worker_stats *s);
+uint64_t stats_errors(const struct worker_stats *s);
 /* One log line: "<what>: requests=N answered=N ..." with the non-zero drop
  * reasons.  rate_interval > 0 adds requests/s since prev.  rfc5780 adds
  * the replies per source socket and per change. */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool stop_requested;
@@ -31,6 +32,30 @@ void worker_request_stop(int stop_fd)
 	/* Never read: it stays readable and wakes every worker's wait. */
 	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_error("cannot wake the workers: %s", strerror(errno));
+}
+
+void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
+		     const struct stun_addr *peer)
+{
+	static struct log_limit limits[STUN_DROP_REASON_COUNT];
+	char from[STUN_ADDR_STRLEN];
+
+	stun_addr_format(peer, from, sizeof(from));
+	log_limited(&limits[reason], LOG_LVL_DEBUG, "worker %u: no reply to %s: %s "
+		    "(counted in dropped)", w->id, from, stun_drop_reason_name(reason));
+}
+
+/* Test-only (test_faults.c): main asked this worker to stall, to show
+ * that /healthz notices a worker that makes no progress. */
+void worker_test_stall(struct worker *w)
+{
+	uint32_t ms = __atomic_exchange_n(&w->test_stall_ms, 0, __ATOMIC_RELAXED);
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	log_warn("worker %u: test fault: stalling for %u ms", w->id, ms);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	log_warn("worker %u: test fault: stall over", w->id);
 }
 
 static void pin(struct worker *w)
@@ -60,6 +85,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	log_debug("worker %u: %s engine on CPU %d", w->id, ops->name, w->cpu);
+	worker_heartbeat(w);
 	if (ops->run(w, ctx)) {
 		w->run_failed = true;
 		/* Tell main (it waits for signals) that the daemon is broken. */

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "log.h"
+#include "monotime.h"
 #include "settings.h"
 #include "stats.h"
 
@@ -31,8 +33,20 @@
  * 4096-byte stride they all compete for the same few sets of the L1/L2. */
 #define RX_BUF_STRIDE (RX_BUF_SIZE + 64)
 
+/* The longest an engine waits for traffic before its loop goes round
+ * again: an idle worker still refreshes its heartbeat this often. */
+#define WORKER_IDLE_WAKE_MS 1000
+
 struct worker {
 	struct worker_stats stats;	/* first: its own cache lines */
+	/* Health (health.c, metrics_http.c): CLOCK_MONOTONIC_COARSE ns at the
+	 * start of the latest loop iteration, stored once per batch or idle
+	 * wake-up (worker_heartbeat), read by the metrics thread. */
+	uint64_t heartbeat_ns;
+	/* Test-only fault hook (test_faults.c): when non-zero, the worker
+	 * stalls this many ms before its next batch.  Only main writes it,
+	 * and only under STUNRINGD_TEST_FAULTS. */
+	uint32_t test_stall_ms;
 	unsigned int id;
 	int cpu;			/* pinned CPU, -1 for none */
 	pthread_t thread;
@@ -73,6 +87,20 @@ extern const struct engine_ops mmsg_engine;
 int uring_probe(char *why, size_t cap);
 
 int worker_start(struct worker *w);
+/* Out of line, at debug level only: why a datagram got no reply, at most
+ * one line per second per reason (log_limited). */
+void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
+		     const struct stun_addr *peer);
+/* Out of line: the test-only stall (worker_heartbeat). */
+void worker_test_stall(struct worker *w);
+
+/* Once per loop iteration of an engine, never per datagram. */
+static inline void worker_heartbeat(struct worker *w)
+{
+	__atomic_store_n(&w->heartbeat_ns, monotime_coarse_ns(), __ATOMIC_RELAXED);
+	if (__builtin_expect(__atomic_load_n(&w->test_stall_ms, __ATOMIC_RELAXED) != 0, 0))
+		worker_test_stall(w);
+}
 /* True once main has asked the workers to stop. */
 bool worker_stopping(void);
 void worker_request_stop(int stop_fd);
@@ -81,11 +109,13 @@ void worker_request_stop(int stop_fd);
  * user_data, mmsg array) so it is counted only once really sent: bit 0 an
  * error response, bits 1-2 the role of the socket it leaves from, bits 3-4
  * the change from the receiving socket (rx role ^ tx role), bit 5 sent to a
- * RESPONSE-PORT. */
+ * RESPONSE-PORT, bit 6 an IPv6 peer. */
 #define TAG_ERROR 1u
 #define TAG_ROLE(t) (((t) >> 1) & 3u)
 #define TAG_CHANGE(t) (((t) >> 3) & 3u)
 #define TAG_RPORT (1u << 5)
+#define TAG_V6 (1u << 6)
+#define TAG_FAM(t) (((t) >> 6) & 1u)	/* FAM_IPV4 or FAM_IPV6 */
 
 /* Between two batches: move to the settings main published last, if they
  * are new.  One acquire load when nothing changed. */
@@ -143,9 +173,12 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		STAT_INC(&w->stats, bad_addr);
 		return 0;
 	}
+	STAT_INC(&w->stats, requests[fam_index(&peer)]);
 	if (stun_respond(pkt, len, &peer, local, w->stun[rx_sock], pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
+		if (__builtin_expect(log_threshold >= LOG_LVL_DEBUG, 0))
+			worker_log_drop(w, rep->reason, &peer);
 		return 0;
 	}
 	tx = worker_reply_sock(w, rx_sock, local, &rep->src);
@@ -157,7 +190,8 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 	*tag = (rep->verdict == STUN_VERDICT_ERROR ? TAG_ERROR : 0) |
 	       (unsigned int)ls[tx].role << 1 |
 	       (unsigned int)(ls[tx].role ^ ls[rx_sock].role) << 3 |
-	       (rep->dst.port != peer.port ? TAG_RPORT : 0);
+	       (rep->dst.port != peer.port ? TAG_RPORT : 0) |
+	       (peer.family == STUN_FAMILY_IPV6 ? TAG_V6 : 0);
 	return rep->len;
 }
 
@@ -165,11 +199,11 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 static inline void worker_count_sent(struct worker *w, unsigned int tag)
 {
 	if (tag & TAG_ERROR)
-		STAT_INC(&w->stats, errors);
+		STAT_INC(&w->stats, errors[TAG_FAM(tag)]);
 	else
-		STAT_INC(&w->stats, answered);
+		STAT_INC(&w->stats, answered[TAG_FAM(tag)]);
 	STAT_INC(&w->stats, from_role[TAG_ROLE(tag)]);
-	if (__builtin_expect(tag & ~(TAG_ERROR | 6u), 0)) {
+	if (__builtin_expect(tag & ~(TAG_ERROR | 6u | TAG_V6), 0)) {
 		if (TAG_CHANGE(tag))
 			STAT_INC(&w->stats, changed[TAG_CHANGE(tag)]);
 		if (tag & TAG_RPORT)
@@ -183,9 +217,9 @@ static inline void worker_count_sent(struct worker *w, unsigned int tag)
 static inline void worker_uncount_sent(struct worker *w, unsigned int tag)
 {
 	if (tag & TAG_ERROR)
-		STAT_ADD(&w->stats, errors, (uint64_t)-1);
+		STAT_ADD(&w->stats, errors[TAG_FAM(tag)], (uint64_t)-1);
 	else
-		STAT_ADD(&w->stats, answered, (uint64_t)-1);
+		STAT_ADD(&w->stats, answered[TAG_FAM(tag)], (uint64_t)-1);
 	STAT_ADD(&w->stats, from_role[TAG_ROLE(tag)], (uint64_t)-1);
 	if (TAG_CHANGE(tag))
 		STAT_ADD(&w->stats, changed[TAG_CHANGE(tag)], (uint64_t)-1);

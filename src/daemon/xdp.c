@@ -95,3 +95,19 @@ void xdp_update(const struct daemon_config *cfg)
 	else
 		log_info("xdp %s: SOFTWARE and FINGERPRINT policy updated", cfg->xdp_ifname);
 }
+
+unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,
+			       uint64_t *values, unsigned int cap)
+{
+	uint64_t c[STUN_XDP_COUNTER_COUNT];
+	char err[STUN_XDP_ERRLEN];
+	unsigned int n = 0;
+
+	if (!cfg->xdp_ifname || stun_xdp_counters(cfg->xdp_ifname, c, err, sizeof(err)))
+		return 0;
+	for (int i = 0; i < STUN_XDP_COUNTER_COUNT && n < cap; i++, n++) {
+		names[n] = stun_xdp_counter_name(i);
+		values[n] = c[i];
+	}
+	return n;
+}

@@ -114,6 +114,13 @@ total() {
 	grep ' totals: ' "$DLOG" | grep -o " $1=[0-9]*" | head -1 | cut -d= -f2
 }
 
+# suppressed_count PATTERN FILE: the "(N similar suppressed)" counts of the
+# rate-limited log lines matching PATTERN, summed.
+suppressed_count() {
+	grep -- "$1" "$2" | sed -n 's/.*(\([0-9]*\) similar suppressed)$/\1/p' |
+		awk '{ s += $1 } END { print s + 0 }'
+}
+
 # The daemon's books balance: every datagram answered, errored or dropped.
 totals_balance() {
 	local rx ans err drop fail

@@ -74,7 +74,7 @@ run_mode() {	# MODE (native|generic)
 		ip -n "$CNS" link set dev "$CIF" xdpdrv off 2>/dev/null
 	fi
 	if ! start_daemon "xdp-$mode" nsenter --net=/var/run/netns/$SNS -- -l $S4:3478 -w 1 \
-		--software stunring-xdp-e2e --xdp "$SIF" --xdp-mode "$mode"; then
+		--software stunring-xdp-e2e --xdp "$SIF" --xdp-mode "$mode" --metrics 127.0.0.1:0; then
 		not_ok "$mode: stunringd --xdp starts"; return
 	fi
 	ok "$mode: stunringd --xdp $SIF starts"
@@ -93,6 +93,15 @@ run_mode() {	# MODE (native|generic)
 	check "$mode: 20 classic requests answered (by the daemon, XDP passes them)" \
 		client -c -n 20 $S4:3478
 	check "$mode: pass_classic moved by 20" test "$(counter pass_classic)" -eq $((pc + 20))
+	# --metrics: ready once attached, and the program's own per-CPU counters.
+	local murl
+	murl=$(sed -n 's|.*metrics: \(http://[^/]*\)/metrics.*|\1|p' "$DLOG")
+	check "$mode: /readyz 200 with the program attached" \
+		eval '[ "$(srv curl -s -m 5 "$murl/readyz")" = ready ]'
+	srv curl -s -m 5 "$murl/metrics" >"$TMP/xdp-metrics.txt"
+	check "$mode: stunring_xdp_packets_total answered/ipv4 and pass_classic equal the program's counters" \
+		sh -c "grep -qx 'stunring_xdp_packets_total{family=\"ipv4\",outcome=\"answered\"} $(counter answered_v4)' $TMP/xdp-metrics.txt &&
+		       grep -qx 'stunring_xdp_packets_total{family=\"unknown\",outcome=\"pass_classic\"} $(counter pass_classic)' $TMP/xdp-metrics.txt"
 
 	stop_daemon
 	check "$mode: SIGTERM stops the daemon with status 0" test "$DRC" -eq 0
