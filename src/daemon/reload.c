@@ -140,7 +140,8 @@ void reload_run(struct reload_ctx *r)
 		return;
 	}
 	generation++;
-	*r->running = next;
+	/* Only the reloadable fields: the metrics thread reads others. */
+	take_reloadable(r->running, f);
 	applied = f;
 	spare ^= 1;
 	__atomic_store_n(&log_threshold, (enum log_level)f->log_level, __ATOMIC_RELAXED);
