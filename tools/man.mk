@@ -1,6 +1,8 @@
 # tools/man.mk - the man pages: scdoc sources in tools/man/NAME.N.scd,
 # built into build/man/NAME.N by make, installed under
-# $(MANDIR)/manN/ by make install (install-man).
+# $(MANDIR)/manN/ by make install (install-man), checked by
+# tests/e2e/test_man_pages.sh (every --help option in its page, mandoc
+# lint clean).
 
 MANDIR ?= $(PREFIX)/share/man
 MAN_SRCS := $(wildcard tools/man/*.scd)
@@ -21,5 +23,9 @@ install-man: $(MAN_PAGES)
 
 ALL_TARGETS += $(MAN_PAGES)
 INSTALL_TARGETS += install-man
-# scdoc builds the pages.
-DEB_PKGS += scdoc
+# The test runs every program's --help against its page.
+TEST_DEPS += $(MAN_PAGES) $(BUILD)/stunringd $(BUILD)/stunctl $(BUILD)/stunprobe \
+	     $(BUILD)/stunload $(BUILD)/stun-reflector
+TEST_PROGS += tests/e2e/test_man_pages.sh
+# scdoc builds the pages; mandoc lints them in the test.
+DEB_PKGS += scdoc mandoc
