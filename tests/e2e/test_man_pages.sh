@@ -11,19 +11,18 @@
 # The check is one way: a page may document more than --help prints.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-B=${BUILD:-build}
+. tests/e2e/daemon_lib.sh	# ok, not_ok, finish
+B=$BUILD
 MAN=$B/man
-T=0
-FAILED=0
 
-ok() {	# ok STATUS NAME [DIAG]
-	T=$((T + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $T - $2"
+# report NAME PROBLEM: ok when PROBLEM is empty, else not ok with PROBLEM
+# as TAP comments.
+report() {
+	if [ -z "$2" ]; then
+		ok "$1"
 	else
-		echo "not ok $T - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-		FAILED=1
+		not_ok "$1"
+		printf '%s\n' "$2" | sed 's/^/# /'
 	fi
 }
 
@@ -63,8 +62,8 @@ check_words() {
 				if (index(heads, " " w[i] " ") == 0)
 					printf " %s", w[i]
 		}')
-	ok "$([ -z "$missing" ]; echo $?)" "$(basename "$page"): $what ($# of them) each documented as an item" \
-		"not an item of $page:$missing"
+	report "$(basename "$page"): $what ($# of them) each documented as an item" \
+		"${missing:+not an item of $page:$missing}"
 }
 
 # Long options and short options (-x) in a --help text.
@@ -75,14 +74,15 @@ for p in $PROGS; do
 	prog=${p%:*}
 	page=$MAN/$prog.${p#*:}
 	if [ ! -f "$page" ]; then
-		ok 1 "$prog.${p#*:} built" "missing $page (make builds it from tools/man/$prog.${p#*:}.scd)"
+		report "$prog.${p#*:} built" "missing $page (make builds it from tools/man/$prog.${p#*:}.scd)"
 		continue
 	fi
 	help=$("$B/$prog" --help 2>&1)
 	mapfile -t longs < <(printf '%s\n' "$help" | long_opts)
 	mapfile -t shorts < <(printf '%s\n' "$help" | short_opts)
 	# Guard against an empty list passing vacuously.
-	ok "$([ "${#longs[@]}" -ge 2 ]; echo $?)" "$prog --help lists long options (${#longs[@]})" "$help"
+	report "$prog --help lists long options (${#longs[@]})" \
+		"$([ "${#longs[@]}" -ge 2 ] || printf '%s' "$help")"
 	check_words "$page" "--help's long options" "${longs[@]}"
 	[ "${#shorts[@]}" -gt 0 ] && check_words "$page" "--help's short options" "${shorts[@]}"
 	if [ "$prog" = stunctl ]; then
@@ -92,7 +92,8 @@ for p in $PROGS; do
 			sed -nE 's/^ *(usage: *)?stunctl (xdp )?([a-z|-]+).*/\2\3/p' |
 			awk '{ n = split($NF, a, "|"); for (i = 1; i <= n; i++) print ($1 == "xdp" ? "xdp " : "") a[i] }' |
 			sort -u)
-		ok "$([ "${#cmds[@]}" -ge 8 ]; echo $?)" "stunctl --help lists its commands (${#cmds[@]})" "$help"
+		report "stunctl --help lists its commands (${#cmds[@]})" \
+			"$([ "${#cmds[@]}" -ge 8 ] || printf '%s' "$help")"
 		check_words "$page" "stunctl's commands" "${cmds[@]}"
 	fi
 	if [ "$prog" = stunringd ]; then
@@ -102,7 +103,7 @@ for p in $PROGS; do
 		if [ -f "$conf" ]; then
 			check_words "$conf" "configuration keys" "${keys[@]}"
 		else
-			ok 1 "stunringd.conf.5 built" "missing $conf"
+			report "stunringd.conf.5 built" "missing $conf"
 		fi
 	fi
 done
@@ -111,10 +112,8 @@ done
 # the messages of warning level and above; there must be none.
 for page in "$MAN"/*.[1-8]; do
 	[ -f "$page" ] || continue
-	out=$(mandoc -T lint -W warning "$page" 2>&1)
-	rc=$?
-	ok "$([ $rc -eq 0 ] && [ -z "$out" ]; echo $?)" "mandoc -T lint -W warning $(basename "$page"): nothing above style" "$out"
+	out=$(mandoc -T lint -W warning "$page" 2>&1) || out="${out:-mandoc exited with status $?}"
+	report "mandoc -T lint -W warning $(basename "$page"): nothing above style" "$out"
 done
 
-echo "1..$T"
-exit $FAILED
+finish
