@@ -7,7 +7,8 @@
 #   make bench      codec micro-benchmarks and the side-by-side comparison
 #   make fuzz       run the libFuzzer harnesses (FUZZ_TIME=seconds each)
 #   make deps       install the Debian packages all of the above need
-#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc (man pages
+#                   under PREFIX/share/man)
 #   make clean
 #
 # Each directory adds its own rules in a small include (src/build.mk, ...).
@@ -80,7 +81,8 @@ bench-deps: deps
 # INSTALL_BINS, TEST_DEPS (what make test builds) and TEST_PROGS (what it
 # runs: programs that print TAP, see tests/run-tests.sh), BENCH_TARGETS and
 # FUZZ_TARGETS (phony targets that make bench / make fuzz run in turn),
-# DEB_PKGS and BENCH_PKGS.
+# DEB_PKGS and BENCH_PKGS, and INSTALL_TARGETS (what make install runs
+# besides its own recipe).
 # src/build.mk first: it defines $(LIB) and the pattern rules the others use;
 # then src/cli.mk, the command-line helpers ($(CLI_LIB)) every program links.
 include src/build.mk src/cli.mk
@@ -106,7 +108,7 @@ fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-run
 fuzz-run: $(FUZZ_TARGETS)
 
-install: all
+install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/stunring
 	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)

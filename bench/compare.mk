@@ -19,7 +19,7 @@ bench-compare: $(BUILD)/stunringd $(BUILD)/stunload $(BUILD)/stun-reflector $(CO
 BENCH_TARGETS += bench-compare
 BENCH_PKGS += coturn stun-server gnuplot-nox golang-go golang-github-pion-stun-dev
 
-# What --metrics with a scrape every second costs the workers (README).
+# What --metrics with a scrape every second costs the workers (bench/README.md).
 .PHONY: bench-metrics
 bench-metrics: $(BUILD)/stunringd $(BUILD)/stunload
 	bench/metrics_overhead.sh

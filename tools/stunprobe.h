@@ -28,7 +28,7 @@
 
 #include "stunring.h"
 
-/* Exit status (documented in --help and the README). */
+/* Exit status (documented in --help and stunprobe(1)). */
 enum probe_exit {
 	PROBE_EXIT_OK = 0,
 	PROBE_EXIT_TIMEOUT = 1,		/* no server answered (or UDP blocked) */

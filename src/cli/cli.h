@@ -5,7 +5,7 @@
  * a thread, and the one-line error convention.  libstunring_cli.a; it uses
  * the codec (libstunring) for addresses and adds nothing to it.
  *
- * The spellings (README.md, "Command-line conventions"):
+ * The spellings (src/README.md, "Command-line conventions"):
  *   number    decimal digits only: no sign, space, 0x or empty string
  *   count     a number, optionally with k, K (x1000), M (x10^6), G (x10^9);
  *             a fraction is allowed when the result is whole: 1.5k

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/stunctl_cli.sh - stunctl's command line without XDP attached:
-# the shared spellings (README: Command-line conventions) are accepted,
+# the shared spellings (src/README.md: Command-line conventions) are accepted,
 # every mistake is one line on stderr, nothing on stdout, exit status 2.
 # Runs in a network namespace of its own, so no other test's attachment
 # shows up in "stunctl stats".

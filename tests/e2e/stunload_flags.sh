@@ -33,7 +33,7 @@ BAD_ARGS=(
 	"127.0.0.1:99999"
 	"127.0.0.1 127.0.0.2"
 	"--csv /nonexistent-dir/x.csv --count 1 127.0.0.1"
-	# The shared spellings (README: Command-line conventions): what strtod
+	# The shared spellings (src/README.md: Command-line conventions): what strtod
 	# used to let through (signs, hex, exponents) and unknown units.
 	"--rate 0x10 127.0.0.1"
 	"--count 1e3 127.0.0.1"

@@ -245,7 +245,7 @@ bad_input "unterminated [IPv6" '[::1'
 bad_input "IPv6 literal with -4" -4 ::1
 bad_input "bad --rto" --rto abc 127.0.0.1
 bad_input "--rc 0" --rc 0 127.0.0.1
-# The shared spellings (README: Command-line conventions) refused alike.
+# The shared spellings (src/README.md: Command-line conventions) refused alike.
 bad_input "--rto with an unknown unit" --rto 500x 127.0.0.1
 bad_input "--rto negative" --rto -5 127.0.0.1
 bad_input "--rto finer than 1 ms" --rto 1.5ms 127.0.0.1

@@ -29,7 +29,7 @@ expect_error "bad log level" 64 "--log-level 'loud'" --log-level loud
 expect_error "bad stats interval" 64 "--stats-interval '-1'" --stats-interval -1
 expect_error "SOFTWARE too long" 64 "--software" --software "$(printf 'x%.0s' $(seq 200))"
 expect_error "ring buffers not a power of two" 64 "--ring-buffers '1000'" --ring-buffers 1000
-# The spellings every stunring program shares (README: Command-line
+# The spellings every stunring program shares (src/README.md: Command-line
 # conventions): signs, junk and unknown units get the same one line.
 expect_error "signed count" 64 "--workers '-5': negative" --workers -5
 expect_error "number with junk" 64 "--workers '12abc': unknown multiplier" --workers 12abc

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_cli.c - libstunring_cli: the spellings every program accepts
- * (README.md, "Command-line conventions") and the ones all of them refuse,
+ * (src/README.md, "Command-line conventions") and the ones all of them refuse,
  * the lists, the CPU helpers and the one error line.
  */
 #include "test_util.h"
