@@ -18,6 +18,8 @@ DESTDIR ?=
 # stunringd reads /etc/stunring/stunringd.conf: the example goes there
 # (never over an existing one).
 SYSCONFDIR ?= /etc
+# The codec library and stunring.pc (Debian: /usr/lib/<multiarch>).
+LIBDIR ?= $(PREFIX)/lib
 BUILD := build
 VERSION := $(shell sed -n 's/^#define STUNRING_VERSION "\(.*\)"/\1/p' src/stunring.h)
 
@@ -109,16 +111,16 @@ fuzz: deps
 fuzz-run: $(FUZZ_TARGETS)
 
 install: all $(INSTALL_TARGETS)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/stunring
 	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
-	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
 	install -m 644 src/stunring.h src/stun_wire.h $(DESTDIR)$(PREFIX)/include/stunring/
 	install -d $(DESTDIR)$(SYSCONFDIR)/stunring
 	test -e $(DESTDIR)$(SYSCONFDIR)/stunring/stunringd.conf || \
 		install -m 644 tools/dist/stunringd.conf $(DESTDIR)$(SYSCONFDIR)/stunring/
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: zero-allocation STUN codec\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
-		'$(PREFIX)' '$(VERSION)' >$(DESTDIR)$(PREFIX)/lib/pkgconfig/stunring.pc
+	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: zero-allocation STUN codec\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
+		'$(PREFIX)' '$(LIBDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/stunring.pc
 
 clean:
 	rm -rf $(BUILD)
