@@ -267,7 +267,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = listeners_open(&cfg, nw, fds)))
+	if ((rc = privdrop_check(&cfg)) || (rc = listeners_open(&cfg, nw, fds)))
 		return rc;
 	rfc5780_log(&cfg);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -20,6 +20,8 @@
 #define CAP_BPF 39
 #endif
 
+/* (libcap-ng: capng_have_capabilities looks at the effective set only;
+ * what a thread could still raise is its permitted set.) */
 static bool keep_xdp;
 
 /* What the running daemon keeps, into libcap-ng's (thread-local) state:
@@ -32,22 +34,43 @@ static void plan_caps(bool xdp)
 			      CAP_PERFMON, -1);
 }
 
-/* The switch to NAME; capabilities as plan_caps said. */
-static int change_user(const char *name)
+/* NAME's entry, or NULL after one error line (*rc: the exit status). */
+static struct passwd *lookup(const char *name, int *rc)
 {
 	struct passwd *pw;
-	int rc;
 
 	errno = 0;
 	if (!(pw = getpwnam(name))) {
 		log_error("--user %s: %s", name, errno ? strerror(errno) : "no such user");
-		return EXIT_USAGE;
+		*rc = EXIT_USAGE;
+		return NULL;
 	}
 	if (getuid() != 0 && getuid() != pw->pw_uid) {
 		log_error("--user %s: cannot switch user: running as uid %u, not root",
 			  name, (unsigned)getuid());
-		return EXIT_NOPERM;
+		*rc = EXIT_NOPERM;
+		return NULL;
 	}
+	return pw;
+}
+
+int privdrop_check(const struct daemon_config *cfg)
+{
+	int rc = 0;
+
+	if (cfg->user)
+		lookup(cfg->user, &rc);
+	return rc;
+}
+
+/* The switch to NAME; capabilities as plan_caps said. */
+static int change_user(const char *name)
+{
+	struct passwd *pw;
+	int rc = 0;
+
+	if (!(pw = lookup(name, &rc)))
+		return rc;
 	/* Sets keep-caps, clears the bounding set while it still may, then
 	 * the gids, groups and uids, and applies the planned capabilities. */
 	rc = capng_change_id((int)pw->pw_uid, (int)pw->pw_gid,
@@ -76,7 +99,7 @@ static int verify(const char *name, uid_t uid, gid_t gid)
 		return EXIT_OSERR;
 	}
 	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE && !keep_xdp) {
+	if (capng_have_permitted_capabilities() != CAPNG_NONE && !keep_xdp) {
 		log_error("--user %s: capabilities are left after the drop", name);
 		return EXIT_OSERR;
 	}
@@ -97,7 +120,7 @@ static void log_kept(const char *how)
 	char *caps = NULL;
 
 	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) != CAPNG_NONE)
+	if (capng_have_permitted_capabilities() != CAPNG_NONE)
 		caps = capng_print_caps_text(CAPNG_PRINT_BUFFER, CAPNG_PERMITTED);
 	log_info("privileges: %s uid %u gid %u, %d supplementary groups; capabilities "
 		 "kept: %s%s; no_new_privs", how, (unsigned)getuid(), (unsigned)getgid(),
@@ -120,7 +143,7 @@ int privdrop_apply(const struct daemon_config *cfg)
 		snprintf(how, sizeof(how), "running as %s,", cfg->user);
 	} else if (getuid() != 0) {
 		capng_get_caps_process();
-		if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+		if (capng_have_permitted_capabilities() == CAPNG_NONE)
 			return 0;	/* an ordinary user: nothing to give up */
 		plan_caps(keep_xdp);
 		/* Lowering needs no privilege; the bounding set would need
@@ -145,7 +168,7 @@ int privdrop_apply(const struct daemon_config *cfg)
 int privdrop_thread_none(void)
 {
 	capng_get_caps_process();
-	if (capng_have_capabilities(CAPNG_SELECT_CAPS) == CAPNG_NONE)
+	if (capng_have_permitted_capabilities() == CAPNG_NONE)
 		return 0;
 	/* Only when a drop happened: a root daemon without --user keeps
 	 * root's threads as they always were. */

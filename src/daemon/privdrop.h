@@ -23,6 +23,11 @@
 
 #include "config.h"
 
+/* Before binding anything: can --user happen at all (the user exists, we
+ * are root or already that user)?  0, or an exit status after one error
+ * line. */
+int privdrop_check(const struct daemon_config *cfg);
+
 /* Drop as described above and log what is kept.  Returns 0, or an exit
  * status (EXIT_NOPERM, EXIT_OSERR, EXIT_USAGE) after one error line; the
  * caller must then stop before serving. */
