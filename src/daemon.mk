@@ -91,7 +91,8 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh \
-	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh
+	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh \
+	tests/e2e/test_systemd_unit.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 # --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
 DEB_PKGS += libmicrohttpd-dev prometheus curl
