@@ -13,12 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#ifndef CAP_PERFMON
-#define CAP_PERFMON 38
-#endif
-#ifndef CAP_BPF
-#define CAP_BPF 39
-#endif
+#include <linux/capability.h>	/* CAP_BPF, CAP_PERFMON (Linux 5.8) */
 
 /* (libcap-ng: capng_have_capabilities looks at the effective set only;
  * what a thread could still raise is its permitted set.) */
