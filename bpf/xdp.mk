@@ -20,7 +20,7 @@ endif
 XDP_BPF_OBJ := $(BUILD)/bpf/stun_xdp.bpf.o
 XDP_PASS_OBJ := $(BUILD)/bpf/xdp_pass.bpf.o
 XDP_SKEL := $(BUILD)/bpf/stun_xdp.skel.h
-XDP_LOADER_OBJS := $(BUILD)/obj/bpf/xdp_loader.o $(BUILD)/obj/bpf/xdp_find.o \
+XDP_LOADER_OBJS := $(BUILD)/obj/bpf/xdp_loader.o $(BUILD)/obj/bpf/xdp_find.o $(BUILD)/obj/bpf/xdp_held.o \
 	$(BUILD)/obj/bpf/xdp_config.o
 XDP_LDLIBS := $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf -lelf -lz)
 

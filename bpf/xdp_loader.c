@@ -87,7 +87,7 @@ static void netns_suffix(char *buf, size_t n)
 	snprintf(buf, n, "@ns%lu", (unsigned long)self.st_ino);
 }
 
-static void pin_dir(const char *ifname, char *dir, size_t n)
+void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n)
 {
 	char sfx[32];
 
@@ -98,6 +98,11 @@ static void pin_dir(const char *ifname, char *dir, size_t n)
 static int pin_path(char *buf, size_t n, const char *dir, const char *name)
 {
 	return snprintf(buf, n, "%s/%s", dir, name) < (int)n ? 0 : -ENAMETOOLONG;
+}
+
+static void pin_dir(const char *ifname, char *dir, size_t n)
+{
+	stun_xdp_pin_dir(ifname, dir, n);
 }
 
 /* bpffs at /sys/fs/bpf (mounted when absent: ip netns exec hides it) and
@@ -136,6 +141,16 @@ static void remove_pins(const char *dir)
 			unlink(p);
 	closedir(d);
 	rmdir(dir);
+}
+
+bool stun_xdp_remove_pins(const char *ifname)
+{
+	char dir[256];
+	struct stat st;
+
+	pin_dir(ifname, dir, sizeof(dir));
+	remove_pins(dir);
+	return stat(dir, &st) != 0 && errno == ENOENT;
 }
 
 static int open_pin(const char *dir, const char *name)
@@ -582,26 +597,19 @@ int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen)
 	return list_stale_pins(out, n, cap);
 }
 
-int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
-		      char *err, size_t errlen)
+int stun_xdp_counters_fd(int counters_fd, const char *ifname,
+			 uint64_t out[STUN_XDP_COUNTER_COUNT], char *err, size_t errlen)
 {
-	struct xdp_found f;
 	int ncpu = libbpf_num_possible_cpus();
-	int ret = find_ours(ifname, &f, err, errlen);
+	int ret = 0;
 
-	if (ret)
-		return ret;
-	if (ncpu <= 0) {
-		xdp_found_close(&f);
+	if (ncpu <= 0)
 		return fail(err, errlen, -EINVAL, "cannot count CPUs");
-	}
 	uint64_t *per = calloc((size_t)ncpu, sizeof(*per));
-	if (!per) {
-		xdp_found_close(&f);
+	if (!per)
 		return fail(err, errlen, -ENOMEM, "out of memory");
-	}
 	for (uint32_t k = 0; k < STUN_XDP_COUNTER_COUNT && !ret; k++) {
-		if (bpf_map_lookup_elem(f.counters_fd, &k, per)) {
+		if (bpf_map_lookup_elem(counters_fd, &k, per)) {
 			ret = fail(err, errlen, -errno, "cannot read counters of %s: %s",
 				   ifname, strerror(errno));
 			break;
@@ -611,17 +619,46 @@ int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
 			out[k] += per[c];
 	}
 	free(per);
+	return ret;
+}
+
+int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
+		      char *err, size_t errlen)
+{
+	struct xdp_found f;
+	int ret = find_ours(ifname, &f, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = stun_xdp_counters_fd(f.counters_fd, ifname, out, err, errlen);
 	xdp_found_close(&f);
 	return ret;
 }
 
-/* Read-modify-write of the config entry (one writer at a time: stunctl). */
-static int update_config(const char *ifname, int (*edit)(struct stun_xdp_config *,
-							 const void *, char *, size_t),
-			 const void *arg, char *err, size_t errlen)
+typedef int (*config_edit_fn)(struct stun_xdp_config *, const void *, char *, size_t);
+
+/* Read-modify-write of the config entry behind config_fd (one writer at
+ * a time: stunctl, or the daemon that attached it). */
+static int update_config_fd(int config_fd, const char *ifname, config_edit_fn edit,
+			    const void *arg, char *err, size_t errlen)
 {
 	struct stun_xdp_config c;
 	uint32_t zero = 0;
+	int ret = read_config(config_fd, &c);
+
+	if (!ret)
+		ret = edit(&c, arg, err, errlen);
+	if (!ret && bpf_map_update_elem(config_fd, &zero, &c, BPF_ANY))
+		ret = -errno;
+	if (ret && !err[0])
+		fail(err, errlen, ret, "cannot update the configuration of %s: %s",
+		     ifname, strerror(-ret));
+	return ret;
+}
+
+static int update_config(const char *ifname, config_edit_fn edit, const void *arg,
+			 char *err, size_t errlen)
+{
 	int ret = stun_xdp_check_privileges(err, errlen);
 
 	if (ret)
@@ -630,14 +667,7 @@ static int update_config(const char *ifname, int (*edit)(struct stun_xdp_config 
 	ret = find_ours(ifname, &f, err, errlen);
 	if (ret)
 		return ret;
-	ret = read_config(f.config_fd, &c);
-	if (!ret)
-		ret = edit(&c, arg, err, errlen);
-	if (!ret && bpf_map_update_elem(f.config_fd, &zero, &c, BPF_ANY))
-		ret = -errno;
-	if (ret && !err[0])
-		fail(err, errlen, ret, "cannot update the configuration of %s: %s",
-		     ifname, strerror(-ret));
+	ret = update_config_fd(f.config_fd, ifname, edit, arg, err, errlen);
 	xdp_found_close(&f);
 	return ret;
 }
@@ -688,6 +718,15 @@ int stun_xdp_set_policy(const char *ifname, const char *software,
 
 	err[0] = 0;
 	return update_config(ifname, edit_policy, &p, err, errlen);
+}
+
+int stun_xdp_set_policy_fd(int config_fd, const char *ifname, const char *software,
+			   bool always_fingerprint, char *err, size_t errlen)
+{
+	struct policy p = { software, always_fingerprint };
+
+	err[0] = 0;
+	return update_config_fd(config_fd, ifname, edit_policy, &p, err, errlen);
 }
 
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen)

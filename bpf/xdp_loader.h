@@ -82,6 +82,11 @@ int stun_xdp_list(struct stun_xdp_info *out, int cap, char *err, size_t errlen);
 /* Counters of one attachment, summed over CPUs. */
 int stun_xdp_counters(const char *ifname, uint64_t out[STUN_XDP_COUNTER_COUNT],
 		      char *err, size_t errlen);
+/* The same from a counters map fd (held by a process that attached the
+ * program and can no longer reach bpffs, see xdp_held.h); ifname only
+ * names it in err. */
+int stun_xdp_counters_fd(int counters_fd, const char *ifname,
+			 uint64_t out[STUN_XDP_COUNTER_COUNT], char *err, size_t errlen);
 /* Change the live configuration (enable flag, SOFTWARE). */
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen);
 int stun_xdp_set_software(const char *ifname, const char *software, char *err,
@@ -89,6 +94,17 @@ int stun_xdp_set_software(const char *ifname, const char *software, char *err,
 /* SOFTWARE (NULL or "": none) and always_fingerprint in one update. */
 int stun_xdp_set_policy(const char *ifname, const char *software,
 			bool always_fingerprint, char *err, size_t errlen);
+
+/* stun_xdp_set_policy on a config map fd (xdp_held.h); no privilege
+ * needed beyond holding the fd. */
+int stun_xdp_set_policy_fd(int config_fd, const char *ifname, const char *software,
+			   bool always_fingerprint, char *err, size_t errlen);
+
+/* ifname's pin directory (STUN_XDP_PIN_ROOT/<key>). */
+void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n);
+/* Remove ifname's pins and their directory; true when none are left
+ * (false, quietly, when bpffs is out of our reach). */
+bool stun_xdp_remove_pins(const char *ifname);
 
 /* Refresh the local addresses from the interface's current ones (attach
  * does it once; call again after they change).  Returns how many. */

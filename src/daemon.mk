@@ -8,6 +8,9 @@ URING_CFLAGS := $(shell pkg-config --cflags liburing 2>/dev/null)
 URING_LIBS := $(shell pkg-config --libs liburing 2>/dev/null || echo -luring)
 # The configuration file is read by libinih (config_ini.c).
 INIH_LIBS := $(shell pkg-config --libs inih 2>/dev/null || echo -linih)
+# --user (privdrop.c): libcap-ng; Type=notify and the watchdog: libsystemd.
+CAPNG_LIBS := $(shell pkg-config --libs libcap-ng 2>/dev/null || echo -lcap-ng)
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd 2>/dev/null || echo -lsystemd)
 # --metrics: the HTTP server (libmicrohttpd, Debian's libmicrohttpd-dev).
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null || echo -lmicrohttpd)
 
@@ -22,7 +25,7 @@ $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
@@ -30,7 +33,7 @@ DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -88,9 +91,12 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_clients.sh tests/e2e/test_daemon_netns.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh \
-	tests/e2e/test_daemon_metrics.sh
+	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh \
+	tests/e2e/test_systemd_unit.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 # --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
 DEB_PKGS += libmicrohttpd-dev prometheus curl
+# --user and systemd (Type=notify, watchdog); the unit test's systemd-analyze.
+DEB_PKGS += libcap-ng-dev libsystemd-dev systemd
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)

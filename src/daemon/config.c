@@ -14,6 +14,7 @@
 #include "log.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,13 @@ static const char usage_text[] =
 "      --advertise-alt-ip IP  the public address to report for --alt-ip\n"
 "      --no-response-port     answer RESPONSE-PORT with 420 (not supported)\n"
 "\n"
+"Privileges:\n"
+"  -u, --user NAME            once the sockets are bound (and XDP attached),\n"
+"                             run as user NAME and its group, without\n"
+"                             supplementary groups or capabilities (with --xdp:\n"
+"                             CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, to detach at\n"
+"                             exit), with no_new_privs\n"
+"\n"
 "XDP fast path (basic mode only; needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON):\n"
 "      --xdp IFACE            attach the XDP responder to IFACE at start (it\n"
 "                             answers plain Binding Requests in the kernel and\n"
@@ -119,6 +127,7 @@ static const struct option long_opts[] = {
 	{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "user", required_argument, NULL, 'u' },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -251,7 +260,7 @@ int config_cmdline(int argc, char **argv, struct config_cmdline *cl)
 	cli_init("stunringd", EXIT_USAGE);
 	memset(cl, 0, sizeof(*cl));
 	opterr = 0;	/* our own single error line instead of getopt's */
-	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:c:hV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":l:w:e:s:i:L:c:u:hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage_text, stdout);
@@ -392,6 +401,14 @@ int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
 			return cli_usage_error("--metrics '%s': expected IP:PORT (127.0.0.1:9478 "
 					       "or [::1]:9478)", optarg);
 		break;
+	case 'u':
+		/* Checked here so that --check-config and a SIGHUP re-read
+		 * catch a typo too; privdrop.c looks the name up again. */
+		if (!*optarg || !getpwnam(optarg))
+			return cli_usage_error("--user '%s': no such user", optarg);
+		if (!(cfg->user = keep(cfg, optarg)))
+			return cli_usage_error("--user '%s': name too long", optarg);
+		break;
 	case 'L':
 		if ((rc = log_level_parse(optarg)) < 0)
 			return cli_usage_error("--log-level '%s': expected error, warn, info "
@@ -487,6 +504,7 @@ static void option_text(const struct daemon_config *cfg, int id, char *buf, size
 		if (cfg->metrics.family)
 			stun_addr_format(&cfg->metrics, buf, n);
 		break;
+	case 'u': snprintf(buf, n, "%s", cfg->user ? cfg->user : ""); break;
 	case 'L':
 		snprintf(buf, n, "%s", cfg->log_level >= 0 && cfg->log_level < 4
 					       ? levels[cfg->log_level] : "?");

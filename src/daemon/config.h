@@ -86,6 +86,8 @@ struct daemon_config {
 	 * into the original: keep each one where config_load built it. */
 	char strings[1024];
 	size_t strings_used;
+	/* --user NAME (privdrop.c): NULL, stay who we were started as. */
+	const char *user;
 	/* --metrics IP:PORT (metrics_http.c); family 0: off. */
 	struct stun_addr metrics;
 };
@@ -146,6 +148,9 @@ void config_diff(const struct daemon_config *a, const struct daemon_config *b,
 int xdp_start(const struct daemon_config *cfg);
 /* Log the XDP counters and detach (quietly when nothing is attached). */
 void xdp_stop(const struct daemon_config *cfg);
+/* Close what xdp_start held, once nothing reads the counters any more
+ * (after metrics_http_stop). */
+void xdp_release(void);
 /* SIGHUP: give the attached program cfg's SOFTWARE and FINGERPRINT policy. */
 void xdp_update(const struct daemon_config *cfg);
 /* The attached program's counters (summed over CPUs) for the metrics: up

@@ -7,6 +7,13 @@
  *
  * Signals are blocked in every thread and taken synchronously here with
  * sigtimedwait, so no handler ever runs in the middle of a worker's batch.
+ *
+ * Order matters for the privilege drop (privdrop.h): everything that needs
+ * privilege (the sockets, the metrics socket, the XDP attach) happens on
+ * this thread before any other thread exists; then the drop; then the
+ * threads are started by a helper thread that holds no capability at all,
+ * so every thread serving the network is born without any.  systemd
+ * (libsystemd's sd_notify) hears READY=1 once all of that is done.
  */
 #include "config.h"
 #include "config_load.h"
@@ -14,10 +21,12 @@
 #include "listener.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "privdrop.h"
 #include "reload.h"
 #include "rfc5780.h"
 #include "stats.h"
 #include "test_faults.h"
+#include "watchdog.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -27,8 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,29 +62,6 @@ static int choose_engine(struct daemon_config *cfg)
 	return 0;
 }
 
-/* systemd Type=notify: READY=1 / STOPPING=1 when NOTIFY_SOCKET is set. */
-static void sd_notify_state(const char *state)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') ||
-	    (len = strlen(path)) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, len);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = 0;	/* abstract namespace */
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
-		log_debug("sd_notify: %s", strerror(errno));
-	close(fd);
-}
-
 static void sum_stats(const struct worker *w, unsigned int n, struct worker_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
@@ -92,9 +77,10 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Wait for a stop signal, logging the counters every stats interval and
- * re-reading the configuration on SIGHUP meanwhile.  Returns 0 for
- * SIGTERM/SIGINT, 1 when a worker failed (it raised SIGUSR1). */
+/* Wait for a stop signal, logging the counters every stats interval,
+ * re-reading the configuration on SIGHUP and feeding systemd's watchdog
+ * meanwhile.  Returns 0 for SIGTERM/SIGINT, 1 when a worker failed (it
+ * raised SIGUSR1). */
 static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 {
 	struct worker_stats prev, cur;
@@ -110,12 +96,16 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 			wait = 1;	/* old settings blocks to free */
 		if (interval_ms && wait < 0)
 			wait = 0;
+		double wd = watchdog_wait_s();
+		if (wd >= 0 && (wait < 0 || wd < wait))
+			wait = wd;
 		struct timespec ts = { .tv_sec = (time_t)wait,
 				       .tv_nsec = (long)((wait - (time_t)wait) * 1e9) };
 		siginfo_t si;
 		int sig = sigtimedwait(sigs, &si, wait >= 0 ? &ts : NULL);
 
 		collecting = reload_collect(r);
+		watchdog_tick(r->workers, r->n);
 		if (sig < 0) {
 			double t = now_s();
 			if (errno == EAGAIN && interval_ms && t >= t_prev + interval_ms / 1000.0) {
@@ -136,7 +126,11 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 			log_error("a worker failed: stopping");
 			return 1;
 		case SIGHUP:
+			/* systemd's reload protocol: done when READY=1 follows. */
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+				   (unsigned long long)(now_s() * 1e6));
 			reload_run(r);
+			sd_notify(0, "READY=1");
 			collecting = true;
 			break;
 		case SIGUSR2:	/* only taken when test faults are armed */
@@ -183,6 +177,37 @@ static unsigned int start_workers(struct worker *workers, unsigned int nw,
 		if (workers[i].setup_failed)
 			*ok = false;
 	return started;
+}
+
+/* What the unprivileged helper thread starts, and what came of it. */
+struct spawn {
+	struct worker *workers;
+	unsigned int nw, ncpu, started;
+	const struct daemon_config *cfg;
+	const int *fds, *cpus;
+	int stop_fd;
+	sem_t *ready;
+	bool ok;
+	int rc;
+};
+
+/* The helper: first rid itself of every capability (threads inherit their
+ * creator's), then start the metrics thread and the workers. */
+static void *spawn_threads(void *arg)
+{
+	struct spawn *sp = arg;
+
+	sp->ok = false;
+	if (privdrop_thread_none()) {
+		sp->rc = EXIT_OSERR;
+		return NULL;
+	}
+	if ((sp->rc = metrics_http_start(sp->cfg, sp->workers, sp->nw)))
+		return NULL;
+	sp->started = start_workers(sp->workers, sp->nw, sp->cfg, sp->fds, sp->cpus,
+				    sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
+	sp->rc = sp->ok ? 0 : EXIT_OSERR;
+	return NULL;
 }
 
 static void log_totals(const struct worker *workers, unsigned int n, bool rfc5780)
@@ -242,7 +267,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = listeners_open(&cfg, nw, fds)))
+	if ((rc = privdrop_check(&cfg)) || (rc = listeners_open(&cfg, nw, fds)))
 		return rc;
 	rfc5780_log(&cfg);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -261,19 +286,35 @@ int main(int argc, char **argv)
 		log_error("cannot set up: out of memory");
 		return EXIT_OSERR;
 	}
-	/* Its thread inherits the blocked signals; /readyz says 503 until
-	 * the workers (and XDP) are set up. */
-	if ((rc = metrics_http_start(&cfg, workers, nw))) {
+	/* Everything privileged, then the drop, on this thread alone.  The
+	 * XDP program goes on before the workers exist: what it passes waits
+	 * in the bound sockets' buffers until they read it. */
+	bool attached = false;
+	if ((rc = metrics_http_open(&cfg)) || (rc = xdp_start(&cfg)) ||
+	    ((attached = true), (rc = privdrop_apply(&cfg)))) {
+		if (attached)	/* xdp_start cleans up after itself */
+			xdp_stop(&cfg);
+		xdp_release();
+		metrics_http_close();
 		listeners_close(fds, nw * cfg.n_listen);
 		close(stop_fd);
 		free(workers);
 		return rc;
 	}
-	started = start_workers(workers, nw, &cfg, fds, cpus, ncpu, stop_fd, &ready, &ok);
-	rc = ok ? 0 : EXIT_OSERR;
-	/* The fast path goes on once the workers can answer what it passes. */
-	if (ok && (rc = xdp_start(&cfg)))
-		ok = false;
+	/* Its threads inherit the blocked signals; /readyz says 503 until
+	 * the workers are set up. */
+	struct spawn sp = { .workers = workers, .nw = nw, .ncpu = ncpu, .cfg = &cfg,
+			    .fds = fds, .cpus = cpus, .stop_fd = stop_fd, .ready = &ready };
+	pthread_t spawner;
+	if (pthread_create(&spawner, NULL, spawn_threads, &sp)) {
+		log_error("cannot start a thread: %s", strerror(errno));
+		sp.rc = EXIT_OSERR;
+	} else {
+		pthread_join(spawner, NULL);
+	}
+	started = sp.started;
+	ok = sp.rc == 0;
+	rc = sp.rc;
 	if (ok) {
 		metrics_http_set_ready(true);
 		log_info("stunringd %s ready: %u worker%s, %s engine, %s mode, software %s",
@@ -281,14 +322,18 @@ int main(int argc, char **argv)
 			 cfg.engine == ENGINE_URING ? "io_uring" : "recvmmsg/sendmmsg",
 			 cfg.stun.mode == STUN_MODE_BASIC ? "basic" : "rfc5780",
 			 cfg.stun.software ? cfg.stun.software : "(none)");
-		sd_notify_state("READY=1");
+		sd_notifyf(0, "READY=1\nSTATUS=serving: %u worker%s, %u listener%s%s",
+			   nw, nw == 1 ? "" : "s", cfg.n_listen, cfg.n_listen == 1 ? "" : "s",
+			   cfg.xdp_ifname ? ", XDP" : "");
+		watchdog_init();
 		if (wait_for_stop(&sigs, &reload))
 			rc = 1;
-		sd_notify_state("STOPPING=1");
+		sd_notify(0, "STOPPING=1");
 		metrics_http_set_ready(false);
-		/* Off before the workers drain: nothing goes unanswered. */
-		xdp_stop(&cfg);
 	}
+	/* Off before the workers drain: nothing goes unanswered. */
+	privdrop_raise_xdp();
+	xdp_stop(&cfg);
 	worker_request_stop(stop_fd);
 	for (unsigned int i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
@@ -296,6 +341,8 @@ int main(int argc, char **argv)
 			rc = 1;
 	}
 	metrics_http_stop();
+	metrics_http_close();	/* when the start failed before serving */
+	xdp_release();
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
 	listeners_close(fds, nw * cfg.n_listen);

@@ -8,7 +8,7 @@
  * exit statuses as the STUN listeners.
  */
 #include "metrics_http.h"
-#include "health.h"
+#include "health_workers.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -29,7 +29,9 @@ static struct {
 	unsigned int n;
 	double start_time;
 	bool ready;
-} srv;
+	int fd;				/* the listening socket, -1: none */
+	char text[STUN_ADDR_STRLEN];	/* --metrics as given, for messages */
+} srv = { .fd = -1 };
 
 /* libmicrohttpd's messages end in a newline; ours add their own. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -88,15 +90,6 @@ static char *render_metrics(size_t *len)
 	return buf;
 }
 
-static unsigned int render_health(char *out, size_t cap)
-{
-	uint64_t hb[MAX_WORKERS];
-
-	for (unsigned int i = 0; i < srv.n; i++)
-		hb[i] = __atomic_load_n(&srv.workers[i].heartbeat_ns, __ATOMIC_RELAXED);
-	return health_report(hb, srv.n, monotime_coarse_ns(), out, cap);
-}
-
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 			     const char *type, void *body, size_t len,
 			     enum MHD_ResponseMemoryMode mode)
@@ -135,7 +128,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			     m, len, MHD_RESPMEM_MUST_FREE);
 	}
 	if (!strcmp(url, "/healthz")) {
-		unsigned int stale = render_health(body, sizeof(body));
+		unsigned int stale = health_workers(srv.workers, srv.n, body, sizeof(body));
 
 		return reply(conn, stale ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, text,
 			     body, strlen(body), MHD_RESPMEM_MUST_COPY);
@@ -180,6 +173,16 @@ static int open_socket(const struct stun_addr *a, const char *text)
 	return fd;
 }
 
+int metrics_http_open(const struct daemon_config *cfg)
+{
+	srv.fd = -1;
+	if (!cfg->metrics.family)
+		return 0;
+	stun_addr_format(&cfg->metrics, srv.text, sizeof(srv.text));
+	srv.fd = open_socket(&cfg->metrics, srv.text);
+	return srv.fd < 0 ? -srv.fd : 0;
+}
+
 int metrics_http_start(const struct daemon_config *cfg, const struct worker *workers,
 		       unsigned int nworkers)
 {
@@ -188,14 +191,9 @@ int metrics_http_start(const struct daemon_config *cfg, const struct worker *wor
 	struct stun_addr bound;
 	char text[STUN_ADDR_STRLEN];
 	struct timespec ts;
-	int fd;
 
-	if (!cfg->metrics.family)
+	if (srv.fd < 0)
 		return 0;
-	stun_addr_format(&cfg->metrics, text, sizeof(text));
-	fd = open_socket(&cfg->metrics, text);
-	if (fd < 0)
-		return -fd;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	srv.start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	srv.cfg = cfg;
@@ -206,20 +204,28 @@ int metrics_http_start(const struct daemon_config *cfg, const struct worker *wor
 				   (cfg->metrics.family == STUN_FAMILY_IPV6 ? MHD_USE_IPv6 : 0),
 				   0, NULL, NULL, handle, NULL,
 				   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-				   MHD_OPTION_LISTEN_SOCKET, fd,
+				   MHD_OPTION_LISTEN_SOCKET, srv.fd,
 				   MHD_OPTION_CONNECTION_LIMIT, 64u,
 				   MHD_OPTION_CONNECTION_TIMEOUT, 10u,
 				   MHD_OPTION_END);
 	if (!srv.mhd) {
-		close(fd);
-		log_error("--metrics %s: cannot start the HTTP server (libmicrohttpd)", text);
+		metrics_http_close();
+		log_error("--metrics %s: cannot start the HTTP server (libmicrohttpd)", srv.text);
 		return EXIT_OSERR;
 	}
-	if (!getsockname(fd, (struct sockaddr *)&ss, &sl) &&
+	snprintf(text, sizeof(text), "%s", srv.text);
+	if (!getsockname(srv.fd, (struct sockaddr *)&ss, &sl) &&
 	    !stun_addr_from_sockaddr(&bound, (struct sockaddr *)&ss, sl))
 		stun_addr_format(&bound, text, sizeof(text));
 	log_info("metrics: http://%s/metrics, /healthz and /readyz", text);
 	return 0;
+}
+
+void metrics_http_close(void)
+{
+	if (!srv.mhd && srv.fd >= 0)
+		close(srv.fd);
+	srv.fd = -1;
 }
 
 void metrics_http_set_ready(bool ready)
@@ -232,5 +238,6 @@ void metrics_http_stop(void)
 	if (srv.mhd) {
 		MHD_stop_daemon(srv.mhd);	/* closes the listening socket too */
 		srv.mhd = NULL;
+		srv.fd = -1;
 	}
 }

@@ -8,15 +8,20 @@
  * the program from the interface (bpf/xdp_find.h), so a daemon restarted
  * after SIGKILL replaces what its predecessor left, pins or no pins (the
  * program records its owner; one attached by stunctl, or by a daemon still
- * running, is refused).
+ * running, is refused).  Right after the attach, still privileged, it
+ * holds fds to the program and its maps (bpf/xdp_held.h): the counters,
+ * SIGHUP's policy update and the detach then work after --user too.
  */
 #include "config.h"
 #include "log.h"
 
+#include "xdp_held.h"
 #include "xdp_loader.h"
 
 #include <errno.h>
 #include <string.h>
+
+static struct stun_xdp_held held = { .prog_fd = -1, .counters_fd = -1, .config_fd = -1 };
 
 int xdp_start(const struct daemon_config *cfg)
 {
@@ -57,6 +62,11 @@ int xdp_start(const struct daemon_config *cfg)
 		return ret == -ENODEV ? EXIT_NOADDR : ret == -EPERM ? EXIT_NOPERM : EXIT_OSERR;
 	}
 	log_info("xdp: %s", how);
+	if ((ret = stun_xdp_hold(cfg->xdp_ifname, &held, err, sizeof(err)))) {
+		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
+		xdp_stop(cfg);
+		return EXIT_OSERR;
+	}
 	return 0;
 }
 
@@ -66,9 +76,16 @@ void xdp_stop(const struct daemon_config *cfg)
 	char err[STUN_XDP_ERRLEN];
 	uint64_t passed = 0;
 
+	bool pins_left = false;
+
 	if (!cfg->xdp_ifname)
 		return;
-	if (stun_xdp_counters(cfg->xdp_ifname, c, err, sizeof(err)) == 0) {
+	if (held.prog_fd < 0) {	/* the hold failed: by name, as stunctl does */
+		if (stun_xdp_detach(cfg->xdp_ifname, err, sizeof(err)))
+			log_warn("--xdp %s: detach: %s", cfg->xdp_ifname, err);
+		return;
+	}
+	if (stun_xdp_counters_fd(held.counters_fd, cfg->xdp_ifname, c, err, sizeof(err)) == 0) {
 		for (int i = 0; i < STUN_XDP_COUNTER_COUNT; i++)
 			if (!strncmp(stun_xdp_counter_name(i), "pass_", 5))
 				passed += c[i];
@@ -77,23 +94,31 @@ void xdp_stop(const struct daemon_config *cfg)
 			 (unsigned long long)c[STUN_XDP_ANSWERED_V6],
 			 (unsigned long long)passed);
 	}
-	if (stun_xdp_detach(cfg->xdp_ifname, err, sizeof(err)))
+	if (stun_xdp_held_detach(&held, &pins_left, err, sizeof(err)))
 		log_warn("--xdp %s: detach: %s", cfg->xdp_ifname, err);
 	else
-		log_info("xdp: detached from %s", cfg->xdp_ifname);
+		log_info("xdp: detached from %s%s", cfg->xdp_ifname, pins_left ?
+			 " (its pins stay: bpffs is root's; the next start or 'stunctl "
+			 "xdp detach' removes them)" : "");
 }
 
 void xdp_update(const struct daemon_config *cfg)
 {
-	char err[STUN_XDP_ERRLEN];
+	char err[STUN_XDP_ERRLEN] = "not held";
 
 	if (!cfg->xdp_ifname)
 		return;
-	if (stun_xdp_set_policy(cfg->xdp_ifname, cfg->stun.software,
-				cfg->stun.always_fingerprint, err, sizeof(err)))
+	if (held.config_fd < 0 ||
+	    stun_xdp_set_policy_fd(held.config_fd, cfg->xdp_ifname, cfg->stun.software,
+				   cfg->stun.always_fingerprint, err, sizeof(err)))
 		log_error("SIGHUP: --xdp %s: cannot update the program: %s", cfg->xdp_ifname, err);
 	else
 		log_info("xdp %s: SOFTWARE and FINGERPRINT policy updated", cfg->xdp_ifname);
+}
+
+void xdp_release(void)
+{
+	stun_xdp_held_close(&held);
 }
 
 unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,
@@ -103,7 +128,8 @@ unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **nam
 	char err[STUN_XDP_ERRLEN];
 	unsigned int n = 0;
 
-	if (!cfg->xdp_ifname || stun_xdp_counters(cfg->xdp_ifname, c, err, sizeof(err)))
+	if (!cfg->xdp_ifname || held.counters_fd < 0 ||
+	    stun_xdp_counters_fd(held.counters_fd, cfg->xdp_ifname, c, err, sizeof(err)))
 		return 0;
 	for (int i = 0; i < STUN_XDP_COUNTER_COUNT && n < cap; i++, n++) {
 		names[n] = stun_xdp_counter_name(i);

@@ -94,22 +94,59 @@ else
 	not_ok "daemon to crash starts"
 fi
 
-# systemd Type=notify: READY=1 once serving, STOPPING=1 on SIGTERM.
+# systemd Type=notify (libsystemd's sd_notify): READY=1 once serving,
+# RELOADING=1 then READY=1 around a SIGHUP re-read, WATCHDOG=1 at half of
+# WATCHDOG_USEC but none while a worker is stalled (the test-only fault
+# hook: SIGUSR2 stalls worker 0), again once it recovers, STOPPING=1 on
+# SIGTERM.  The receiver prints each datagram on one line ('|' for its
+# newlines); the test drops MARK-* lines into the same socket to cut the
+# stream into before and after.
 python3 - "$TMP/notify.sock" >"$TMP/notify.out" 2>&1 <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1]); s.settimeout(10)
-for _ in range(2):
-    print(s.recv(256).decode(), flush=True)
+s.bind(sys.argv[1]); s.settimeout(30)
+while True:
+    m = s.recv(4096).decode().strip().replace("\n", "|")
+    print(m, flush=True)
+    if m == "MARK-END":
+        break
 PY
 npid=$!
 PIDS+=("$npid")
+mark() { python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), sys.argv[1])' "$TMP/notify.sock" "MARK-$1"; }
+# between A B: the notify lines after MARK-A and before MARK-B.
+between() { sed -n "/^MARK-$1\$/,/^MARK-$2\$/p" "$TMP/notify.out" | grep -v '^MARK-'; }
+wait_log() { for _ in $(seq 200); do grep -q "$1" "$DLOG" && return 0; sleep 0.05; done; return 1; }
 for _ in $(seq 100); do [ -S "$TMP/notify.sock" ] && break; sleep 0.05; done
-if NOTIFY_SOCKET=$TMP/notify.sock start_daemon notify -- --workers 1 --listen 127.0.0.1:0; then
+printf 'listen = 127.0.0.1:0\nworkers = 1\n' >"$TMP/notify.conf"
+if NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=1000000 STUNRINGD_TEST_FAULTS=stall=0:8 \
+	start_daemon notify -- --config "$TMP/notify.conf"; then
+	sleep 1.2	# two watchdog intervals
+	mark A
+	kill -HUP "$DPID"
+	wait_log "SIGHUP: .* re-read"
+	sleep 0.3
+	mark B
+	kill -USR2 "$DPID"
+	wait_log "not sending WATCHDOG=1" && mark C
+	sleep 1.5	# three intervals, well inside the 8 s stall
+	mark D
+	wait_log "every worker healthy again"
+	sleep 1.2
+	mark E
 	stop_daemon
+	mark END
 	wait "$npid"
-	check "sd_notify: READY=1 then STOPPING=1 on \$NOTIFY_SOCKET" \
-		eval '[ "$(cat "$TMP/notify.out" | tr "\n" " ")" = "READY=1 STOPPING=1 " ]'
+	first=$(head -1 "$TMP/notify.out")
+	check "sd_notify: READY=1 first, once serving ($first)" eval '[ "${first%%|*}" = READY=1 ]'
+	check "WATCHDOG_USEC=1s: WATCHDOG=1 while healthy (every 0.5 s)" \
+		eval '[ "$(sed "/^MARK-A\$/q" "$TMP/notify.out" | grep -c "^WATCHDOG=1\$")" -ge 2 ]'
+	check "SIGHUP: RELOADING=1 then READY=1" \
+		eval 'between A B | grep -v WATCHDOG | tr "\n" " " | grep -Eq "^RELOADING=1\|MONOTONIC_USEC=[0-9]+ READY=1 $"'
+	check "stalled worker: no WATCHDOG=1 for 1.5 s (the daemon said why)" \
+		eval 'grep -q "^MARK-C\$" "$TMP/notify.out" && [ -z "$(between C D)" ]'
+	check "recovered worker: WATCHDOG=1 again" eval 'between D E | grep -q "^WATCHDOG=1\$"'
+	check "SIGTERM: STOPPING=1 last" eval '[ "$(between E END | grep -v WATCHDOG)" = STOPPING=1 ]'
 	show "$TMP/notify.out"
 else
 	not_ok "sd_notify: daemon starts"
