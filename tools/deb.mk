@@ -4,7 +4,8 @@
 #
 #   make deb            build/stunring_$(VERSION)_$(DEB_ARCH).deb
 #
-# The unit (tools/dist/stunringd.service) and the sysusers file go in as
+# The unit (tools/dist/stunringd.service, its ExecStart moved to
+# /usr/sbin) and tools/dist/stunringd.sysusers go in as
 # debian/stunring.stunringd.service and debian/stunring.sysusers, for
 # dh_installsystemd and dh_installsysusers.
 
@@ -23,13 +24,9 @@ deb-build:
 	mkdir -p $(DEB_TREE)
 	tar --exclude=./$(BUILD) --exclude=./.git -cf - . | tar -C $(DEB_TREE) -xf -
 	cp -r tools/dist/debian $(DEB_TREE)/debian
-	if [ -e tools/dist/stunringd.service ]; then \
-		sed 's|/usr/local/bin/stunringd|/usr/sbin/stunringd|g; s|/usr/local/sbin/stunringd|/usr/sbin/stunringd|g' \
-			tools/dist/stunringd.service >$(DEB_TREE)/debian/stunring.stunringd.service; \
-	fi
-	if [ -e tools/dist/stunring.sysusers ]; then \
-		cp tools/dist/stunring.sysusers $(DEB_TREE)/debian/stunring.sysusers; \
-	fi
+	sed 's|/usr/local/bin/stunringd|/usr/sbin/stunringd|g' tools/dist/stunringd.service \
+		>$(DEB_TREE)/debian/stunring.stunringd.service
+	cp tools/dist/stunringd.sysusers $(DEB_TREE)/debian/stunring.sysusers
 	printf 'stunring (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- stunring developers <stunring@example.org>  %s\n' \
 		'$(VERSION)' '$(VERSION)' "$$(git log -1 --format=%aD 2>/dev/null || date -R)" \
 		>$(DEB_TREE)/debian/changelog
