@@ -47,6 +47,8 @@ struct stun_xdp_opts {
 	 * program when its owner is no longer running (a predecessor killed
 	 * with SIGKILL); any other attachment of ours is refused. */
 	bool daemon_owned;
+	/* ACL, per-source rate limit, per-CPU cap (NULL: none). */
+	const struct stun_limits *limits;
 };
 
 /* What an attachment looks like, for status and the daemon's log. */
@@ -89,6 +91,20 @@ int stun_xdp_set_software(const char *ifname, const char *software, char *err,
 /* SOFTWARE (NULL or "": none) and always_fingerprint in one update. */
 int stun_xdp_set_policy(const char *ifname, const char *software,
 			bool always_fingerprint, char *err, size_t errlen);
+
+/* The limits' part of the configuration (rates as GCRA intervals,
+ * bucket masks, ACL flags): what stun_xdp_config_init does with
+ * o->limits. */
+void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits *l);
+/* Make the acl_allow and acl_deny tries (fds) hold l's lists. */
+int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l);
+/* Change the live limits: the tries, then the configuration. */
+int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
+			size_t errlen);
+/* The per-source buckets with the most refused requests: up to cap into
+ * keys/drops, most first; how many, or a negative errno. */
+int stun_xdp_top_limited(const char *ifname, struct stun_prefix *keys, uint64_t *drops,
+			 int cap, char *err, size_t errlen);
 
 /* Refresh the local addresses from the interface's current ones (attach
  * does it once; call again after they change).  Returns how many. */
