@@ -6,6 +6,7 @@
 #   make run        build and start stunringd in the foreground
 #   make bench      codec micro-benchmarks and the side-by-side comparison
 #   make fuzz       run the libFuzzer harnesses (FUZZ_TIME=seconds each)
+#   make soak       long load proofs of the abuse limits (SOAK_TIME=seconds)
 #   make deps       install the Debian packages all of the above need
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc (man pages
 #                   under PREFIX/share/man)
@@ -53,7 +54,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-dev \
 DEB_PKGS += $(DEB_PKGS_EXTRA)
 BENCH_PKGS :=
 
-.PHONY: all deps bench-deps test test-run run run-daemon bench bench-run fuzz \
+.PHONY: all deps bench-deps test test-run run run-daemon bench bench-run fuzz soak \
 	fuzz-run install clean
 all:
 
@@ -109,6 +110,12 @@ bench-run: $(BENCH_TARGETS)
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzz-run
 fuzz-run: $(FUZZ_TARGETS)
+
+# make soak: the long versions of the load proofs (README "Abuse
+# protection"): each abuse run lasts SOAK_TIME seconds (default 600).
+SOAK_TIME ?= 600
+soak: $(TEST_DEPS)
+	@ABUSE_T=$(SOAK_TIME) tests/run-tests.sh $(BUILD)/soak-logs tests/e2e/test_abuse_netns.sh
 
 install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \

@@ -74,6 +74,36 @@ struct {
 	__type(value, struct stun_xdp_config);
 } config SEC(".maps");
 
+/* The abuse limits (stun_limits.h; config.acl_*, rate_*, cap_*). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, STUN_ACL_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct stun_xdp_acl_key);
+	__type(value, __u8);
+} acl_allow SEC(".maps"), acl_deny SEC(".maps");
+
+/* Per-source buckets, shared by every CPU: a source's packets may arrive
+ * on several queues (RSS hashes ports too), and per-CPU buckets would let
+ * it have the rate once per CPU.  Updated with one compare-and-swap, which
+ * only contends when one prefix is served on two CPUs at the same moment.
+ * LRU: a flood of new prefixes recycles the least recently used buckets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, STUN_XDP_BUCKETS);
+	__type(key, struct stun_xdp_bucket_key);
+	__type(value, struct stun_xdp_bucket);
+} buckets SEC(".maps");
+
+/* The global response cap: per CPU, so no atomics (--max-response-rate
+ * is per worker in the daemon, per CPU here). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} cap SEC(".maps");
+
 /* STUN_XDP_TEST_* bits: set by the unit tests only (see
  * stun_xdp_common.h).  0 in production: read-only and frozen, so the
  * verifier knows the value and never explores the paths they guard; what
@@ -146,6 +176,93 @@ static __always_inline int verdict(enum stun_xdp_counter c, int action)
 {
 	pass(c);
 	return action;
+}
+
+/* Denied by the ACL?  k: the source, IPv4 mapped (4 words). */
+static __always_inline int acl_denied(const struct stun_xdp_config *cfg, const __u32 *k)
+{
+	struct stun_xdp_acl_key key = { .prefixlen = 128 };
+
+	if (!(cfg->acl_allow | cfg->acl_deny))
+		return 0;
+	__builtin_memcpy(key.addr, k, 16);
+	if (cfg->acl_deny && bpf_map_lookup_elem(&acl_deny, &key))
+		return 1;
+	return cfg->acl_allow && !bpf_map_lookup_elem(&acl_allow, &key);
+}
+
+/* GCRA (src/daemon/limiter.h): may the bucket at *tat send now? */
+static __always_inline int gcra_next(__u64 tat, __u64 now, __u64 t, __u64 tau,
+				     __u64 *next)
+{
+	__u64 start = tat > now ? tat : now;
+
+	*next = start + t;
+	return start + t - now <= tau;
+}
+
+/* One per-source token, shared between CPUs: compare-and-swap, retried
+ * when another CPU took one at the same moment. */
+static __always_inline int source_ok(const struct stun_xdp_config *cfg, const __u32 *k,
+				     __u64 now)
+{
+	struct stun_xdp_bucket_key key = { { k[0] & cfg->kmask[0], k[1] & cfg->kmask[1],
+					     k[2] & cfg->kmask[2], k[3] & cfg->kmask[3] } };
+	struct stun_xdp_bucket *b;
+	__u64 next;
+
+	if (k[0] == 0 && k[1] == 0 && k[2] == bpf_htonl(0xFFFF))
+		key.w[3] = k[3] & cfg->kmask4, key.w[2] = k[2];
+	b = bpf_map_lookup_elem(&buckets, &key);
+	if (!b) {
+		struct stun_xdp_bucket fresh = { .tat = now + cfg->rate_t };
+
+		/* Two CPUs racing here both answer: one response too many. */
+		bpf_map_update_elem(&buckets, &key, &fresh, BPF_NOEXIST);
+		return 1;
+	}
+	for (int i = 0; i < 4; i++) {
+		__u64 tat = *(volatile __u64 *)&b->tat;
+
+		if (!gcra_next(tat, now, cfg->rate_t, cfg->rate_tau, &next)) {
+			__sync_fetch_and_add(&b->drops, 1);
+			return 0;
+		}
+		if (__sync_val_compare_and_swap(&b->tat, tat, next) == tat)
+			return 1;
+	}
+	return 0;
+}
+
+/* XDP_DROP (counted) when the limits refuse an answer to k, else -1: the
+ * per-source bucket first, then this CPU's cap; a refusal costs no token
+ * of the cap. */
+static __always_inline int limited(const struct stun_xdp_config *cfg, const __u32 *k)
+{
+	__u32 zero = 0;
+	__u64 now, next = 0, *cap_tat = NULL;
+
+	if (!(cfg->rate_t | cfg->cap_t))
+		return -1;
+	now = bpf_ktime_get_ns();
+	if (cfg->cap_t) {
+		cap_tat = bpf_map_lookup_elem(&cap, &zero);
+		if (cap_tat && !gcra_next(*cap_tat, now, cfg->cap_t, cfg->cap_tau, &next))
+			return verdict(STUN_XDP_DROP_CAP, XDP_DROP);
+	}
+	if (cfg->rate_t && !source_ok(cfg, k, now))
+		return verdict(STUN_XDP_DROP_RATE, XDP_DROP);
+	if (cap_tat)
+		*cap_tat = next;	/* per CPU: a plain store */
+	return -1;
+}
+
+/* Both checks for a request the program is about to answer. */
+static __always_inline int guard(const struct stun_xdp_config *cfg, const __u32 *k)
+{
+	if (acl_denied(cfg, k))
+		return verdict(STUN_XDP_DROP_ACL, XDP_DROP);
+	return limited(cfg, k);
 }
 
 /* Word loads and stores at offsets we know to be aligned enough (the
@@ -818,6 +935,10 @@ static __always_inline int fast_v4(struct xdp_md *ctx,
 		      LD32(p + V4_MSG) + cookie + m.t0 + m.t1 + m.t2 + m.f0 + m.f1) != 0xFFFF &&
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
+	const __u32 src4[4] = { 0, 0, bpf_htonl(0xFFFF), saddr };
+	int act = guard(cfg, src4);
+	if (act >= 0)
+		return act;
 
 	/* The answer, as build_response() and build_headers() write it.  Only
 	 * what the helper call below cannot change survives it (ctx, the two
@@ -914,6 +1035,10 @@ static __always_inline int fast_v6(struct xdp_md *ctx,
 		      LD32(p + V6_MSG) + cookie + m.t0 + m.t1 + m.t2 + m.f0 + m.f1) != 0xFFFF &&
 	    ucheck != csum_fold(ph))
 		return FAST_DECLINE;
+	const __u32 src6[4] = { s0, s1, s2, s3 };
+	int act = guard(cfg, src6);
+	if (act >= 0)
+		return act;
 
 	/* As in fast_v4(): only ctx, the checksum and the FINGERPRINT live
 	 * across the helper call; the rest is read again after it. */
@@ -1016,6 +1141,14 @@ static __always_inline int respond_general(struct xdp_md *ctx,
 	 * through to someone else's STUN server are not ours to answer. */
 	if (f.mac_dst[0] & 1 || !is_local(cfg, &f))
 		return pass(STUN_XDP_PASS_NOT_LOCAL);
+	/* A denied source gets nothing, even what the daemon would answer. */
+	__u32 src[4] = { 0, 0, bpf_htonl(0xFFFF), 0 };
+	if (f.v6)
+		__builtin_memcpy(src, f.src.addr, 16);
+	else
+		__builtin_memcpy(&src[3], f.src.addr, 4);
+	if (acl_denied(cfg, src))
+		return verdict(STUN_XDP_DROP_ACL, XDP_DROP);
 
 	__u32 n = f.msg_len;
 	if (n > STUN_XDP_MAX_MSG)
@@ -1047,6 +1180,11 @@ static __always_inline int respond_general(struct xdp_md *ctx,
 	why = stun_xdp_check(&s->msg, &s->walk, n, cfg->understood);
 	if (why >= 0)
 		return pass(why);
+	/* Answered here: the limits apply here (what is passed, the
+	 * daemon limits itself). */
+	int act = limited(cfg, src);
+	if (act >= 0)
+		return act;
 
 	__u32 mlen = build_response(s, &f, cfg,
 				    why == -2 || cfg->always_fingerprint);

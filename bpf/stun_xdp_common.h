@@ -13,6 +13,7 @@
 #include <linux/types.h>
 
 #include "stun_wire.h"
+#include "stun_limits.h"
 
 /* Largest STUN message the program parses in the kernel.  Bigger requests
  * go to the daemon (counter pass_too_big).  512 is bpf_csum_diff's limit and
@@ -47,6 +48,12 @@ enum stun_xdp_counter {
 	STUN_XDP_PASS_FINGERPRINT,	/* FINGERPRINT bad, misplaced, wrong size */
 	STUN_XDP_PASS_NO_ROOM,		/* could not resize the frame */
 	STUN_XDP_DROPPED,		/* frame half-rewritten: cannot pass it */
+	/* The abuse limits (stun_limits.h): STUN to a served port of ours
+	 * that gets no answer.  Dropped, not passed: the daemon would only
+	 * refuse it again, at ~100x the cost per packet. */
+	STUN_XDP_DROP_ACL,		/* source denied (acl_allow / acl_deny) */
+	STUN_XDP_DROP_RATE,		/* over the per-source rate limit */
+	STUN_XDP_DROP_CAP,		/* over this CPU's response cap */
 	STUN_XDP_COUNTER_COUNT
 };
 
@@ -79,6 +86,18 @@ struct stun_xdp_config {
 	__u8 local4[STUN_XDP_MAX_LOCAL][4];
 	__u8 local6[STUN_XDP_MAX_LOCAL][16];
 	__u8 ports[65536 / 8];		/* bitmap of UDP ports to answer */
+	/* Abuse limits, from the same stun_limits as the daemon's.  The ACL
+	 * lives in the acl_allow / acl_deny LPM tries (keys IPv4-mapped);
+	 * these say whether each is in force. */
+	__u32 acl_allow;		/* non-zero: only sources in acl_allow */
+	__u32 acl_deny;			/* non-zero: look sources up in acl_deny */
+	/* GCRA (see src/daemon/limiter.h), ns; 0: off.  rate: per source
+	 * prefix, shared by every CPU (the buckets map); cap: per CPU. */
+	__u64 rate_t, rate_tau;
+	__u64 cap_t, cap_tau;
+	__u32 kmask[4];			/* bucket key mask, IPv6 (network order) */
+	__u32 kmask4;			/* ... and IPv4 (the last word) */
+	__u32 limits_pad;
 	/* Who attached it (never read by the program): a stunringd's pid and
 	 * start time (/proc/PID/stat field 22, so a reused pid is not taken
 	 * for it), or 0 for stunctl.  A restarted daemon replaces a program
@@ -86,6 +105,23 @@ struct stun_xdp_config {
 	__u32 owner_pid;
 	__u32 owner_pad;
 	__u64 owner_start;
+};
+
+#define STUN_XDP_BUCKETS 65536	/* per-source buckets (LRU: never more) */
+
+/* acl_allow / acl_deny key (BPF_MAP_TYPE_LPM_TRIE). */
+struct stun_xdp_acl_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* buckets: key the masked source prefix (IPv4 mapped, 4 words). */
+struct stun_xdp_bucket_key {
+	__u32 w[4];
+};
+struct stun_xdp_bucket {
+	__u64 tat;			/* full again at (bpf_ktime_get_ns) */
+	__u64 drops;			/* requests refused: stunctl limits */
 };
 
 /* An address as the program keeps it.  IPv4 uses addr[0..3]. */

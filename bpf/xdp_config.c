@@ -6,6 +6,7 @@
  */
 #include "xdp_loader.h"
 
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -36,6 +37,9 @@ static const char *const counter_names[STUN_XDP_COUNTER_COUNT] = {
 	[STUN_XDP_PASS_FINGERPRINT] = "pass_fingerprint",
 	[STUN_XDP_PASS_NO_ROOM] = "pass_no_room",
 	[STUN_XDP_DROPPED] = "dropped",
+	[STUN_XDP_DROP_ACL] = "drop_acl",
+	[STUN_XDP_DROP_RATE] = "drop_rate_limit",
+	[STUN_XDP_DROP_CAP] = "drop_global_cap",
 };
 
 const char *stun_xdp_counter_name(int i)
@@ -120,6 +124,8 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 		c->software_len = probe.software_len;
 		memcpy(c->software, probe.software, probe.software_len);
 	}
+	if (o->limits)
+		stun_xdp_config_limits(c, o->limits);
 	if (!o->n_ports) {
 		c->ports[STUN_DEFAULT_PORT / 8] |= 1u << (STUN_DEFAULT_PORT % 8);
 		return 0;
@@ -133,6 +139,79 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 		c->ports[p / 8] |= (uint8_t)(1u << (p % 8));
 	}
 	return 0;
+}
+
+/* GCRA interval and tolerance (ns) of rate/s with burst (src/daemon/limiter.h). */
+static void gcra_params(uint32_t rate, uint32_t burst, __u64 *t, __u64 *tau)
+{
+	*t = rate ? 1000000000ull / rate : 0;
+	if (rate && !*t)
+		*t = 1;
+	*tau = (uint64_t)(burst ? burst : 1) * *t;
+}
+
+/* The bits of a 16-byte address kept by a len-bit prefix, as 4 words. */
+static void prefix_words(unsigned int len, uint32_t w[4])
+{
+	uint8_t b[16];
+
+	memset(b, 0xFF, sizeof(b));
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int keep = len >= 8 * (i + 1) ? 8 : len > 8 * i ? len - 8 * i : 0;
+		b[i] &= (uint8_t)(0xFF00u >> keep);
+	}
+	memcpy(w, b, 16);
+}
+
+void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits *l)
+{
+	uint32_t m4[4];
+
+	c->acl_allow = l->n_allow;
+	c->acl_deny = l->n_deny;
+	/* Only success responses are answered here, so --error-rate-limit
+	 * is the daemon's alone (errors and classic are passed to it). */
+	gcra_params(l->rate, l->burst, &c->rate_t, &c->rate_tau);
+	gcra_params(l->max_rate, l->max_rate / 10, &c->cap_t, &c->cap_tau);
+	prefix_words(l->prefix6, c->kmask);
+	prefix_words(96 + l->prefix4, m4);
+	c->kmask4 = m4[3];
+}
+
+/* Make the trie at fd hold exactly n prefixes: add them, then remove the
+ * others (so a changed list never passes through an empty one). */
+static int acl_fill(int fd, const struct stun_prefix *p, uint32_t n)
+{
+	struct stun_xdp_acl_key k, next, stale[STUN_ACL_MAX * 2];
+	unsigned int nstale = 0;
+	uint8_t one = 1;
+	void *prev = NULL;
+
+	for (uint32_t i = 0; i < n; i++) {
+		k.prefixlen = p[i].len;
+		memcpy(k.addr, p[i].addr, 16);
+		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
+			return -errno;
+	}
+	while (nstale < STUN_ACL_MAX * 2 && !bpf_map_get_next_key(fd, prev, &next)) {
+		bool keep = false;
+		for (uint32_t i = 0; i < n && !keep; i++)
+			keep = next.prefixlen == p[i].len && !memcmp(next.addr, p[i].addr, 16);
+		if (!keep)
+			stale[nstale++] = next;
+		k = next;
+		prev = &k;
+	}
+	for (unsigned int i = 0; i < nstale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	return 0;
+}
+
+int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l)
+{
+	int ret = acl_fill(allow_fd, l->allow, l->n_allow);
+
+	return ret ? ret : acl_fill(deny_fd, l->deny, l->n_deny);
 }
 
 int stun_xdp_config_add_addr(struct stun_xdp_config *c, int family,

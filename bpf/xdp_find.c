@@ -172,6 +172,35 @@ int xdp_find(int ifindex, const char *pin_dir, struct xdp_found *f, char *err,
 	return 0;
 }
 
+int xdp_find_map(uint32_t prog_id, const char *name)
+{
+	uint32_t map_ids[MAX_MAPS];
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(prog_id);
+
+	if (fd < 0)
+		return -1;
+	info.nr_map_ids = MAX_MAPS;
+	info.map_ids = (uint64_t)(unsigned long)map_ids;
+	int ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (ret)
+		return -1;
+	for (uint32_t i = 0; i < info.nr_map_ids && i < MAX_MAPS; i++) {
+		struct bpf_map_info m = { 0 };
+		uint32_t mlen = sizeof(m);
+		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &m, &mlen) && !strcmp(m.name, name))
+			return mfd;
+		close(mfd);
+	}
+	return -1;
+}
+
 void xdp_found_close(struct xdp_found *f)
 {
 	if (f->counters_fd >= 0)

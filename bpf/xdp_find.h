@@ -42,5 +42,7 @@ struct xdp_found {
 int xdp_find(int ifindex, const char *pin_dir, struct xdp_found *f, char *err,
 	     size_t errlen);
 void xdp_found_close(struct xdp_found *f);
+/* An fd of program prog_id's map called name, or -1. */
+int xdp_find_map(uint32_t prog_id, const char *name);
 
 #endif /* STUNRING_XDP_FIND_H */

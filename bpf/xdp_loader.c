@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <dirent.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <linux/if_link.h>
@@ -275,13 +276,20 @@ static int try_attach(struct xdp_program *prog, int ifindex,
 }
 
 static int configure(const struct stun_xdp *skel, struct stun_xdp_config *cfg,
-		     int ifindex)
+		     int ifindex, const struct stun_limits *limits)
 {
 	uint32_t zero = 0;
 	int n = stun_xdp_config_set_addrs(cfg, ifindex);
 
 	if (n < 0)
 		return n;
+	/* The tries before the configuration that puts them in force. */
+	if (limits) {
+		int ret = stun_xdp_acl_fill(bpf_map__fd(skel->maps.acl_allow),
+					    bpf_map__fd(skel->maps.acl_deny), limits);
+		if (ret)
+			return ret;
+	}
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, cfg, BPF_ANY))
 		return -errno;
 	return n;
@@ -440,7 +448,7 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		goto out;
 	}
 
-	naddrs = configure(skel, &cfg, ifindex);
+	naddrs = configure(skel, &cfg, ifindex, o->limits);
 	ret = naddrs < 0 ? naddrs : pin_all(skel, prog, dir);
 	if (ret) {
 		fail(err, errlen, ret, "attached to %s but cannot configure or pin it "
@@ -727,6 +735,92 @@ int stun_xdp_set_policy_fd(int config_fd, const char *ifname, const char *softwa
 
 	err[0] = 0;
 	return update_config_fd(config_fd, ifname, edit_policy, &p, err, errlen);
+}
+
+static int edit_limits(struct stun_xdp_config *c, const void *arg, char *err,
+		       size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	stun_xdp_config_limits(c, arg);
+	return 0;
+}
+
+int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
+			size_t errlen)
+{
+	struct xdp_found f;
+	int ret;
+
+	err[0] = 0;
+	if ((ret = stun_xdp_check_privileges(err, errlen)) ||
+	    (ret = find_ours(ifname, &f, err, errlen)))
+		return ret;
+	int allow = xdp_find_map(f.prog_id, "acl_allow");
+	int deny = xdp_find_map(f.prog_id, "acl_deny");
+	xdp_found_close(&f);
+	ret = allow < 0 || deny < 0 ? -ENOENT : stun_xdp_acl_fill(allow, deny, l);
+	if (allow >= 0)
+		close(allow);
+	if (deny >= 0)
+		close(deny);
+	if (ret)
+		return fail(err, errlen, ret, "cannot update the ACL of %s: %s", ifname,
+			    ret == -ENOENT ? "the program on it has no ACL maps (attached by "
+			    "an older stunring: detach and attach again)" : strerror(-ret));
+	return update_config(ifname, edit_limits, l, err, errlen);
+}
+
+int stun_xdp_top_limited(const char *ifname, struct stun_prefix *keys, uint64_t *drops,
+			 int cap, char *err, size_t errlen)
+{
+	struct stun_xdp_bucket_key k, next;
+	struct stun_xdp_bucket b;
+	struct stun_xdp_config c;
+	struct xdp_found f;
+	void *prev = NULL;
+	int n = 0, ret;
+
+	err[0] = 0;
+	if ((ret = stun_xdp_check_privileges(err, errlen)) ||
+	    (ret = find_ours(ifname, &f, err, errlen)))
+		return ret;
+	int fd = xdp_find_map(f.prog_id, "buckets");
+	ret = read_config(f.config_fd, &c);
+	xdp_found_close(&f);
+	unsigned int len6 = 0, len4 = 96 + (unsigned int)__builtin_popcount(c.kmask4);
+	for (int w = 0; w < 4; w++)
+		len6 += (unsigned int)__builtin_popcount(c.kmask[w]);
+	if (fd >= 0 && ret) {
+		close(fd);
+		return fail(err, errlen, ret, "cannot read the configuration of %s", ifname);
+	}
+	if (fd < 0)
+		return fail(err, errlen, -ENOENT, "the program on %s has no rate-limit buckets",
+			    ifname);
+	/* Keep the cap largest, by insertion into a sorted array. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, &b) || !b.drops)
+			continue;
+		int i;
+		if (n < cap)
+			i = n++;
+		else if (drops[cap - 1] >= b.drops)
+			continue;
+		else
+			i = cap - 1;
+		for (; i > 0 && drops[i - 1] < b.drops; i--) {
+			keys[i] = keys[i - 1];
+			drops[i] = drops[i - 1];
+		}
+		memcpy(keys[i].addr, k.w, 16);
+		keys[i].len = k.w[0] == 0 && k.w[1] == 0 && k.w[2] == htonl(0xFFFF) ? len4 : len6;
+		drops[i] = b.drops;
+	}
+	close(fd);
+	return n;
 }
 
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen)

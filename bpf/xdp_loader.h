@@ -47,6 +47,8 @@ struct stun_xdp_opts {
 	 * program when its owner is no longer running (a predecessor killed
 	 * with SIGKILL); any other attachment of ours is refused. */
 	bool daemon_owned;
+	/* ACL, per-source rate limit, per-CPU cap (NULL: none). */
+	const struct stun_limits *limits;
 };
 
 /* What an attachment looks like, for status and the daemon's log. */
@@ -105,6 +107,20 @@ void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n);
 /* Remove ifname's pins and their directory; true when none are left
  * (false, quietly, when bpffs is out of our reach). */
 bool stun_xdp_remove_pins(const char *ifname);
+
+/* The limits' part of the configuration (rates as GCRA intervals,
+ * bucket masks, ACL flags): what stun_xdp_config_init does with
+ * o->limits. */
+void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits *l);
+/* Make the acl_allow and acl_deny tries (fds) hold l's lists. */
+int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l);
+/* Change the live limits: the tries, then the configuration. */
+int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
+			size_t errlen);
+/* The per-source buckets with the most refused requests: up to cap into
+ * keys/drops, most first; how many, or a negative errno. */
+int stun_xdp_top_limited(const char *ifname, struct stun_prefix *keys, uint64_t *drops,
+			 int cap, char *err, size_t errlen);
 
 /* Refresh the local addresses from the interface's current ones (attach
  * does it once; call again after they change).  Returns how many. */

@@ -60,12 +60,20 @@ run-daemon: $(DAEMON)
 	exit $$rc
 
 # --- unit test of the metrics text and the health verdict (pure code) -------
-METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o)
-$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(LIB)
+METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o \
+	limiter.o)
+$(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
 TEST_DEPS += $(BUILD)/tests/test_metrics
 TEST_PROGS += $(BUILD)/tests/test_metrics
+
+# --- unit test of the abuse limits (limiter.h: GCRA, eviction, ACL) ----------
+$(BUILD)/tests/test_limiter: tests/unit/test_limiter.c $(BUILD)/obj/src/daemon/limiter.o $(CLI_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
+TEST_DEPS += $(BUILD)/tests/test_limiter
+TEST_PROGS += $(BUILD)/tests/test_limiter
 
 # --- end-to-end tests ---------------------------------------------------------
 E2E_CLIENT := $(BUILD)/e2e_stun_client
@@ -92,7 +100,8 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh \
 	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh \
-	tests/e2e/test_systemd_unit.sh
+	tests/e2e/test_systemd_unit.sh \
+	tests/e2e/test_abuse_netns.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 # --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
 DEB_PKGS += libmicrohttpd-dev prometheus curl

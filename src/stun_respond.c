@@ -308,8 +308,10 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 		if (alt)
 			stun_w_addr(&w, STUN_ATTR_OTHER_ADDRESS, &other_adv);
 		/* Item 64: no larger than the request's own PADDING. */
-		if (pad)
+		if (pad) {
 			stun_w_padding(&w, (uint16_t)pad4(pad_len));
+			rep->padding = true;
+		}
 		put_software(&w, cfg);
 	}
 	return finish(&w, &m, cfg, rep, STUN_VERDICT_SUCCESS);

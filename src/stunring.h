@@ -287,6 +287,7 @@ struct stun_reply {
 	enum stun_drop_reason reason;	/* with DROP */
 	uint16_t error_code;		/* with ERROR: 400 or 420 */
 	bool classic;			/* answer to an RFC 3489 client */
+	bool padding;			/* a success with PADDING (RFC 5780) */
 	uint32_t len;			/* response bytes written */
 	struct stun_addr src;		/* send from this local address */
 	struct stun_addr dst;		/* ... to this peer address */

@@ -45,6 +45,8 @@ static const char usage_text[] =
 "      --software TEXT   SOFTWARE text of software requests (stunload)\n"
 "      --no-gso          one send per request (default: equal-size requests\n"
 "                        of a batch leave as one UDP GSO send, cheaper)\n"
+"      --bind IP[/LEN]   bind socket k to the k-th address of the prefix\n"
+"                        (they must be local: ip route add local PREFIX dev lo)\n"
 "Validation:\n"
 "  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
 "      --expect-mapped A the mapped address to accept instead of the socket's\n"
@@ -70,7 +72,7 @@ static const char usage_text[] =
 "error; 3 runtime error; 4 nothing answered, or loss above --max-loss.\n";
 
 enum {
-	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT,
+	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT, OPT_BIND,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
 	OPT_NO_GSO, OPT_ECHO,
 };
@@ -93,6 +95,7 @@ static const struct option long_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "expect-mapped", required_argument, NULL, OPT_EXPECT },
+	{ "bind", required_argument, NULL, OPT_BIND },
 	{ "max-loss", required_argument, NULL, OPT_MAX_LOSS },
 	{ "software", required_argument, NULL, OPT_SOFTWARE },
 	{ "engine", required_argument, NULL, OPT_ENGINE },
@@ -289,6 +292,14 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 			break;
 		case OPT_EXPECT:
 			rc = parse_expect(cfg, optarg);
+			break;
+		case OPT_BIND:
+			{
+				const char *bad;
+
+				if (cli_parse_prefix(optarg, &cfg->bind, &bad))
+					return cli_bad_value("--bind", optarg, bad, "IP or IP/LEN");
+			}
 			break;
 		case OPT_MAX_LOSS:
 			{

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "stunring.h"
+#include "stun_limits.h"
 #include "histogram.h"
 
 #define SL_MAX_THREADS	64
@@ -70,6 +71,9 @@ struct sl_config {
 	uint64_t timeout_ns;
 	enum map_expect expect;
 	struct stun_addr expect_addr;
+	/* --bind IP[/LEN]: socket k binds to the k-th host address of the
+	 * prefix (a spoofed-style flood from many sources; len 0: none). */
+	struct stun_prefix bind;
 	double max_loss_pct;	/* < 0: loss never fails the run */
 	bool json;
 	bool progress;		/* one-line display on stderr */

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "stunring.h"
+#include "stun_limits.h"
 
 /* ---- errors (cli_error.c) ------------------------------------------------ */
 
@@ -100,5 +101,24 @@ int cli_parse_cpus(const char *list, int *cpus, unsigned int *n, unsigned int ma
 unsigned int cli_usable_cpus(int *cpus, unsigned int cap);
 /* Pin the calling thread to cpu (nothing when cpu < 0).  0 or an errno. */
 int cli_pin_thread(int cpu);
+
+/* ---- abuse limits (cli_limits.c) ----------------------------------------- */
+
+/* The option names cli_limits_option takes (without "--"), NULL-ended. */
+extern const char *const cli_limit_options[];
+void cli_limits_defaults(struct stun_limits *l);
+/* Apply --NAME ARG (allow, deny, rate-limit, error-rate-limit,
+ * rate-limit-prefix4/6, max-response-rate) to l: -1, or the usage status
+ * after one error line. */
+int cli_limits_option(struct stun_limits *l, const char *name, const char *arg);
+/* A list option given again on the command line replaces the file's. */
+void cli_limits_reset(struct stun_limits *l, const char *name);
+/* The option's value in l as text ("" for an empty list). */
+void cli_limits_text(const struct stun_limits *l, const char *name, char *buf, size_t n);
+/* IP/LEN or a bare IP (IPv4 kept mapped, stun_limits.h); 0 or -1 (*why). */
+int cli_parse_prefix(const char *s, struct stun_prefix *p, const char **why);
+void cli_format_prefix(const struct stun_prefix *p, char *buf, size_t n);
+/* Clear the bits of addr past len. */
+void cli_prefix_mask(uint8_t addr[16], unsigned int len);
 
 #endif

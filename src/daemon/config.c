@@ -85,6 +85,20 @@ static const char usage_text[] =
 "                             supplementary groups or capabilities (with --xdp:\n"
 "                             CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON, to detach at\n"
 "                             exit), with no_new_privs\n"
+"Abuse protection (here and in the XDP program; SIGHUP changes them):\n"
+"      --allow CIDR,...       answer only these sources (repeatable; default:\n"
+"                             every source)\n"
+"      --deny CIDR,...        never answer these sources (repeatable; deny wins)\n"
+"      --rate-limit RATE[/BURST]\n"
+"                             responses per second per source prefix (token\n"
+"                             bucket; BURST default RATE; 0: off, the default)\n"
+"      --error-rate-limit RATE[/BURST]\n"
+"                             the same for error, classic, RESPONSE-PORT and\n"
+"                             PADDING responses (default 0: off)\n"
+"      --rate-limit-prefix4 LEN  source prefix of a bucket (default 32)\n"
+"      --rate-limit-prefix6 LEN  (default 64)\n"
+"      --max-response-rate N  responses per second per worker, and per CPU in\n"
+"                             XDP (default 0: off)\n"
 "\n"
 "XDP fast path (basic mode only; needs CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON):\n"
 "      --xdp IFACE            attach the XDP responder to IFACE at start (it\n"
@@ -104,6 +118,9 @@ enum {
 	OPT_SNDBUF, OPT_RING_BUFFERS, OPT_ALT_IP, OPT_ALT_PORT, OPT_RFC5780,
 	OPT_ADV_IP, OPT_ADV_ALT_IP, OPT_NO_RESPONSE_PORT, OPT_XDP, OPT_XDP_MODE,
 	OPT_CHECK_CONFIG, OPT_METRICS,
+	/* The abuse limits (cli_limits.c): their names say what they are. */
+	OPT_ALLOW, OPT_DENY, OPT_RATE_LIMIT, OPT_ERROR_RATE_LIMIT, OPT_RATE_PREFIX4,
+	OPT_RATE_PREFIX6, OPT_MAX_RESPONSE_RATE,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +145,13 @@ static const struct option long_opts[] = {
 	{ "stats-interval", required_argument, NULL, 'i' },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "user", required_argument, NULL, 'u' },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "rate-limit", required_argument, NULL, OPT_RATE_LIMIT },
+	{ "error-rate-limit", required_argument, NULL, OPT_ERROR_RATE_LIMIT },
+	{ "rate-limit-prefix4", required_argument, NULL, OPT_RATE_PREFIX4 },
+	{ "rate-limit-prefix6", required_argument, NULL, OPT_RATE_PREFIX6 },
+	{ "max-response-rate", required_argument, NULL, OPT_MAX_RESPONSE_RATE },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -141,12 +165,27 @@ static unsigned int option_flags(int id)
 {
 	switch (id) {
 	case 'l': case OPT_ALT_IP: case OPT_ADV_IP: case OPT_ADV_ALT_IP:
+	case OPT_ALLOW: case OPT_DENY:
 		return CONFIG_OPT_LIST;
 	case 'c': case OPT_CHECK_CONFIG: case 'h': case 'V':
 		return CONFIG_OPT_CMDLINE_ONLY;
 	default:
 		return 0;
 	}
+}
+
+static bool is_limit(int id)
+{
+	return id >= OPT_ALLOW && id <= OPT_MAX_RESPONSE_RATE;
+}
+
+/* The long name of option id ("" for none). */
+static const char *option_name(int id)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == id)
+			return lo->name;
+	return "";
 }
 
 int config_option_find(const char *name, struct config_option *o)
@@ -170,6 +209,7 @@ void config_option_reset(struct daemon_config *cfg, int id)
 	case OPT_ALT_IP: memset(cfg->alt_ip, 0, sizeof(cfg->alt_ip)); break;
 	case OPT_ADV_IP: memset(cfg->adv, 0, sizeof(cfg->adv)); break;
 	case OPT_ADV_ALT_IP: memset(cfg->adv_alt, 0, sizeof(cfg->adv_alt)); break;
+	case OPT_ALLOW: case OPT_DENY: cli_limits_reset(&cfg->limits, option_name(id)); break;
 	default: break;
 	}
 }
@@ -251,6 +291,7 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->sndbuf = DEFAULT_SOCKBUF;
 	cfg->ring_buffers = DEFAULT_RING_BUFFERS;
 	stun_server_cfg_init(&cfg->stun);
+	cli_limits_defaults(&cfg->limits);
 }
 
 int config_cmdline(int argc, char **argv, struct config_cmdline *cl)
@@ -416,6 +457,8 @@ int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
 		cfg->log_level = (enum log_level)rc;
 		break;
 	default:
+		if (is_limit(c))
+			return cli_limits_option(&cfg->limits, option_name(c), optarg);
 		return cli_usage_error("option %d cannot be set here", c);
 	}
 	return -1;
@@ -509,7 +552,10 @@ static void option_text(const struct daemon_config *cfg, int id, char *buf, size
 		snprintf(buf, n, "%s", cfg->log_level >= 0 && cfg->log_level < 4
 					       ? levels[cfg->log_level] : "?");
 		break;
-	default: break;
+	default:
+		if (is_limit(id))
+			cli_limits_text(&cfg->limits, option_name(id), buf, n);
+		break;
 	}
 }
 
@@ -521,7 +567,7 @@ static bool reloadable(int id)
 	case 'i': case 'L':
 		return true;
 	default:
-		return false;
+		return is_limit(id);
 	}
 }
 
@@ -529,7 +575,7 @@ void config_diff(const struct daemon_config *a, const struct daemon_config *b,
 		 config_diff_fn fn, void *user)
 {
 	for (const struct option *lo = long_opts; lo->name; lo++) {
-		char ta[512], tb[512];
+		char ta[4096], tb[4096];	/* an ACL list: up to ~3 KiB */
 
 		if (option_flags(lo->val) & CONFIG_OPT_CMDLINE_ONLY)
 			continue;

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "stunring.h"
+#include "stun_limits.h"
 
 #define MAX_LISTEN 16
 #define MAX_WORKERS 256
@@ -90,6 +91,9 @@ struct daemon_config {
 	const char *user;
 	/* --metrics IP:PORT (metrics_http.c); family 0: off. */
 	struct stun_addr metrics;
+	/* --allow, --deny, --rate-limit...: the workers' (limiter.h) and the
+	 * XDP program's (xdp.c) alike. */
+	struct stun_limits limits;
 };
 
 #define CONFIG_DEFAULT_PATH "/etc/stunring/stunringd.conf"
@@ -153,6 +157,8 @@ void xdp_stop(const struct daemon_config *cfg);
 void xdp_release(void);
 /* SIGHUP: give the attached program cfg's SOFTWARE and FINGERPRINT policy. */
 void xdp_update(const struct daemon_config *cfg);
+/* SIGHUP: give the attached program cfg's ACL and limits. */
+void xdp_update_limits(const struct daemon_config *cfg);
 /* The attached program's counters (summed over CPUs) for the metrics: up
  * to cap names and values; how many, 0 without --xdp or when unreadable. */
 unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,

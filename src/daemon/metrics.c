@@ -73,7 +73,8 @@ static void write_traffic(FILE *f, const struct worker_stats *s)
 	}
 	header(f, "stunring_dropped_total", "counter",
 	       "Datagrams that got no response, by reason (the codec's drop reasons, "
-	       "truncated, bad_address, no_source).");
+	       "truncated, bad_address, no_source; the abuse limits: acl, rate_limit, "
+	       "error_rate_limit, global_cap).");
 	for (int r = 0; r < STUN_DROP_REASON_COUNT; r++)
 		reasons[r] = stun_drop_reason_name((enum stun_drop_reason)r);
 	series(f, "stunring_dropped_total", "", "reason", reasons, s->dropped, 1,
@@ -81,6 +82,12 @@ static void write_traffic(FILE *f, const struct worker_stats *s)
 	counter_line(f, "stunring_dropped_total", "reason=\"truncated\"", s->truncated);
 	counter_line(f, "stunring_dropped_total", "reason=\"bad_address\"", s->bad_addr);
 	counter_line(f, "stunring_dropped_total", "reason=\"no_source\"", s->no_source);
+	for (int r = 0; r < LIMIT_REASON_COUNT; r++) {
+		char lbl[48];
+
+		snprintf(lbl, sizeof(lbl), "reason=\"%s\"", limit_reason_name((enum limit_reason)r));
+		counter_line(f, "stunring_dropped_total", lbl, s->limited[r]);
+	}
 	header(f, "stunring_send_failed_total", "counter",
 	       "Responses the kernel refused to send (socket buffer full, no route, ...).");
 	counter_line(f, "stunring_send_failed_total", "", s->send_failed);

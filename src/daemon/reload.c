@@ -37,7 +37,7 @@ static void publish(struct reload_ctx *r, struct settings *s)
 
 int reload_init(struct reload_ctx *r)
 {
-	struct settings *s = settings_new(r->running, generation);
+	struct settings *s = settings_new(r->running, r->n, generation);
 
 	if (!s)
 		return -1;
@@ -111,6 +111,7 @@ static void take_reloadable(struct daemon_config *run, const struct daemon_confi
 		run->fam[i].classic = f->fam[i].classic;
 		run->fam[i].response_port = f->fam[i].response_port;
 	}
+	run->limits = f->limits;
 	run->stats_interval_ms = f->stats_interval_ms;
 	run->log_level = f->log_level;
 }
@@ -132,9 +133,11 @@ void reload_run(struct reload_ctx *r)
 		 (f->stun.software_len && memcmp(r->running->stun.software, f->stun.software,
 						 f->stun.software_len)) ||
 		 r->running->stun.always_fingerprint != f->stun.always_fingerprint);
+	bool xdp_limits = r->running->xdp_ifname &&
+		memcmp(&r->running->limits, &f->limits, sizeof(f->limits));
 	struct daemon_config next = *r->running;
 	take_reloadable(&next, f);
-	struct settings *s = settings_new(&next, generation + 1);
+	struct settings *s = settings_new(&next, r->n, generation + 1);
 	if (!s) {
 		log_error("SIGHUP: out of memory; nothing changed");
 		return;
@@ -148,6 +151,8 @@ void reload_run(struct reload_ctx *r)
 	publish(r, s);
 	if (xdp_policy)
 		xdp_update(r->running);
+	if (xdp_limits)
+		xdp_update_limits(r->running);
 	log_info("SIGHUP: %s re-read (generation %u): %u change%s applied, %u key%s "
 		 "need%s a restart", config_load_path(), generation, t.applied,
 		 t.applied == 1 ? "" : "s", t.restart, t.restart == 1 ? "" : "s",

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct settings *settings_new(const struct daemon_config *cfg, unsigned int generation)
+struct settings *settings_new(const struct daemon_config *cfg, unsigned int nworkers,
+			      unsigned int generation)
 {
 	struct settings *s = calloc(1, sizeof(*s));
 
@@ -20,5 +21,6 @@ struct settings *settings_new(const struct daemon_config *cfg, unsigned int gene
 		s->fam[f] = cfg->fam[f];
 		s->fam[f].software = cfg->fam[f].software_len ? s->software : NULL;
 	}
+	limit_params_init(&s->limits, &cfg->limits, nworkers);
 	return s;
 }

@@ -16,6 +16,7 @@
 #define STUNRINGD_SETTINGS_H
 
 #include "config.h"
+#include "limiter.h"
 
 struct settings {
 	/* cfg->fam[] as config_load built it, SOFTWARE pointing into
@@ -23,9 +24,12 @@ struct settings {
 	struct stun_server_cfg fam[FAM_COUNT];
 	char software[STUN_SOFTWARE_MAX + 1];
 	unsigned int generation;
+	/* --allow, --deny, the rates per worker (limiter.h). */
+	struct limit_params limits;
 };
 
 /* A block for cfg (malloc; NULL when out of memory). */
-struct settings *settings_new(const struct daemon_config *cfg, unsigned int generation);
+struct settings *settings_new(const struct daemon_config *cfg, unsigned int nworkers,
+			      unsigned int generation);
 
 #endif

@@ -21,6 +21,8 @@ uint64_t stats_dropped_total(const struct worker_stats *s)
 
 	for (int r = 0; r < STUN_DROP_REASON_COUNT; r++)
 		n += s->dropped[r];
+	for (int r = 0; r < LIMIT_REASON_COUNT; r++)
+		n += s->limited[r];
 	return n + s->truncated + s->bad_addr + s->no_source;
 }
 
@@ -47,6 +49,11 @@ void stats_log(const char *what, const struct worker_stats *s,
 			n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, " %s=%llu",
 					      stun_drop_reason_name((enum stun_drop_reason)r),
 					      (unsigned long long)s->dropped[r]);
+	for (int r = 0; r < LIMIT_REASON_COUNT && n < sizeof(reasons); r++)
+		if (s->limited[r])
+			n += (size_t)snprintf(reasons + n, sizeof(reasons) - n, " %s=%llu",
+					      limit_reason_name((enum limit_reason)r),
+					      (unsigned long long)s->limited[r]);
 	if (prev && rate_interval > 0)
 		snprintf(rate, sizeof(rate), " rate=%.0f/s",
 			 (double)(s->rx - prev->rx) / rate_interval);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "limiter.h"
 #include "stunring.h"
 
 struct worker_stats {
@@ -31,6 +32,7 @@ struct worker_stats {
 	uint64_t bad_addr;	/* no usable peer or local address (never seen) */
 	uint64_t dropped[STUN_DROP_REASON_COUNT];	/* no reply, by reason */
 	uint64_t no_source;	/* no socket has the address rep.src (never seen) */
+	uint64_t limited[LIMIT_REASON_COUNT];	/* no reply: ACL, rate limits, cap */
 	/* Replies the kernel accepted (answered + errors), by the socket they
 	 * left from (enum listen_role: A1:P1, A1:P2, A2:P1, A2:P2), and by the
 	 * change from the receiving socket (index rx role ^ tx role: 1 port,

@@ -78,10 +78,18 @@ static void *worker_main(void *arg)
 	snprintf(name, sizeof(name), "stunringd/%u", w->id);
 	pthread_setname_np(pthread_self(), name);
 	pin(w);
+	/* Here, so that its pages are this CPU's (first touch). */
+	if (limiter_init(&w->limiter)) {
+		log_error("worker %u: out of memory for the rate-limit table", w->id);
+		w->setup_failed = true;
+		sem_post(w->started);
+		return NULL;
+	}
 	w->setup_failed = ops->setup(w, &ctx) != 0;
 	sem_post(w->started);
 	if (w->setup_failed) {
 		ops->teardown(ctx);
+		limiter_free(&w->limiter);
 		return NULL;
 	}
 	log_debug("worker %u: %s engine on CPU %d", w->id, ops->name, w->cpu);
@@ -92,6 +100,7 @@ static void *worker_main(void *arg)
 		kill(getpid(), SIGUSR1);
 	}
 	ops->teardown(ctx);
+	limiter_free(&w->limiter);
 	return NULL;
 }
 

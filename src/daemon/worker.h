@@ -39,6 +39,10 @@
 
 struct worker {
 	struct worker_stats stats;	/* first: its own cache lines */
+	/* The abuse limits (limiter.h): its buckets and clock, and the
+	 * block's read-only parameters (worker_pick_settings). */
+	struct limiter limiter;
+	const struct limit_params *limits;
 	/* Health (health.c, metrics_http.c): CLOCK_MONOTONIC_COARSE ns at the
 	 * start of the latest loop iteration, stored once per batch or idle
 	 * wake-up (worker_heartbeat), read by the metrics thread. */
@@ -98,6 +102,7 @@ void worker_test_stall(struct worker *w);
 static inline void worker_heartbeat(struct worker *w)
 {
 	__atomic_store_n(&w->heartbeat_ns, monotime_coarse_ns(), __ATOMIC_RELAXED);
+	w->limiter.now = monotime_ns();	/* the buckets' clock */
 	if (__builtin_expect(__atomic_load_n(&w->test_stall_ms, __ATOMIC_RELAXED) != 0, 0))
 		worker_test_stall(w);
 }
@@ -127,6 +132,7 @@ static inline void worker_pick_settings(struct worker *w)
 		return;
 	for (unsigned int i = 0; i < w->nsock; i++)
 		w->stun[i] = &s->fam[fam_index(&w->cfg->listen[i].addr)];
+	w->limits = &s->limits;
 	__atomic_store_n(&w->used_settings, s, __ATOMIC_RELEASE);
 }
 
@@ -165,7 +171,9 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 				     unsigned int *tag)
 {
 	const struct listen_spec *ls = w->cfg->listen;
+	const struct limit_params *lp = w->limits;
 	struct stun_addr peer;
+	uint64_t key[2];
 	int tx;
 
 	STAT_INC(&w->stats, rx);
@@ -174,6 +182,13 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		return 0;
 	}
 	STAT_INC(&w->stats, requests[fam_index(&peer)]);
+	if (__builtin_expect(lp->acl, 0)) {
+		limit_key(&peer, key);
+		if (limit_acl_denied(lp, key)) {
+			STAT_INC(&w->stats, limited[LIMIT_ACL]);
+			return 0;
+		}
+	}
 	if (stun_respond(pkt, len, &peer, local, w->stun[rx_sock], pkt, cap, rep) ==
 	    STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, dropped[rep->reason]);
@@ -185,6 +200,18 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 	if (__builtin_expect(tx < 0, 0)) {
 		STAT_INC(&w->stats, no_source);
 		return 0;
+	}
+	if (__builtin_expect(lp->buckets || lp->cap_t, 0)) {
+		bool strict = rep->verdict == STUN_VERDICT_ERROR || rep->classic ||
+			      rep->padding || rep->dst.port != peer.port;
+		enum limit_reason why;
+
+		limit_key(&peer, key);
+		why = limit_charge(&w->limiter, lp, key, peer.family == STUN_FAMILY_IPV6, strict);
+		if (why != LIMIT_OK) {
+			STAT_INC(&w->stats, limited[why]);
+			return 0;
+		}
 	}
 	*tx_sock = (unsigned int)tx;
 	*tag = (rep->verdict == STUN_VERDICT_ERROR ? TAG_ERROR : 0) |

@@ -34,6 +34,7 @@ int xdp_start(const struct daemon_config *cfg)
 		.ice_aware = cfg->stun.ice_aware,
 		.always_fingerprint = cfg->stun.always_fingerprint,
 		.daemon_owned = true,
+		.limits = &cfg->limits,
 	};
 	uint16_t ports[MAX_LISTEN];
 	char how[STUN_XDP_ERRLEN], err[STUN_XDP_ERRLEN];
@@ -119,6 +120,18 @@ void xdp_update(const struct daemon_config *cfg)
 void xdp_release(void)
 {
 	stun_xdp_held_close(&held);
+}
+
+void xdp_update_limits(const struct daemon_config *cfg)
+{
+	char err[STUN_XDP_ERRLEN];
+
+	if (!cfg->xdp_ifname)
+		return;
+	if (stun_xdp_set_limits(cfg->xdp_ifname, &cfg->limits, err, sizeof(err)))
+		log_error("SIGHUP: --xdp %s: cannot update the limits: %s", cfg->xdp_ifname, err);
+	else
+		log_info("xdp %s: ACL and rate limits updated", cfg->xdp_ifname);
 }
 
 unsigned int xdp_read_counters(const struct daemon_config *cfg, const char **names,

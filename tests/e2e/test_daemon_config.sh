@@ -99,6 +99,9 @@ declare -A value=(
 	[alt-port]=3479 [rfc5780]=yes [advertise-ip]=192.0.2.1
 	[advertise-alt-ip]=192.0.2.2 [no-response-port]=yes [xdp]=eth0 [xdp-mode]=generic
 	[metrics]=127.0.0.1:9478 [user]=nobody
+	[metrics]=127.0.0.1:9478 [allow]=10.0.0.0/8,::1 [deny]=10.1.0.0/16 [rate-limit]=100/200
+	[error-rate-limit]=10/20 [rate-limit-prefix4]=24 [rate-limit-prefix6]=56
+	[max-response-rate]=100k
 )
 missing="" refused=""
 for opt in $("$DAEMON" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed 's/.*--//' | sort -u); do
