@@ -15,11 +15,15 @@ DEB_TREE := $(DEB_WORK)/stunring-$(VERSION)
 DEB_FILE := $(BUILD)/stunring_$(VERSION)_$(DEB_ARCH).deb
 DEB_PKGS += debhelper dpkg-dev fakeroot lintian
 
+# Rebuilt when a tracked file changes (make test checks the package too).
+DEB_INPUTS := $(shell git ls-files 2>/dev/null)
+
 .PHONY: deb deb-build
 deb: deps
 	@$(MAKE) --no-print-directory deb-build
+deb-build: $(DEB_FILE)
 
-deb-build:
+$(DEB_FILE): $(DEB_INPUTS)
 	rm -rf $(DEB_WORK)
 	mkdir -p $(DEB_TREE)
 	tar --exclude=./$(BUILD) --exclude=./.git -cf - . | tar -C $(DEB_TREE) -xf -
@@ -37,3 +41,6 @@ deb-build:
 	@if grep -q '^E:' $(DEB_WORK)/lintian.txt; then \
 		echo "make deb: lintian reports errors" >&2; exit 1; fi
 	@echo "make deb: $(DEB_FILE)"
+
+TEST_DEPS += $(DEB_FILE) $(BUILD)/e2e_stun_client
+TEST_PROGS += tests/e2e/test_deb.sh
