@@ -51,7 +51,7 @@ static const char usage_text[] =
 "  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
 "      --expect-mapped A the mapped address to accept instead of the socket's\n"
 "                        own: IP (any port, as behind a NAT), IP:PORT or any\n"
-"      --max-loss PCT    fail (exit 4) when more than PCT%% are lost\n"
+"      --max-loss PCT    fail (exit 4) when more than PCT% are lost\n"
 "Output:\n"
 "      --json            print the result as JSON instead of text\n"
 "      --csv FILE        write a per-second time series to FILE\n"
