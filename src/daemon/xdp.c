@@ -19,6 +19,7 @@
 #include "xdp_loader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct stun_xdp_held held = { .prog_fd = -1, .counters_fd = -1, .config_fd = -1 };
@@ -35,6 +36,7 @@ int xdp_start(const struct daemon_config *cfg)
 		.always_fingerprint = cfg->stun.always_fingerprint,
 		.daemon_owned = true,
 		.limits = &cfg->limits,
+		.hold = &held,
 	};
 	uint16_t ports[MAX_LISTEN];
 	char how[STUN_XDP_ERRLEN], err[STUN_XDP_ERRLEN];
@@ -63,7 +65,11 @@ int xdp_start(const struct daemon_config *cfg)
 		return ret == -ENODEV ? EXIT_NOADDR : ret == -EPERM ? EXIT_NOPERM : EXIT_OSERR;
 	}
 	log_info("xdp: %s", how);
-	if ((ret = stun_xdp_hold(cfg->xdp_ifname, &held, err, sizeof(err)))) {
+	/* The attach handed us its fds; a failed dup is the only way not. */
+	if (held.prog_fd < 0 || held.counters_fd < 0 || held.config_fd < 0) {
+		snprintf(err, sizeof(err), "cannot keep fds to the attached program: %s",
+			 strerror(errno));
+		stun_xdp_held_close(&held);
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		xdp_stop(cfg);
 		return EXIT_OSERR;
@@ -128,7 +134,7 @@ void xdp_update_limits(const struct daemon_config *cfg)
 
 	if (!cfg->xdp_ifname)
 		return;
-	if (stun_xdp_set_limits(cfg->xdp_ifname, &cfg->limits, err, sizeof(err)))
+	if (stun_xdp_held_set_limits(&held, &cfg->limits, err, sizeof(err)))
 		log_error("SIGHUP: --xdp %s: cannot update the limits: %s", cfg->xdp_ifname, err);
 	else
 		log_info("xdp %s: ACL and rate limits updated", cfg->xdp_ifname);
