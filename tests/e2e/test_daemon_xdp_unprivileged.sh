@@ -66,7 +66,11 @@ d = json.load(sys.stdin)
 print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "none")'
 }
 
-caps=+net_admin,+bpf,+perfmon,+net_bind_service
+# The capabilities the unit and its XDP drop-in give, as setpriv spells them.
+caps=$(cat tools/dist/stunringd.service tools/dist/stunringd-xdp.conf |
+	sed -n 's/^AmbientCapabilities=//p' | tr ' ' '\n' | sort -u |
+	sed -n 's/^CAP_\(.*\)/+\L\1/p' | paste -sd,)
+echo "# the unit's capabilities with the XDP drop-in: $caps"
 xdp_caps="000000c000001000"	# CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39)
 none="0000000000000000"
 if start_daemon xunpriv nsenter --net=/var/run/netns/"$SNS" \
