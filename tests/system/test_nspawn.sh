@@ -10,12 +10,15 @@
 #    --version, the man pages, the unit, the sysusers file, the stunring
 #    user, the configuration and the XDP drop-in example are where they
 #    should be.
-# 3. systemd-nspawn --boot of that copy (its own network namespace, only
-#    loopback): enable --now stunringd -> active once READY=1 (Type=notify);
+# 3. systemd-nspawn --boot of that copy (its own network namespace, a veth
+#    pair to the host): enable --now stunringd -> active once READY=1 (Type=notify);
 #    stunprobe 127.0.0.1 is answered; systemctl reload -> the journal shows
 #    the SIGHUP re-read and it stays active; kill -9 of the main PID ->
 #    systemd restarts it (new MainPID, active); the watchdog keeps being
-#    fed and never fires.  Then poweroff.
+#    fed and never fires.
+# 4. --xdp host0 under the unit with the packaged drop-in
+#    (stunringd-xdp.conf): attached without pins, 20 requests from the
+#    host answered by the program, detached on stop.  Then poweroff.
 #
 # The host's systemd is not PID 1 here, so nspawn neither registers with
 # machined nor asks for a scope (--register=no --keep-unit), and commands
@@ -115,7 +118,11 @@ check "enabled by the package (multi-user.target wants it)" \
 	test -L "$WORK/etc/systemd/system/multi-user.target.wants/stunringd.service"
 
 # --- 3. boot it ---------------------------------------------------------------
-systemd-nspawn --boot -D "$WORK" --machine "$MACHINE" --private-network \
+# --network-veth: only host0 inside, its peer on the host for the XDP
+# phase.  nspawn's own seccomp filter refuses bpf() unless asked, and its
+# default capabilities lack CAP_BPF and CAP_PERFMON.
+systemd-nspawn --boot -D "$WORK" --machine "$MACHINE" --network-veth \
+	--capability=CAP_BPF,CAP_PERFMON --system-call-filter=bpf \
 	--register=no --keep-unit >"$TMP/boot.log" 2>&1 </dev/null &
 NSPAWN_PID=$!
 LEADER=
@@ -185,6 +192,50 @@ check "watchdog never fired, same MainPID after 22 s, still active" \
 	eval '! in_c journalctl --no-pager -o cat | grep -qi "watchdog timeout" &&
 	      [ "$(prop MainPID)" = "$new" ] && [ "$(in_c systemctl is-active stunringd)" = active ]'
 show_journal
+
+# --- 4. --xdp under the unit with the shipped drop-in --------------------------
+# The host sends through the veth pair, so requests cross host0's XDP hook
+# (generic mode); root's stunctl (host binary, container's netns) counts.
+xdp_phase() {
+	local idx ve got
+	if [ ! -x "$BUILD/stun_xdp_client" ] || [ ! -x "$BUILD/stunctl" ]; then
+		skip "--xdp under the unit" "$BUILD/stun_xdp_client or $BUILD/stunctl not built"; return
+	fi
+	idx=$(nsenter -t "$LEADER" -n ip -o link show host0 2>/dev/null | sed -n 's/.*host0@if\([0-9]*\):.*/\1/p')
+	ve=$(ip -o link | awk -F': ' -v i="$idx" '$1 == i { print $2 }' | cut -d@ -f1)
+	if [ -z "$ve" ] || ! { nsenter -t "$LEADER" -n ip addr add 10.77.0.2/30 dev host0 &&
+			       nsenter -t "$LEADER" -n ip link set host0 up &&
+			       ip addr add 10.77.0.1/30 dev "$ve" && ip link set "$ve" up; } 2>"$TMP/veth.err"; then
+		skip "--xdp under the unit" "no usable veth pair (host0@if${idx:-?}, host side '${ve:-?}'): $(head -1 "$TMP/veth.err")"
+		return
+	fi
+	mkdir -p "$WORK/etc/systemd/system/stunringd.service.d"
+	cp "$WORK/usr/share/doc/stunring/examples/stunringd-xdp.conf" \
+		"$WORK/etc/systemd/system/stunringd.service.d/xdp.conf"
+	printf 'xdp = host0\nxdp-mode = generic\n' >>"$WORK/etc/stunring/stunringd.conf"
+	since=$(in_c date '+%Y-%m-%d %H:%M:%S')
+	in_c systemctl daemon-reload
+	in_c systemctl restart stunringd
+	in_c journalctl -u stunringd --since "$since" -o cat --no-pager >"$TMP/xj"
+	show "$TMP/xj"
+	check "with the packaged XDP drop-in: active, attached to host0 without pins, as user stunring" \
+		eval '[ "$(in_c systemctl is-active stunringd)" = active ] &&
+		      grep -q "^xdp: attached to host0 .*not pinned: .*stunctl finds it from the interface" "$TMP/xj" &&
+		      [ "$(in_c stat -c %U /proc/"$(prop MainPID)")" = stunring ]'
+	"$BUILD/stun_xdp_client" -n 20 10.77.0.2:3478 >"$TMP/xc" 2>&1
+	show "$TMP/xc"
+	got=$(nsenter -t "$LEADER" -n "$BUILD/stunctl" stats host0 --json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "none")' 2>/dev/null)
+	check "20 requests from the host answered by the program on host0 (answered_v4 = ${got:-?})" \
+		eval 'grep -q "answered-correctly 20 bad 0 lost 0" "$TMP/xc" && [ "$got" = 20 ]'
+	in_c systemctl stop stunringd
+	check "systemctl stop: detached, host0 clean" \
+		eval 'in_c journalctl -u stunringd --since "$since" -o cat --no-pager | grep -q "^xdp: detached from host0" &&
+		      ! nsenter -t "$LEADER" -n ip link show dev host0 | grep -qwE "xdp|xdpgeneric"'
+}
+xdp_phase
 
 in_c systemctl poweroff >/dev/null 2>&1
 for _ in $(seq 150); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.2; done
