@@ -8,9 +8,11 @@
  * the program from the interface (bpf/xdp_find.h), so a daemon restarted
  * after SIGKILL replaces what its predecessor left, pins or no pins (the
  * program records its owner; one attached by stunctl, or by a daemon still
- * running, is refused).  Right after the attach, still privileged, it
- * holds fds to the program and its maps (bpf/xdp_held.h): the counters,
- * SIGHUP's policy update and the detach then work after --user too.
+ * running, is refused).  The attach hands it fds to the program and its
+ * maps from the load itself (bpf/xdp_held.h): the counters, SIGHUP's
+ * policy and limits updates and the detach then work after --user, and
+ * under the systemd unit, which never has CAP_SYS_ADMIN to look programs
+ * up by id nor bpffs to pin them in.
  */
 #include "config.h"
 #include "log.h"
