@@ -72,7 +72,8 @@ int stun_xdp_check_privileges(char *err, size_t errlen)
 		if (!(d[need[i] / 32].effective & (1u << (need[i] % 32))))
 			return fail(err, errlen, -EPERM,
 				    "not privileged: XDP needs CAP_BPF, CAP_NET_ADMIN and "
-				    "CAP_PERFMON (run as root)");
+				    "CAP_PERFMON (run as root; under systemd, add the "
+				    "drop-in stunringd-xdp.conf)");
 	return 0;
 }
 
