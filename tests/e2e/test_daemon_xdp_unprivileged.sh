@@ -32,20 +32,7 @@ if setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
 	finish
 fi
 
-NS=dxun$$
-SNS=${NS}s CNS=${NS}c SIF=${NS}a CIF=${NS}b
-NETNS+=("$SNS" "$CNS")
-xdp_cleanup() {
-	nsenter --net=/var/run/netns/"$SNS" "$STUNCTL" xdp detach "$SIF" >/dev/null 2>&1
-	cleanup
-}
-trap xdp_cleanup EXIT
-if ! { ip netns add "$SNS" && ip netns add "$CNS" &&
-       ip link add "$SIF" type veth peer name "$CIF" &&
-       ip link set "$SIF" netns "$SNS" && ip link set "$CIF" netns "$CNS" &&
-       ip -n "$SNS" addr add 10.78.0.1/24 dev "$SIF" && ip -n "$CNS" addr add 10.78.0.2/24 dev "$CIF" &&
-       ip -n "$SNS" link set lo up &&
-       ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up; } 2>"$TMP/setup.err"; then
+if ! xdp_veth dxun$$ 10.78.0; then
 	skip "stunringd --xdp as a user with capabilities" "cannot create namespaces/veth: $(head -1 "$TMP/setup.err")"
 	finish
 fi

@@ -34,6 +34,7 @@ BASE=$CACHE_DIR/stunring-nspawn-bookworm-$(date +%Y%m%d)
 WORK=$CACHE_DIR/stunring-nspawn-run.$$
 MACHINE=stunsys$$
 NSPAWN_PID=
+state=
 
 if [ "$(id -u)" != 0 ]; then
 	skip "package under systemd-nspawn" "needs root (debootstrap, systemd-nspawn)"; finish
@@ -135,7 +136,8 @@ while [ $((SECONDS - t0)) -lt "$BOOT_TIMEOUT" ] && kill -0 "$NSPAWN_PID" 2>/dev/
 done
 if [ -z "$LEADER" ] || ! kill -0 "$NSPAWN_PID" 2>/dev/null ||
    ! nsenter -t "$LEADER" -a systemctl is-system-running >/dev/null 2>&1; then
-	skip "systemd-nspawn --boot" "the container did not reach running in ${BOOT_TIMEOUT}s: $(grep -vE '^\s*$' "$TMP/boot.log" | tail -5 | tr '\n' '|')"
+	why=$(grep -vE '^\s*$' "$TMP/boot.log" | tail -5 | tr '\n' '|')
+	skip "systemd-nspawn --boot" "the container did not reach running in ${BOOT_TIMEOUT}s: ${why:-systemd-nspawn printed nothing}${LEADER:+ (its pid 1: $LEADER, is-system-running: ${state:-no answer})}"
 	finish
 fi
 echo "# booted in $((SECONDS - t0)) s"
