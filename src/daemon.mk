@@ -20,7 +20,7 @@ INSTALL_BINS += $(DAEMON)
 $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).
-$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
+$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o $(BUILD)/obj/src/daemon/xdp_fdstore.o $(BUILD)/san/src/daemon/xdp_fdstore.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 
+#include "xdp_fdstore.h"
 #include "xdp_held.h"
 #include "xdp_loader.h"
 
@@ -61,12 +62,19 @@ int xdp_start(const struct daemon_config *cfg)
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		return EXIT_NOPERM;
 	}
+	/* Before the attach, which would refuse a program it cannot tell
+	 * is ours (without CAP_SYS_ADMIN), and after the privilege check. */
+	char orphan[STUN_XDP_ERRLEN];
+	xdp_fdstore_take_orphan(cfg->xdp_ifname, orphan, sizeof(orphan));
+	if (orphan[0])
+		log_info("xdp: %s", orphan);
 	ret = stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err));
 	if (ret) {
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		return ret == -ENODEV ? EXIT_NOADDR : ret == -EPERM ? EXIT_NOPERM : EXIT_OSERR;
 	}
 	log_info("xdp: %s", how);
+	xdp_fdstore_save(held.prog_fd);
 	/* The attach handed us its fds; a failed dup is the only way not. */
 	if (held.prog_fd < 0 || held.counters_fd < 0 || held.config_fd < 0) {
 		snprintf(err, sizeof(err), "cannot keep fds to the attached program: %s",
@@ -103,10 +111,12 @@ void xdp_stop(const struct daemon_config *cfg)
 			 (unsigned long long)c[STUN_XDP_ANSWERED_V6],
 			 (unsigned long long)passed);
 	}
-	if (stun_xdp_held_detach(&held, &pins_left, err, sizeof(err)))
+	if (stun_xdp_held_detach(&held, &pins_left, err, sizeof(err))) {
 		log_warn("--xdp %s: detach: %s", cfg->xdp_ifname, err);
-	else
-		log_info("xdp: detached from %s%s", cfg->xdp_ifname, pins_left ?
+		return;
+	}
+	xdp_fdstore_forget();
+	log_info("xdp: detached from %s%s", cfg->xdp_ifname, pins_left ?
 			 " (its pins stay: bpffs is root's; the next start or 'stunctl "
 			 "xdp detach' removes them)" : "");
 }

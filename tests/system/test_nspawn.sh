@@ -18,7 +18,8 @@
 #    fed and never fires.
 # 4. --xdp host0 under the unit with the packaged drop-in
 #    (stunringd-xdp.conf): attached without pins, 20 requests from the
-#    host answered by the program, detached on stop.  Then poweroff.
+#    host answered by the program; after kill -9 the restarted daemon
+#    takes the old program off (fd store); detached on stop.  Then poweroff.
 #
 # The host's systemd is not PID 1 here, so nspawn neither registers with
 # machined nor asks for a scope (--register=no --keep-unit), and commands
@@ -232,6 +233,22 @@ d = json.load(sys.stdin)
 print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "none")' 2>/dev/null)
 	check "20 requests from the host answered by the program on host0 (answered_v4 = ${got:-?})" \
 		eval 'grep -q "answered-correctly 20 bad 0 lost 0" "$TMP/xc" && [ "$got" = 20 ]'
+	# SIGKILL leaves the program on host0; without CAP_SYS_ADMIN only the
+	# fd systemd kept (FileDescriptorStoreMax=) lets the next one take it off.
+	local old new
+	old=$(prop MainPID)
+	in_c sh -c "kill -9 $old"
+	for _ in $(seq 100); do
+		new=$(prop MainPID)
+		[ "$new" != "$old" ] && [ "$new" != 0 ] && [ "$(in_c systemctl is-active stunringd)" = active ] && break
+		sleep 0.1
+	done
+	in_c journalctl -u stunringd --since "$since" -o cat --no-pager >"$TMP/xj"
+	check "--xdp, kill -9: restarted (MainPID $old -> $new), took off its predecessor's program via the fd store" \
+		eval '[ "$new" != "$old" ] && [ "$(in_c systemctl is-active stunringd)" = active ] &&
+		      grep -q "^xdp: took off prog id [0-9]*, left on host0 by the previous stunringd" "$TMP/xj"'
+	"$BUILD/stun_xdp_client" -n 10 10.77.0.2:3478 >"$TMP/xc" 2>&1
+	check "... and the new program answers" grep -q "answered-correctly 10 bad 0 lost 0" "$TMP/xc"
 	in_c systemctl stop stunringd
 	check "systemctl stop: detached, host0 clean" \
 		eval 'in_c journalctl -u stunringd --since "$since" -o cat --no-pager | grep -q "^xdp: detached from host0" &&
