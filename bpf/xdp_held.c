@@ -15,6 +15,7 @@ static void reset(struct stun_xdp_held *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->prog_fd = h->counters_fd = h->config_fd = -1;
+	h->acl_allow_fd = h->acl_deny_fd = -1;
 }
 
 void stun_xdp_held_close(struct stun_xdp_held *h)
@@ -25,48 +26,11 @@ void stun_xdp_held_close(struct stun_xdp_held *h)
 		close(h->counters_fd);
 	if (h->config_fd >= 0)
 		close(h->config_fd);
+	if (h->acl_allow_fd >= 0)
+		close(h->acl_allow_fd);
+	if (h->acl_deny_fd >= 0)
+		close(h->acl_deny_fd);
 	reset(h);
-}
-
-int stun_xdp_hold(const char *ifname, struct stun_xdp_held *h, char *err, size_t errlen)
-{
-	struct xdp_found f;
-	char dir[256], p[300];
-	int ret;
-
-	reset(h);
-	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
-	h->ifindex = (int)if_nametoindex(ifname);
-	if (!h->ifindex) {
-		snprintf(err, errlen, "no network interface named %s", ifname);
-		return -ENODEV;
-	}
-	stun_xdp_pin_dir(ifname, dir, sizeof(dir));
-	if ((ret = xdp_find(h->ifindex, dir, &f, err, errlen)))
-		return ret;
-	if (!f.prog_id) {
-		xdp_found_close(&f);
-		snprintf(err, errlen, "stunring XDP is not attached to %s", ifname);
-		return -ENOENT;
-	}
-	h->counters_fd = f.counters_fd;
-	h->config_fd = f.config_fd;
-	h->dispatcher = f.dispatcher;
-	h->mode = f.mode;
-	/* The pin when it is there (any process of ours), else by id
-	 * (CAP_SYS_ADMIN: root, before the drop). */
-	snprintf(p, sizeof(p), "%s/prog", dir);
-	h->prog_fd = bpf_obj_get(p);
-	if (h->prog_fd < 0)
-		h->prog_fd = bpf_prog_get_fd_by_id(f.prog_id);
-	if (h->prog_fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot hold the XDP program on %s (id %u): %s",
-			 ifname, f.prog_id, strerror(errno));
-		stun_xdp_held_close(h);
-		return ret;
-	}
-	return 0;
 }
 
 int stun_xdp_held_detach(struct stun_xdp_held *h, bool *pins_left, char *err,
@@ -89,7 +53,21 @@ int stun_xdp_held_detach(struct stun_xdp_held *h, bool *pins_left, char *err,
 			snprintf(err, errlen, "cannot detach from %s: %s", h->ifname,
 				 strerror(-ret));
 		else
-			*pins_left = !stun_xdp_remove_pins(h->ifname);
+			*pins_left = h->pinned && !stun_xdp_remove_pins(h->ifname);
 	}
 	return ret;
+}
+
+int stun_xdp_held_set_limits(const struct stun_xdp_held *h, const struct stun_limits *l,
+			     char *err, size_t errlen)
+{
+	if (h->acl_allow_fd < 0 || h->acl_deny_fd < 0 || h->config_fd < 0)
+		return stun_xdp_set_limits(h->ifname, l, err, errlen);
+	int ret = stun_xdp_acl_fill(h->acl_allow_fd, h->acl_deny_fd, l);
+	if (ret) {
+		snprintf(err, errlen, "cannot update the ACL of %s: %s", h->ifname,
+			 strerror(-ret));
+		return ret;
+	}
+	return stun_xdp_set_limits_fd(h->config_fd, h->ifname, l, err, errlen);
 }

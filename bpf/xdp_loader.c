@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
@@ -34,6 +35,7 @@
 
 #include "stun_xdp.skel.h"
 #include "xdp_find.h"
+#include "xdp_held.h"
 
 #define BPFFS "/sys/fs/bpf"
 #ifndef CAP_PERFMON
@@ -70,7 +72,8 @@ int stun_xdp_check_privileges(char *err, size_t errlen)
 		if (!(d[need[i] / 32].effective & (1u << (need[i] % 32))))
 			return fail(err, errlen, -EPERM,
 				    "not privileged: XDP needs CAP_BPF, CAP_NET_ADMIN and "
-				    "CAP_PERFMON (run as root)");
+				    "CAP_PERFMON (run as root; under systemd, add the "
+				    "drop-in stunringd-xdp.conf)");
 	return 0;
 }
 
@@ -108,7 +111,9 @@ static void pin_dir(const char *ifname, char *dir, size_t n)
 
 /* bpffs at /sys/fs/bpf (mounted when absent: ip netns exec hides it) and
  * our directory in it.  *mounted: this process had to mount it (now or in
- * an earlier call), so the pins live only as long as this mount namespace. */
+ * an earlier call), so the pins live only as long as this mount namespace.
+ * A negative errno with err set when either is impossible: attach then
+ * goes on without pins (see no_pins_reason). */
 static int ensure_bpffs(bool *mounted, char *err, size_t errlen)
 {
 	static bool mounted_here;
@@ -125,6 +130,18 @@ static int ensure_bpffs(bool *mounted, char *err, size_t errlen)
 		return fail(err, errlen, -errno, "cannot create %s: %s",
 			    STUN_XDP_PIN_ROOT, strerror(errno));
 	return 0;
+}
+
+/* Pins are a fast path only (status, stats and detach find the program
+ * from the interface, xdp_find.h), so a bpffs this process may not use is
+ * no reason to refuse the attach: under the systemd unit /sys is
+ * read-only (ProtectKernelTunables=, ProtectSystem=) and /sys/fs/bpf is
+ * root's 0700 while the daemon runs as its own user with capabilities.
+ * Those errors only; anything else is a real failure. */
+static bool pins_impossible(int err)
+{
+	return err == -EACCES || err == -EPERM || err == -EROFS || err == -ENOENT ||
+	       err == -ENOTDIR;
 }
 
 /* Everything in our directory, not only today's pin names: pins left by
@@ -210,6 +227,14 @@ static int capture_libxdp(enum libxdp_print_level level, const char *fmt,
 	size_t used = strlen(libxdp_log);
 	snprintf(libxdp_log + used, sizeof(libxdp_log) - used, "%s%s",
 		 used ? "; " : "", msg);
+	return 0;
+}
+
+static int quiet_libxdp(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
 	return 0;
 }
 
@@ -377,6 +402,36 @@ static int replace_orphan(const struct stun_xdp_opts *o, int ifindex,
 	return 0;
 }
 
+static int dup_fd(int fd)
+{
+	return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* The attach's own fds, duplicated before the skeleton is destroyed.
+ * Whether libxdp used its dispatcher: the interface then runs another
+ * program id than ours (netlink, no CAP_SYS_ADMIN needed). */
+static void hold_from_attach(struct stun_xdp_held *h, const char *ifname, int ifindex,
+			     const struct stun_xdp *skel, struct xdp_program *prog,
+			     enum stun_xdp_mode mode, bool pinned)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->ifname, sizeof(h->ifname), "%s", ifname);
+	h->ifindex = ifindex;
+	h->mode = mode;
+	h->pinned = pinned;
+	h->prog_fd = dup_fd(xdp_program__fd(prog));
+	h->counters_fd = dup_fd(bpf_map__fd(skel->maps.counters));
+	h->config_fd = dup_fd(bpf_map__fd(skel->maps.config));
+	h->acl_allow_fd = dup_fd(bpf_map__fd(skel->maps.acl_allow));
+	h->acl_deny_fd = dup_fd(bpf_map__fd(skel->maps.acl_deny));
+	if (!bpf_xdp_query(ifindex, 0, &q)) {
+		uint32_t id = mode == STUN_XDP_MODE_GENERIC ? q.skb_prog_id : q.drv_prog_id;
+		h->dispatcher = id && id != xdp_program__id(prog);
+	}
+}
+
 int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		    char *err, size_t errlen)
 {
@@ -399,9 +454,12 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	ret = stun_xdp_config_init(&cfg, o, err, errlen);
 	if (ret)
 		return ret;
-	ret = ensure_bpffs(&mounted, err, errlen);
-	if (ret)
-		return ret;
+	char nopins[STUN_XDP_ERRLEN] = "";
+	ret = ensure_bpffs(&mounted, nopins, sizeof(nopins));
+	if (ret && !pins_impossible(ret))
+		return fail(err, errlen, ret, "%s", nopins);
+	if (!ret)
+		nopins[0] = 0;
 
 	pin_dir(o->ifname, dir, sizeof(dir));
 	ret = replace_orphan(o, ifindex, dir, replaced, sizeof(replaced), err, errlen);
@@ -449,7 +507,13 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	}
 
 	naddrs = configure(skel, &cfg, ifindex, o->limits);
-	ret = naddrs < 0 ? naddrs : pin_all(skel, prog, dir);
+	ret = naddrs < 0 ? naddrs : nopins[0] ? 0 : pin_all(skel, prog, dir);
+	if (ret && naddrs >= 0 && pins_impossible(ret)) {
+		snprintf(nopins, sizeof(nopins), "cannot pin under %s: %s", dir,
+			 strerror(-ret));
+		remove_pins(dir);	/* whatever part of them was made */
+		ret = 0;
+	}
 	if (ret) {
 		fail(err, errlen, ret, "attached to %s but cannot configure or pin it "
 		     "under %s: %s (detached again)", o->ifname, dir, strerror(-ret));
@@ -460,10 +524,14 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 		goto out;
 	}
 
-	/* What the kernel now runs: libxdp may have used its dispatcher. */
+	/* What the kernel now runs: libxdp may have used its dispatcher.
+	 * Without CAP_SYS_ADMIN (the unit's daemon) libxdp cannot look the
+	 * program up by id and would print that to stderr: quiet. */
 	struct xdp_found now;
+	old_print = libxdp_set_print(quiet_libxdp);
 	bool found = find_ours(o->ifname, &now, err, errlen) == 0 &&
 		     now.prog_id == xdp_program__id(prog);
+	libxdp_set_print(old_print);
 	if (found)
 		mode = now.mode;
 	xdp_found_close(&now);
@@ -475,15 +543,22 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	else
 		snprintf(why, sizeof(why), "as a single program, without libxdp's "
 			 "dispatcher (%s)", libxdp_log[0] ? libxdp_log : "not available");
+	char pinned[sizeof(nopins) + 320];
+	if (nopins[0])
+		snprintf(pinned, sizeof(pinned), "not pinned: %s; stunctl finds it from "
+			 "the interface", nopins);
+	else
+		snprintf(pinned, sizeof(pinned), "pinned under %s%s", dir,
+			 mounted ? " (bpffs was not mounted, so stunctl mounted it: the "
+				   "pins last only as long as this mount namespace; status, "
+				   "stats and detach find the program from the interface "
+				   "without them)" : "");
 	snprintf(how, howlen, "attached to %s (ifindex %d) in %s mode%s %s; %d local "
-		 "address%s; pinned under %s%s%s", o->ifname, ifindex,
-		 stun_xdp_mode_name(mode),
+		 "address%s%s; %s", o->ifname, ifindex, stun_xdp_mode_name(mode),
 		 native_err ? " (native XDP not supported by the driver)" : "", why,
-		 naddrs, naddrs == 1 ? "" : "es", dir, replaced,
-		 mounted ? " (bpffs was not mounted, so stunctl mounted it: the pins "
-			   "last only as long as this mount namespace; status, stats "
-			   "and detach find the program from the interface without them)"
-			 : "");
+		 naddrs, naddrs == 1 ? "" : "es", replaced, pinned);
+	if (o->hold)
+		hold_from_attach(o->hold, o->ifname, ifindex, skel, prog, mode, !nopins[0]);
 	ret = 0;
 out:
 	xdp_program__close(prog);
@@ -744,6 +819,13 @@ static int edit_limits(struct stun_xdp_config *c, const void *arg, char *err,
 	(void)errlen;
 	stun_xdp_config_limits(c, arg);
 	return 0;
+}
+
+int stun_xdp_set_limits_fd(int config_fd, const char *ifname, const struct stun_limits *l,
+			   char *err, size_t errlen)
+{
+	err[0] = 0;
+	return update_config_fd(config_fd, ifname, edit_limits, l, err, errlen);
 }
 
 int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,

@@ -34,6 +34,8 @@ enum stun_xdp_mode {
 	STUN_XDP_MODE_GENERIC,
 };
 
+struct stun_xdp_held;
+
 struct stun_xdp_opts {
 	const char *ifname;
 	enum stun_xdp_mode mode;
@@ -49,6 +51,11 @@ struct stun_xdp_opts {
 	bool daemon_owned;
 	/* ACL, per-source rate limit, per-CPU cap (NULL: none). */
 	const struct stun_limits *limits;
+	/* Non-NULL: filled with fds to the program and its maps, taken from
+	 * the load itself.  Looking them up later (by id) needs CAP_SYS_ADMIN
+	 * and the pins may be impossible, so this is how a daemon running
+	 * with only CAP_NET_ADMIN, CAP_BPF and CAP_PERFMON keeps them. */
+	struct stun_xdp_held *hold;
 };
 
 /* What an attachment looks like, for status and the daemon's log. */
@@ -115,6 +122,10 @@ void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits 
 /* Make the acl_allow and acl_deny tries (fds) hold l's lists. */
 int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l);
 /* Change the live limits: the tries, then the configuration. */
+/* The rate-limit fields of the config map behind config_fd (the ACL maps
+ * are filled by stun_xdp_acl_fill): for a holder of the fds. */
+int stun_xdp_set_limits_fd(int config_fd, const char *ifname, const struct stun_limits *l,
+			   char *err, size_t errlen);
 int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
 			size_t errlen);
 /* The per-source buckets with the most refused requests: up to cap into

@@ -20,7 +20,7 @@ INSTALL_BINS += $(DAEMON)
 $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).
-$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
+$(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o $(BUILD)/obj/src/daemon/xdp_fdstore.o $(BUILD)/san/src/daemon/xdp_fdstore.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
@@ -100,6 +100,7 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_shutdown.sh tests/e2e/test_daemon_sanitizers.sh \
 	tests/e2e/test_daemon_rfc5780.sh tests/e2e/test_daemon_rfc5780_clients.sh \
 	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh \
+	tests/e2e/test_daemon_xdp_unprivileged.sh \
 	tests/e2e/test_systemd_unit.sh \
 	tests/e2e/test_abuse_netns.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev

@@ -8,17 +8,21 @@
  * the program from the interface (bpf/xdp_find.h), so a daemon restarted
  * after SIGKILL replaces what its predecessor left, pins or no pins (the
  * program records its owner; one attached by stunctl, or by a daemon still
- * running, is refused).  Right after the attach, still privileged, it
- * holds fds to the program and its maps (bpf/xdp_held.h): the counters,
- * SIGHUP's policy update and the detach then work after --user too.
+ * running, is refused).  The attach hands it fds to the program and its
+ * maps from the load itself (bpf/xdp_held.h): the counters, SIGHUP's
+ * policy and limits updates and the detach then work after --user, and
+ * under the systemd unit, which never has CAP_SYS_ADMIN to look programs
+ * up by id nor bpffs to pin them in.
  */
 #include "config.h"
 #include "log.h"
 
+#include "xdp_fdstore.h"
 #include "xdp_held.h"
 #include "xdp_loader.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static struct stun_xdp_held held = { .prog_fd = -1, .counters_fd = -1, .config_fd = -1 };
@@ -35,6 +39,7 @@ int xdp_start(const struct daemon_config *cfg)
 		.always_fingerprint = cfg->stun.always_fingerprint,
 		.daemon_owned = true,
 		.limits = &cfg->limits,
+		.hold = &held,
 	};
 	uint16_t ports[MAX_LISTEN];
 	char how[STUN_XDP_ERRLEN], err[STUN_XDP_ERRLEN];
@@ -57,13 +62,24 @@ int xdp_start(const struct daemon_config *cfg)
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		return EXIT_NOPERM;
 	}
+	/* Before the attach, which would refuse a program it cannot tell
+	 * is ours (without CAP_SYS_ADMIN), and after the privilege check. */
+	char orphan[STUN_XDP_ERRLEN];
+	xdp_fdstore_take_orphan(cfg->xdp_ifname, orphan, sizeof(orphan));
+	if (orphan[0])
+		log_info("xdp: %s", orphan);
 	ret = stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err));
 	if (ret) {
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		return ret == -ENODEV ? EXIT_NOADDR : ret == -EPERM ? EXIT_NOPERM : EXIT_OSERR;
 	}
 	log_info("xdp: %s", how);
-	if ((ret = stun_xdp_hold(cfg->xdp_ifname, &held, err, sizeof(err)))) {
+	xdp_fdstore_save(held.prog_fd);
+	/* The attach handed us its fds; a failed dup is the only way not. */
+	if (held.prog_fd < 0 || held.counters_fd < 0 || held.config_fd < 0) {
+		snprintf(err, sizeof(err), "cannot keep fds to the attached program: %s",
+			 strerror(errno));
+		stun_xdp_held_close(&held);
 		log_error("--xdp %s: %s", cfg->xdp_ifname, err);
 		xdp_stop(cfg);
 		return EXIT_OSERR;
@@ -95,10 +111,12 @@ void xdp_stop(const struct daemon_config *cfg)
 			 (unsigned long long)c[STUN_XDP_ANSWERED_V6],
 			 (unsigned long long)passed);
 	}
-	if (stun_xdp_held_detach(&held, &pins_left, err, sizeof(err)))
+	if (stun_xdp_held_detach(&held, &pins_left, err, sizeof(err))) {
 		log_warn("--xdp %s: detach: %s", cfg->xdp_ifname, err);
-	else
-		log_info("xdp: detached from %s%s", cfg->xdp_ifname, pins_left ?
+		return;
+	}
+	xdp_fdstore_forget();
+	log_info("xdp: detached from %s%s", cfg->xdp_ifname, pins_left ?
 			 " (its pins stay: bpffs is root's; the next start or 'stunctl "
 			 "xdp detach' removes them)" : "");
 }
@@ -128,7 +146,7 @@ void xdp_update_limits(const struct daemon_config *cfg)
 
 	if (!cfg->xdp_ifname)
 		return;
-	if (stun_xdp_set_limits(cfg->xdp_ifname, &cfg->limits, err, sizeof(err)))
+	if (stun_xdp_held_set_limits(&held, &cfg->limits, err, sizeof(err)))
 		log_error("SIGHUP: --xdp %s: cannot update the limits: %s", cfg->xdp_ifname, err);
 	else
 		log_info("xdp %s: ACL and rate limits updated", cfg->xdp_ifname);

@@ -182,3 +182,24 @@ need_tools() {
 		finish
 	fi
 }
+
+# xdp_veth NAME NET: server and client namespaces NAMEs, NAMEc joined by a
+# veth pair NAMEa (server, NET.1/24) - NAMEb (client, NET.2/24); sets SNS
+# CNS SIF CIF.  On exit, whatever stunring XDP is on SIF is detached and
+# the namespaces go.  Non-zero with the first error in $TMP/setup.err.
+xdp_veth() {
+	SNS=$1s CNS=$1c SIF=$1a CIF=$1b
+	NETNS+=("$SNS" "$CNS")
+	trap xdp_veth_cleanup EXIT
+	{ ip netns add "$SNS" && ip netns add "$CNS" &&
+	  ip link add "$SIF" type veth peer name "$CIF" &&
+	  ip link set "$SIF" netns "$SNS" && ip link set "$CIF" netns "$CNS" &&
+	  ip -n "$SNS" addr add "$2.1/24" dev "$SIF" && ip -n "$CNS" addr add "$2.2/24" dev "$CIF" &&
+	  ip -n "$SNS" link set lo up &&
+	  ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up; } 2>"$TMP/setup.err"
+}
+xdp_veth_cleanup() {
+	nsenter --net=/var/run/netns/"$SNS" "$BUILD/stunctl" xdp detach "$SIF" >/dev/null 2>&1
+	rm -rf /sys/fs/bpf/stunring/"$SIF"@* 2>/dev/null
+	cleanup
+}

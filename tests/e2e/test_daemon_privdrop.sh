@@ -113,24 +113,10 @@ fi
 
 # --- --xdp --user: main keeps the detach's capabilities, permitted only --------
 XCLIENT=$BUILD/stun_xdp_client
-NS=dpriv$$
-SNS=${NS}s CNS=${NS}c SIF=${NS}a CIF=${NS}b
 if [ ! -x "$XCLIENT" ] || [ ! -x "$BUILD/stunctl" ]; then
 	skip "--xdp --user" "$XCLIENT or $BUILD/stunctl not built"; finish
 fi
-NETNS+=("$SNS" "$CNS")
-xdp_cleanup() {
-	nsenter --net=/var/run/netns/"$SNS" "$BUILD/stunctl" xdp detach "$SIF" >/dev/null 2>&1
-	rm -rf /sys/fs/bpf/stunring/"$SIF"@* 2>/dev/null
-	cleanup
-}
-trap xdp_cleanup EXIT
-if ! { ip netns add "$SNS" && ip netns add "$CNS" &&
-       ip link add "$SIF" type veth peer name "$CIF" &&
-       ip link set "$SIF" netns "$SNS" && ip link set "$CIF" netns "$CNS" &&
-       ip -n "$SNS" addr add 10.79.0.1/24 dev "$SIF" && ip -n "$CNS" addr add 10.79.0.2/24 dev "$CIF" &&
-       ip -n "$SNS" link set lo up &&
-       ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up; } 2>"$TMP/setup.err"; then
+if ! xdp_veth dpriv$$ 10.79.0; then
 	skip "--xdp --user" "cannot create namespaces/veth: $(head -1 "$TMP/setup.err")"; finish
 fi
 xdp_caps="000000c000001000"	# CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39)

@@ -23,11 +23,31 @@ rc=$?
 check "systemd-analyze verify: exit 0, nothing said" eval '[ $rc -eq 0 ] && [ ! -s "$TMP/verify" ]'
 show "$TMP/verify"
 
-systemd-analyze security --offline=yes --no-pager "$TMP/stunringd.service" >"$TMP/sec" 2>&1
-score=$(sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' "$TMP/sec")
+exposure() {	# UNITFILE: its systemd-analyze security --offline=yes score
+	systemd-analyze security --offline=yes --no-pager "$1" >"$TMP/sec" 2>&1
+	sed -n 's/.*Overall exposure level for .*: \([0-9.]*\) .*/\1/p' "$TMP/sec"
+}
+score=$(exposure "$TMP/stunringd.service")
 check "systemd-analyze security --offline=yes: exposure ${score:-?} <= 2.0" \
 	eval '[ -n "$score" ] && awk -v s="$score" "BEGIN { exit !(s <= 2.0) }"'
 grep -E '✗|Overall' "$TMP/sec" | sed 's/^/# /'
+check "the unit's comment states the same exposure ($score)" \
+	grep -q "^# --offline=yes): $score;" "$UNIT"
+
+# With the XDP drop-in: systemd reads drop-ins as if appended to the unit.
+DROPIN=tools/dist/stunringd-xdp.conf
+cat "$TMP/stunringd.service" "$DROPIN" >"$TMP/stunringd-xdp.service"
+systemd-analyze verify "$TMP/stunringd-xdp.service" >"$TMP/verify" 2>&1
+rc=$?
+check "unit + $DROPIN: systemd-analyze verify: exit 0, nothing said" \
+	eval '[ $rc -eq 0 ] && [ ! -s "$TMP/verify" ]'
+show "$TMP/verify"
+xscore=$(exposure "$TMP/stunringd-xdp.service")
+# Stated, not bounded by 2.0: the XDP attach needs CAP_BPF, CAP_NET_ADMIN.
+echo "# exposure with the XDP drop-in: ${xscore:-?} (without: $score)"
+grep -E '✗|Overall' "$TMP/sec" | sed 's/^/# /'
+check "unit + XDP drop-in: exposure ${xscore:-?}, as the drop-in's comment says" \
+	eval '[ -n "$xscore" ] && grep -q "file): $xscore, from $score without it" "$DROPIN"'
 
 # What the daemon needs, as systemd resolves the unit's filter: the allow
 # lines in order, each "~" line taking its groups away again.
@@ -41,18 +61,28 @@ expand() {	# NAME...: syscalls, @groups expanded (they nest)
 		esac
 	done
 }
-: >"$TMP/allowed"
-while IFS= read -r line; do
-	case $line in
-	"~"*) expand ${line#\~} | sort -u >"$TMP/deny"
-	      grep -vxFf "$TMP/deny" "$TMP/allowed" >"$TMP/a2"; mv "$TMP/a2" "$TMP/allowed" ;;
-	*) expand $line >>"$TMP/allowed" ;;
-	esac
-done < <(sed -n 's/^SystemCallFilter=//p' "$UNIT")
+allowed() {	# FILE...: the syscalls their SystemCallFilter= lines allow
+	: >"$TMP/allowed"
+	while IFS= read -r line; do
+		case $line in
+		"~"*) expand ${line#\~} | sort -u >"$TMP/deny"
+		      grep -vxFf "$TMP/deny" "$TMP/allowed" >"$TMP/a2"; mv "$TMP/a2" "$TMP/allowed" ;;
+		*) expand $line >>"$TMP/allowed" ;;
+		esac
+	done < <(cat "$@" | sed -n 's/^SystemCallFilter=//p')
+}
+allowed "$UNIT"
 for sc in io_uring_setup io_uring_enter io_uring_register capset sched_setaffinity; do
 	check "SystemCallFilter= allows $sc" grep -qx "$sc" "$TMP/allowed"
 done
-check "... and still denies mount and kexec_load" eval '! grep -qxE "mount|kexec_load" "$TMP/allowed"'
+check "... and still denies mount, kexec_load and bpf" eval '! grep -qxE "mount|kexec_load|bpf" "$TMP/allowed"'
+allowed "$UNIT" "$DROPIN"
+check "with the XDP drop-in: bpf allowed, mount and kexec_load still denied" \
+	eval 'grep -qx bpf "$TMP/allowed" && ! grep -qxE "mount|kexec_load" "$TMP/allowed"'
+check "with the XDP drop-in: ambient and bounding sets are NET_BIND_SERVICE, NET_ADMIN, BPF, PERFMON" \
+	eval 'for k in AmbientCapabilities CapabilityBoundingSet; do
+		[ "$(cat "$UNIT" "$DROPIN" | sed -n "s/^$k=//p" | tr " " "\n" | sort -u | tr "\n" " ")" = \
+		  "CAP_BPF CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_PERFMON " ] || exit 1; done'
 
 check "Type=notify, WatchdogSec=, ExecReload= sends SIGHUP, Restart=on-failure" \
 	eval 'grep -qx "Type=notify" "$UNIT" && grep -q "^WatchdogSec=[1-9]" "$UNIT" &&
