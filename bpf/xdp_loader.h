@@ -117,6 +117,15 @@ int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l);
 /* Change the live limits: the tries, then the configuration. */
 int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
 			size_t errlen);
+/* The same from fds held by the process that attached the program
+ * (xdp_held.h): no privilege needed. */
+int stun_xdp_set_limits_fd(int config_fd, int allow_fd, int deny_fd, const char *ifname,
+			   const struct stun_limits *l, char *err, size_t errlen);
+/* The live limits, read back: the ACL tries, the rates (from the GCRA
+ * intervals: --error-rate-limit is the daemon's and reads 0) and the
+ * bucket prefix lengths. */
+int stun_xdp_get_limits(const char *ifname, struct stun_limits *l, char *err,
+			size_t errlen);
 /* The per-source buckets with the most refused requests: up to cap into
  * keys/drops, most first; how many, or a negative errno. */
 int stun_xdp_top_limited(const char *ifname, struct stun_prefix *keys, uint64_t *drops,
