@@ -15,6 +15,7 @@ static void reset(struct stun_xdp_held *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->prog_fd = h->counters_fd = h->config_fd = -1;
+	h->allow_fd = h->deny_fd = -1;
 }
 
 void stun_xdp_held_close(struct stun_xdp_held *h)
@@ -25,6 +26,10 @@ void stun_xdp_held_close(struct stun_xdp_held *h)
 		close(h->counters_fd);
 	if (h->config_fd >= 0)
 		close(h->config_fd);
+	if (h->allow_fd >= 0)
+		close(h->allow_fd);
+	if (h->deny_fd >= 0)
+		close(h->deny_fd);
 	reset(h);
 }
 
@@ -65,6 +70,15 @@ int stun_xdp_hold(const char *ifname, struct stun_xdp_held *h, char *err, size_t
 			 ifname, f.prog_id, strerror(errno));
 		stun_xdp_held_close(h);
 		return ret;
+	}
+	/* The ACL tries, by id (CAP_SYS_ADMIN: root, before the drop). */
+	h->allow_fd = xdp_find_map(f.prog_id, "acl_allow");
+	h->deny_fd = xdp_find_map(f.prog_id, "acl_deny");
+	if (h->allow_fd < 0 || h->deny_fd < 0) {
+		snprintf(err, errlen, "cannot hold the ACL maps of the XDP program on %s "
+			 "(id %u)", ifname, f.prog_id);
+		stun_xdp_held_close(h);
+		return -ENOENT;
 	}
 	return 0;
 }

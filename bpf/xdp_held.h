@@ -5,7 +5,7 @@
  * no longer reach bpffs (/sys/fs/bpf is root's, mode 0700) nor look
  * programs up by id (that needs CAP_SYS_ADMIN), so it takes fds to the
  * program and its maps while still root: reading the counters and
- * updating the configuration then need no privilege at all, and the
+ * updating the configuration and the ACL then need no privilege at all, and the
  * detach at exit only CAP_NET_ADMIN (netlink, replacing exactly our
  * program, never another one put there meanwhile).
  *
@@ -24,6 +24,7 @@ struct stun_xdp_held {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	int prog_fd, counters_fd, config_fd;	/* -1 when not held */
+	int allow_fd, deny_fd;		/* the ACL tries (SIGHUP's limits) */
 	bool dispatcher;		/* inside libxdp's dispatcher */
 	enum stun_xdp_mode mode;	/* NATIVE or GENERIC */
 };

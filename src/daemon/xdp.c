@@ -10,7 +10,8 @@
  * program records its owner; one attached by stunctl, or by a daemon still
  * running, is refused).  Right after the attach, still privileged, it
  * holds fds to the program and its maps (bpf/xdp_held.h): the counters,
- * SIGHUP's policy update and the detach then work after --user too.
+ * SIGHUP's policy and limits updates and the detach then work after
+ * --user too.
  */
 #include "config.h"
 #include "log.h"
@@ -21,7 +22,8 @@
 #include <errno.h>
 #include <string.h>
 
-static struct stun_xdp_held held = { .prog_fd = -1, .counters_fd = -1, .config_fd = -1 };
+static struct stun_xdp_held held = { .prog_fd = -1, .counters_fd = -1, .config_fd = -1,
+				     .allow_fd = -1, .deny_fd = -1 };
 
 int xdp_start(const struct daemon_config *cfg)
 {
@@ -122,13 +124,17 @@ void xdp_release(void)
 	stun_xdp_held_close(&held);
 }
 
+/* Through the held fds, like xdp_update: after --user the daemon can no
+ * longer find the program by name (bpffs, ids), but its fds still work. */
 void xdp_update_limits(const struct daemon_config *cfg)
 {
-	char err[STUN_XDP_ERRLEN];
+	char err[STUN_XDP_ERRLEN] = "not held";
 
 	if (!cfg->xdp_ifname)
 		return;
-	if (stun_xdp_set_limits(cfg->xdp_ifname, &cfg->limits, err, sizeof(err)))
+	if (held.config_fd < 0 ||
+	    stun_xdp_set_limits_fd(held.config_fd, held.allow_fd, held.deny_fd,
+				   cfg->xdp_ifname, &cfg->limits, err, sizeof(err)))
 		log_error("SIGHUP: --xdp %s: cannot update the limits: %s", cfg->xdp_ifname, err);
 	else
 		log_info("xdp %s: ACL and rate limits updated", cfg->xdp_ifname);
