@@ -853,6 +853,69 @@ int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *e
 	return update_config(ifname, edit_limits, l, err, errlen);
 }
 
+/* The prefixes in an acl trie, at most STUN_ACL_MAX. */
+static uint32_t acl_read(int fd, struct stun_prefix *out)
+{
+	struct stun_xdp_acl_key k, next;
+	void *prev = NULL;
+	uint32_t n = 0;
+
+	while (n < STUN_ACL_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
+		out[n].len = next.prefixlen;
+		memcpy(out[n].addr, next.addr, 16);
+		n++;
+		k = next;
+		prev = &k;
+	}
+	return n;
+}
+
+/* rate/s back from the GCRA interval (ns); 0: off. */
+static uint32_t gcra_rate(uint64_t t)
+{
+	return t ? (uint32_t)((1000000000ull + t / 2) / t) : 0;
+}
+
+int stun_xdp_get_limits(const char *ifname, struct stun_limits *l, char *err, size_t errlen)
+{
+	struct stun_xdp_config c;
+	struct xdp_found f;
+	int ret;
+
+	err[0] = 0;
+	memset(l, 0, sizeof(*l));
+	if ((ret = stun_xdp_check_privileges(err, errlen)) ||
+	    (ret = find_ours(ifname, &f, err, errlen)))
+		return ret;
+	ret = read_config(f.config_fd, &c);
+	int allow = xdp_find_map(f.prog_id, "acl_allow");
+	int deny = xdp_find_map(f.prog_id, "acl_deny");
+	xdp_found_close(&f);
+	if (!ret && (allow < 0 || deny < 0))
+		ret = -ENOENT;
+	if (!ret) {
+		l->n_allow = acl_read(allow, l->allow);
+		l->n_deny = acl_read(deny, l->deny);
+		l->rate = gcra_rate(c.rate_t);
+		l->burst = c.rate_t ? (uint32_t)(c.rate_tau / c.rate_t) : 0;
+		l->max_rate = gcra_rate(c.cap_t);
+		l->prefix4 = (uint8_t)__builtin_popcount(c.kmask4);
+		unsigned int len6 = 0;
+		for (int w = 0; w < 4; w++)
+			len6 += (unsigned int)__builtin_popcount(c.kmask[w]);
+		l->prefix6 = (uint8_t)len6;
+	}
+	if (allow >= 0)
+		close(allow);
+	if (deny >= 0)
+		close(deny);
+	if (ret)
+		return fail(err, errlen, ret, "cannot read the limits of %s: %s", ifname,
+			    ret == -ENOENT ? "the program on it has no ACL maps (attached by "
+			    "an older stunring: detach and attach again)" : strerror(-ret));
+	return 0;
+}
+
 int stun_xdp_top_limited(const char *ifname, struct stun_prefix *keys, uint64_t *drops,
 			 int cap, char *err, size_t errlen)
 {

@@ -121,12 +121,17 @@ bool stun_xdp_remove_pins(const char *ifname);
 void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits *l);
 /* Make the acl_allow and acl_deny tries (fds) hold l's lists. */
 int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l);
-/* Change the live limits: the tries, then the configuration. */
 /* The rate-limit fields of the config map behind config_fd (the ACL maps
  * are filled by stun_xdp_acl_fill): for a holder of the fds. */
 int stun_xdp_set_limits_fd(int config_fd, const char *ifname, const struct stun_limits *l,
 			   char *err, size_t errlen);
+/* Change the live limits by name: the tries, then the configuration. */
 int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
+			size_t errlen);
+/* The live limits, read back: the ACL tries, the rates (from the GCRA
+ * intervals: --error-rate-limit is the daemon's and reads 0) and the
+ * bucket prefix lengths. */
+int stun_xdp_get_limits(const char *ifname, struct stun_limits *l, char *err,
 			size_t errlen);
 /* The per-source buckets with the most refused requests: up to cap into
  * keys/drops, most first; how many, or a negative errno. */

@@ -26,6 +26,7 @@ static const char *const drop_names[STUN_DROP_REASON_COUNT] = {
 	[STUN_DROP_INDICATION_UNKNOWN] = "indication_unknown",
 	[STUN_DROP_BOGUS_SOURCE] = "bogus_source",
 	[STUN_DROP_NO_ROOM] = "no_room",
+	[STUN_DROP_PADDING_SMALL] = "padding_small",
 };
 
 const char *stun_drop_reason_name(enum stun_drop_reason r)

@@ -142,16 +142,40 @@ static enum stun_verdict finish(struct stun_writer *w, const struct stun_msg *m,
 	return v;
 }
 
-/* Errors go from the receiving address back to the source (item 37). */
+/* SOFTWARE and FINGERPRINT: what finish() and put_software() append. */
+static uint32_t tail_len(const struct stun_msg *m, const struct stun_server_cfg *cfg)
+{
+	uint32_t n = 0;
+
+	if (cfg->software_len && !m->classic)
+		n += STUN_ATTR_HDR_LEN + pad4(cfg->software_len);
+	if (!m->classic && (m->fp_present || cfg->always_fingerprint))
+		n += STUN_FINGERPRINT_ATTR_LEN;
+	return n;
+}
+
+/* Errors go from the receiving address back to the source (item 37).
+ * The reason phrase is the recommended one only when the response is then
+ * no larger than the request; otherwise it is empty (RFC 8489 14.8: any
+ * sequence of fewer than 128 characters; RFC 3489 11.2.9: a multiple of 4
+ * bytes), so an error amplifies by its mandatory attributes at most. */
 static enum stun_verdict error(const struct stun_msg *m, int code,
 			       const struct stun_server_cfg *cfg,
 			       uint8_t *out, size_t cap, struct stun_reply *rep)
 {
+	static const char r420[] = "Unknown Attribute", r400[] = "Bad Request";
+	const char *phrase = code == 420 ? r420 : r400;
+	uint32_t plen = code == 420 ? sizeof(r420) - 1 : sizeof(r400) - 1;
+	uint32_t n_unk = m->n_unknown + (m->classic && (m->n_unknown & 1));
+	uint32_t bare = STUN_HDR_LEN + STUN_ATTR_HDR_LEN + 4 + tail_len(m, cfg) +
+			(code == 420 ? STUN_ATTR_HDR_LEN + pad4(2 * n_unk) : 0);
 	struct stun_writer w;
 
+	if (bare + pad4(plen) > m->len)
+		phrase = "";
 	rep->error_code = (uint16_t)code;
 	stun_w_init(&w, out, cap, STUN_BINDING_ERROR, stun_tid(m), m->classic);
-	stun_w_error(&w, code, code == 420 ? "Unknown Attribute" : "Bad Request");
+	stun_w_error(&w, code, phrase);
 	if (code == 420)
 		stun_w_unknown(&w, m->unknown, m->n_unknown);
 	put_software(&w, cfg);
@@ -223,6 +247,7 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 
 	rep->error_code = 0;
 	rep->classic = false;
+	rep->padding = false;
 	rep->src = *local;
 	rep->dst = *peer;
 	if (stun_addr_is_bogus_source(peer))
@@ -251,7 +276,7 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 		return basic_success(&m, peer, cfg, out, out_cap, rep);
 
 	/* RFC 5780 attributes; present only when understood (mask above). */
-	uint16_t cr_len = 0, rp_len = 0, pad_len = 0;
+	uint16_t cr_len = 0, rp_len = 0, pad_len;
 	const uint8_t *cr = stun_attr_value(&m, STUN_SLOT_CHANGE_REQUEST, &cr_len);
 	const uint8_t *rp = stun_attr_value(&m, STUN_SLOT_RESPONSE_PORT, &rp_len);
 	bool pad = stun_attr_value(&m, STUN_SLOT_PADDING, &pad_len) != NULL;
@@ -307,9 +332,14 @@ enum stun_verdict stun_respond(const uint8_t *req, size_t req_len,
 		stun_w_addr(&w, STUN_ATTR_RESPONSE_ORIGIN, &origin);
 		if (alt)
 			stun_w_addr(&w, STUN_ATTR_OTHER_ADDRESS, &other_adv);
-		/* Item 64: no larger than the request's own PADDING. */
+		/* Item 64: PADDING fills the response up to the request's
+		 * size and no further; a request too small to hold even the
+		 * empty attribute is no fragment test and gets no answer. */
 		if (pad) {
-			stun_w_padding(&w, (uint16_t)pad4(pad_len));
+			uint32_t fixed = w.len + STUN_ATTR_HDR_LEN + tail_len(&m, cfg);
+			if (!w.ovf && fixed > m.len)
+				return drop(rep, STUN_DROP_PADDING_SMALL);
+			stun_w_padding(&w, w.ovf ? 0 : (uint16_t)((m.len - fixed) & ~3u));
 			rep->padding = true;
 		}
 		put_software(&w, cfg);

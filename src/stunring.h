@@ -84,6 +84,7 @@ enum stun_drop_reason {
 	STUN_DROP_INDICATION_UNKNOWN,	/* indication with unknown required attr */
 	STUN_DROP_BOGUS_SOURCE,		/* source never answered (item 79) */
 	STUN_DROP_NO_ROOM,		/* response does not fit the buffer */
+	STUN_DROP_PADDING_SMALL,	/* PADDING request smaller than its answer */
 	STUN_DROP_REASON_COUNT
 };
 const char *stun_drop_reason_name(enum stun_drop_reason r);

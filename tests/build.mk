@@ -2,6 +2,7 @@
 # no-allocation check and the fuzz smoke run.
 
 UNIT_NAMES := test_vectors test_parse test_encode test_respond test_client \
+	      test_amplification \
 	      test_addr
 UNIT_BINS := $(UNIT_NAMES:%=$(BUILD)/tests/%)
 UNIT_SAN_BINS := $(UNIT_NAMES:%=$(BUILD)/san/tests/%)

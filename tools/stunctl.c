@@ -5,12 +5,16 @@
  *   stunctl xdp attach IFACE [--mode native|generic|auto] [--port N]...
  *                            [--software TEXT] [--ice-aware]
  *                            [--always-fingerprint] [--disabled]
+ *                            [--allow CIDR,...] [--deny CIDR,...]
+ *                            [--rate-limit RATE[/BURST]] [--max-response-rate N]
+ *                            [--rate-limit-prefix4 LEN] [--rate-limit-prefix6 LEN]
  *   stunctl xdp detach IFACE
  *   stunctl xdp status [--json]
  *   stunctl xdp enable|disable IFACE
  *   stunctl xdp software IFACE TEXT      ("" removes SOFTWARE)
  *   stunctl xdp sync-addrs IFACE         (after the addresses changed)
  *   stunctl stats [IFACE] [--json] [--watch [--interval TIME] [--count N]]
+ *   stunctl limits [IFACE] [--json] [--top N]
  *
  * Every command finds the program from the interface it runs on
  * (bpf/xdp_find.h), so each works from a fresh process, even in a fresh
@@ -36,6 +40,8 @@
 #define MAX_IFACES 64
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define LIMIT_OPT 1000	/* getopt codes of the limit options */
+#define TOP_MAX 1000	/* stunctl limits --top */
 
 static volatile sig_atomic_t stop;
 
@@ -51,16 +57,24 @@ static int usage(FILE *f, int status)
 		"usage: stunctl xdp attach IFACE [--mode native|generic|auto] [--port N,...]...\n"
 		"                           [--software TEXT] [--ice-aware]\n"
 		"                           [--always-fingerprint] [--disabled]\n"
+		"                           [--allow CIDR,...] [--deny CIDR,...]\n"
+		"                           [--rate-limit RATE[/BURST]] [--max-response-rate N]\n"
+		"                           [--rate-limit-prefix4 LEN] [--rate-limit-prefix6 LEN]\n"
 		"       stunctl xdp detach IFACE\n"
 		"       stunctl xdp status [--json]\n"
 		"       stunctl xdp enable|disable IFACE\n"
 		"       stunctl xdp software IFACE TEXT\n"
 		"       stunctl xdp sync-addrs IFACE\n"
 		"       stunctl stats [IFACE] [--json] [--watch [--interval TIME] [--count N]]\n"
+		"       stunctl limits [IFACE] [--json] [--top N]\n"
 		"       stunctl --version\n"
 		"\n"
 		"--interval: seconds (default 1), or with a unit: 500ms, 2s, 1m (0.1s to 1h).\n"
-		"Ports: a comma list and/or repeated --port, 1 to 65535 (default 3478).\n");
+		"Ports: a comma list and/or repeated --port, 1 to 65535 (default 3478).\n"
+		"Limits (off by default): --allow/--deny repeatable, deny wins; RATE in\n"
+		"responses/s per source prefix (/32, /64 unless --rate-limit-prefix4/6);\n"
+		"--max-response-rate per CPU.  limits --top: the N prefixes with the most\n"
+		"refused requests (default 10).\n");
 	return status;
 }
 
@@ -79,14 +93,31 @@ static int cmd_attach(int argc, char **argv)
 		{ "always-fingerprint", no_argument, NULL, 'f' },
 		{ "disabled", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
+		/* The limit options (cli_limits.c), as LIMIT_OPT + index. */
+		{ "allow", required_argument, NULL, LIMIT_OPT + 0 },
+		{ "deny", required_argument, NULL, LIMIT_OPT + 1 },
+		{ "rate-limit", required_argument, NULL, LIMIT_OPT + 2 },
+		{ "rate-limit-prefix4", required_argument, NULL, LIMIT_OPT + 4 },
+		{ "rate-limit-prefix6", required_argument, NULL, LIMIT_OPT + 5 },
+		{ "max-response-rate", required_argument, NULL, LIMIT_OPT + 6 },
 		{ 0 } };
 	struct stun_xdp_opts o = { 0 };
+	static struct stun_limits limits;
 	uint16_t ports[MAX_PORTS];
 	char how[STUN_XDP_ERRLEN * 2], err[STUN_XDP_ERRLEN];
 	const char *why;
-	int c;
+	int c, ret;
 
+	cli_limits_defaults(&limits);
 	while ((c = getopt_long(argc, argv, ":m:p:s:h", opts, NULL)) != -1) {
+		if (c >= LIMIT_OPT && c < LIMIT_OPT + 7) {
+			/* --error-rate-limit (index 3) is the daemon's only:
+			 * XDP passes errors and classic to it. */
+			if ((ret = cli_limits_option(&limits, cli_limit_options[c - LIMIT_OPT],
+						     optarg)) >= 0)
+				return ret;
+			continue;
+		}
 		switch (c) {
 		case 'm':
 			if (!strcmp(optarg, "native"))
@@ -117,6 +148,7 @@ static int cmd_attach(int argc, char **argv)
 		return cli_usage_error("xdp attach needs exactly one interface");
 	o.ifname = argv[optind];
 	o.ports = ports;
+	o.limits = &limits;
 	if (stun_xdp_attach(&o, how, sizeof(how), err, sizeof(err)))
 		return die("xdp attach", err);
 	printf("stunctl: %s\n", how);
@@ -400,6 +432,114 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
+static void prefix_list_json(const struct stun_prefix *p, uint32_t n)
+{
+	char t[64];
+
+	putchar('[');
+	for (uint32_t i = 0; i < n; i++) {
+		cli_format_prefix(&p[i], t, sizeof(t));
+		printf("%s\"%s\"", i ? "," : "", t);
+	}
+	putchar(']');
+}
+
+static int cmd_limits(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "top", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 } };
+	static struct stun_xdp_info info[MAX_IFACES];
+	static struct stun_prefix keys[TOP_MAX];
+	static uint64_t drops[TOP_MAX];
+	char err[STUN_XDP_ERRLEN] = "", t[64], text[STUN_ACL_MAX * 48];
+	struct stun_limits l;
+	uint64_t top = 10;
+	bool json = false;
+	const char *why;
+	int c, shown = 0;
+
+	while ((c = getopt_long(argc, argv, ":jt:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 't':
+			if (cli_parse_count(optarg, 0, TOP_MAX, &top, &why))
+				return cli_bad_value("--top", optarg, why, "0 to %d", TOP_MAX);
+			break;
+		case 'h': return usage(stdout, 0);
+		default: return cli_getopt_error(c, argv);
+		}
+	}
+	const char *only = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc)
+		return cli_usage_error("limits: unexpected argument '%s'", argv[optind]);
+	int n = stun_xdp_list(info, MAX_IFACES, err, sizeof(err));
+	if (n < 0)
+		return die("limits", err);
+	if (n > MAX_IFACES)
+		n = MAX_IFACES;
+	if (json)
+		printf("{\"interfaces\":[");
+	for (int i = 0; i < n; i++) {
+		const char *ifname = info[i].ifname;
+		if (!info[i].attached || (only && strcmp(only, ifname)))
+			continue;
+		if (stun_xdp_get_limits(ifname, &l, err, sizeof(err)))
+			return die("limits", err);
+		int nt = top ? stun_xdp_top_limited(ifname, keys, drops, (int)top, err,
+						    sizeof(err)) : 0;
+		if (nt < 0)
+			return die("limits", err);
+		if (json) {
+			printf("%s{\"interface\":", shown ? "," : "");
+			print_json_string((const uint8_t *)ifname, strlen(ifname));
+			printf(",\"limits\":{\"allow\":");
+			prefix_list_json(l.allow, l.n_allow);
+			printf(",\"deny\":");
+			prefix_list_json(l.deny, l.n_deny);
+			printf(",\"rate_limit\":%u,\"burst\":%u,\"rate_limit_prefix4\":%u,"
+			       "\"rate_limit_prefix6\":%u,\"max_response_rate\":%u},"
+			       "\"top_limited\":[", l.rate, l.burst, l.prefix4, l.prefix6,
+			       l.max_rate);
+			for (int k = 0; k < nt; k++) {
+				cli_format_prefix(&keys[k], t, sizeof(t));
+				printf("%s{\"prefix\":\"%s\",\"drops\":%" PRIu64 "}",
+				       k ? "," : "", t, drops[k]);
+			}
+			printf("]}");
+		} else {
+			printf("%s:\n", ifname);
+			for (int k = 0; cli_limit_options[k]; k++) {
+				if (!strcmp(cli_limit_options[k], "error-rate-limit"))
+					continue;	/* the daemon's, not XDP's */
+				cli_limits_text(&l, cli_limit_options[k], text, sizeof(text));
+				printf("  %-20s %s\n", cli_limit_options[k],
+				       text[0] ? text : !strcmp(cli_limit_options[k], "allow")
+				       ? "(every source)" : !strcmp(cli_limit_options[k], "deny")
+				       ? "(none)" : "0");
+			}
+			if (top)
+				printf("  top limited prefixes:%s\n", nt ? "" : " none");
+			for (int k = 0; k < nt; k++) {
+				cli_format_prefix(&keys[k], t, sizeof(t));
+				printf("    %-43s %14" PRIu64 " refused\n", t, drops[k]);
+			}
+		}
+		shown++;
+	}
+	if (json)
+		printf("]}\n");
+	else if (!shown && !only)
+		printf("stunring XDP: not attached to any interface in this network namespace\n");
+	if (only && !shown) {
+		snprintf(err, sizeof(err), "stunring XDP is not attached to %s", only);
+		return die("limits", err);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -410,6 +550,8 @@ int main(int argc, char **argv)
 		return cmd_xdp(argc - 1, argv + 1);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc - 1, argv + 1);
+	if (!strcmp(cmd, "limits"))
+		return cmd_limits(argc - 1, argv + 1);
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
 		printf("stunctl (stunring) %s\n", STUNRING_VERSION);
 		return 0;
@@ -418,5 +560,5 @@ int main(int argc, char **argv)
 		return usage(stdout, 0);
 	if (cmd[0])
 		return cli_usage_error("unknown command '%s'", cmd);
-	return cli_usage_error("no command (xdp or stats)");
+	return cli_usage_error("no command (xdp, stats or limits)");
 }

@@ -64,6 +64,18 @@ finish() {
 # Show a file as TAP comments (diagnostics on failure).
 show() { sed 's/^/# /' "$1"; }
 
+# veth_netns SNS CNS SIF CIF SADDR/LEN CADDR/LEN: two network namespaces
+# (added to NETNS, so cleanup removes them) joined by a veth, SIF in SNS
+# with SADDR and CIF in CNS with CADDR, everything up.
+veth_netns() {
+	ip netns add "$1" && NETNS+=("$1") && ip netns add "$2" && NETNS+=("$2") &&
+	ip link add "$3" type veth peer name "$4" &&
+	ip link set "$3" netns "$1" && ip link set "$4" netns "$2" &&
+	ip -n "$1" addr add "$5" dev "$3" && ip -n "$2" addr add "$6" dev "$4" &&
+	ip -n "$1" link set lo up && ip -n "$2" link set lo up &&
+	ip -n "$1" link set "$3" up && ip -n "$2" link set "$4" up
+}
+
 need_built() {
 	local f
 	for f in "$@"; do

@@ -70,6 +70,16 @@ BAD_ARGS=(
 	"xdp attach lo --port +3478"
 	"xdp attach lo --mode warp"
 	"xdp attach lo --bogus"
+	"xdp attach lo --allow 10.0.0.0/33"
+	"xdp attach lo --deny not-an-ip"
+	"xdp attach lo --rate-limit 10/x"
+	"xdp attach lo --rate-limit-prefix4 0"
+	"xdp attach lo --max-response-rate -1"
+	"xdp attach lo --error-rate-limit 10"
+	"limits --top 1001"
+	"limits --top x"
+	"limits --frobnicate"
+	"limits lo extra"
 	"xdp attach"
 	"xdp detach"
 	"xdp frob"
@@ -92,6 +102,15 @@ in_ns timeout 10 "$STUNCTL" stats nosuchif0 >"$TMP/out" 2>"$TMP/err"
 rc=$?
 [ $rc -eq 1 ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && grep -q '^stunctl: stats: ' "$TMP/err"
 ok $? "stats on an interface without XDP: one line, exit 1" "exit $rc: $(cat "$TMP/err")"
+
+in_ns timeout 10 "$STUNCTL" limits >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q 'not attached to any interface' "$TMP/out"
+ok $? "limits with nothing attached: says so, exit 0" "exit $rc: $(cat "$TMP/out" "$TMP/err")"
+in_ns timeout 10 "$STUNCTL" limits --json >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$TMP/out")" = '{"interfaces":[]}' ]
+ok $? "limits --json with nothing attached: no interfaces" "exit $rc: $(cat "$TMP/out" "$TMP/err")"
 
 echo "1..$T"
 exit $FAILED

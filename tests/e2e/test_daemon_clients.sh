@@ -55,8 +55,10 @@ done
 # whatever it receives: check what it actually received.
 timeout 10 stun "127.0.0.1:$P4" 1 -v >"$TMP/stun" 2>&1
 grep -E 'Received|ErrorCode|mappedAddr' "$TMP/stun" | sed 's/^/# /'
-check "stun (RFC 3489 client): its request got a well-formed classic 420 Unknown Attribute" \
-	grep -q 'ErrorCode = 4 20 Unknown Attribute' "$TMP/stun"
+# Its 28-byte request gets the 36-byte 420 with an empty reason phrase (a
+# phrase only when the error is then no larger than the request).
+check "stun (RFC 3489 client): its request got a well-formed classic 420 (empty reason phrase)" \
+	grep -Eq 'ErrorCode = 4 20 *$' "$TMP/stun"
 
 # Our own client adds FINGERPRINT, classic and error replies to the capture.
 "$CLIENT" check --server "127.0.0.1:$P4" --clients 20 --requests 8 >"$TMP/c4" 2>&1

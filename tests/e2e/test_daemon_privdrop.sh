@@ -120,8 +120,12 @@ if ! xdp_veth dpriv$$ 10.79.0; then
 	skip "--xdp --user" "cannot create namespaces/veth: $(head -1 "$TMP/setup.err")"; finish
 fi
 xdp_caps="000000c000001000"	# CAP_NET_ADMIN (12), CAP_PERFMON (38), CAP_BPF (39)
+# A config file for SIGHUP's limits change (the flags stay as they are).
+printf 'rate-limit = 100000\n' >"$TMP/xdp.conf"
+chmod 644 "$TMP/xdp.conf"
 if start_daemon xdp nsenter --net=/var/run/netns/"$SNS" -- --user nobody --workers 2 \
-	--listen 10.79.0.1:3478 --xdp "$SIF" --xdp-mode generic --metrics 127.0.0.1:0; then
+	--listen 10.79.0.1:3478 --xdp "$SIF" --xdp-mode generic --metrics 127.0.0.1:0 \
+	--config "$TMP/xdp.conf"; then
 	check "xdp: logs CAP_NET_ADMIN, CAP_BPF, CAP_PERFMON kept, permitted only" \
 		grep -Eq "capabilities kept: .*net_admin.*perfmon.*bpf.* \(permitted, effective only" "$DLOG"
 	thread_caps "$DPID" >"$TMP/caps"
@@ -138,6 +142,21 @@ if start_daemon xdp nsenter --net=/var/run/netns/"$SNS" -- --user nobody --worke
 	check "xdp: /metrics reads the program's counters after the drop" \
 		eval 'nsenter --net=/var/run/netns/$SNS curl -s -m 5 "$murl/metrics" |
 		      grep -qx "stunring_xdp_packets_total{family=\"ipv4\",outcome=\"answered\"} 20"'
+	# SIGHUP as nobody: a new deny list reaches the program through the
+	# fds held at attach (no bpffs, no lookup by id after the drop).
+	echo "deny = 10.79.0.2/32" >>"$TMP/xdp.conf"
+	kill -HUP "$DPID"
+	for _ in $(seq 100); do grep -q "re-read" "$DLOG" && break; sleep 0.05; done
+	check "xdp: SIGHUP as nobody: the program's ACL and rate limits updated" \
+		eval 'grep -q "xdp $SIF: ACL and rate limits updated" "$DLOG" &&
+		      ! grep -q "cannot update the limits" "$DLOG"'
+	nsenter --net=/var/run/netns/$CNS $XCLIENT -n 10 -t 50 10.79.0.1:3478 >"$TMP/denied" 2>&1
+	show "$TMP/denied"
+	check "xdp: after the SIGHUP the denied client gets no answer" \
+		grep -q "answered-correctly 0 bad 0 lost 10" "$TMP/denied"
+	check "xdp: ... dropped in the kernel (drop_acl 10 in /metrics)" \
+		eval 'nsenter --net=/var/run/netns/$SNS curl -s -m 5 "$murl/metrics" |
+		      grep -qx "stunring_xdp_packets_total{family=\"unknown\",outcome=\"drop_acl\"} 10"'
 	stop_daemon
 	check "xdp: SIGTERM: exit 0, detached" \
 		eval '[ "$DRC" -eq 0 ] && grep -q "xdp: detached from $SIF" "$DLOG"'

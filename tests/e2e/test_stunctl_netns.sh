@@ -6,7 +6,8 @@
 # fresh mount namespace and a fresh /sys, so the bpffs (and the pins) that
 # one command made are gone for the next.  status, stats and detach must
 # find the program from the interface; a daemon restarted after SIGKILL must
-# replace what its predecessor left; a foreign program is left alone.
+# replace what its predecessor left; a foreign program is left alone;
+# attach's limit flags and `stunctl limits` (one source flooded past them).
 #
 # Traffic stays inside the two namespaces this script creates; both (and the
 # veth, and with it any XDP program) are removed on exit.  Prints TAP.
@@ -118,6 +119,49 @@ check "status after detach: nothing attached" bash -c \
 check "a second detach: one line, not attached" \
 	refuses "stunring XDP is not attached to $SIF" in_s "$STUNCTL" xdp detach "$SIF"
 check "the daemon answers what XDP no longer does" clients 5
+
+# --- stunctl limits: the limits attach set, and the top limited prefixes -------
+in_s "$STUNCTL" xdp attach "$SIF" --mode generic --rate-limit 10/10 \
+	--allow 10.213.0.0/16,2001:db8::/32 --deny 10.213.9.0/24 --deny 10.213.8.7 \
+	--rate-limit-prefix4 24 --max-response-rate 5000 >"$TMP/attach" 2>&1
+rc=$?
+show "$TMP/attach"
+check "xdp attach with --allow, --deny, --rate-limit, --rate-limit-prefix4, --max-response-rate" \
+	[ $rc -eq 0 ]
+# 100 requests, 10 ms apiece: one /24 bucket of 10/s, burst 10, refuses most.
+in_c "$XCLIENT" -n 100 -t 10 "$SRV:3478" >"$TMP/flood" 2>&1
+show "$TMP/flood"
+in_s "$STUNCTL" limits --json >"$TMP/limits" 2>&1
+show "$TMP/limits"
+check "limits --json: the configured ACL, rate, prefix lengths and cap" python3 -c '
+import json, sys
+i = json.load(open(sys.argv[1]))["interfaces"]
+assert len(i) == 1 and i[0]["interface"] == sys.argv[2], i
+l = i[0]["limits"]
+assert l["allow"] == ["10.213.0.0/16", "2001:db8::/32"], l
+assert sorted(l["deny"]) == ["10.213.8.7/32", "10.213.9.0/24"], l
+assert (l["rate_limit"], l["burst"], l["max_response_rate"]) == (10, 10, 5000), l
+assert (l["rate_limit_prefix4"], l["rate_limit_prefix6"]) == (24, 64), l' "$TMP/limits" "$SIF"
+check "limits --json: the flooding /24 first among the top limited, with drops" python3 -c '
+import json, sys
+t = json.load(open(sys.argv[1]))["interfaces"][0]["top_limited"]
+assert t and t[0]["prefix"] == "10.213.0.0/24" and t[0]["drops"] >= 50, t' "$TMP/limits"
+check "drop_rate_limit counts the same refusals" bash -c \
+	"[ \$(ip netns exec $S $STUNCTL stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"interfaces\"][0][\"counters\"][\"drop_rate_limit\"])') -ge 50 ]"
+in_s "$STUNCTL" limits "$SIF" --top 3 >"$TMP/limits.txt" 2>&1
+show "$TMP/limits.txt"
+check "limits IFACE (text): rate, lists and the limited prefix" bash -c "
+	grep -Eq '^  rate-limit +10/10$' $TMP/limits.txt &&
+	grep -Eq '^  allow +10.213.0.0/16,2001:db8::/32$' $TMP/limits.txt &&
+	grep -Eq '^    10.213.0.0/24 +[0-9]+ refused$' $TMP/limits.txt"
+in_s "$STUNCTL" limits --top 0 >"$TMP/limits0" 2>&1
+check "limits --top 0: the limits, no top list" bash -c \
+	"grep -q 'rate-limit  *10/10' $TMP/limits0 && ! grep -q 'refused\|top limited' $TMP/limits0"
+check "xdp attach --rate-limit with a bad value: usage error (exit 2)" bash -c \
+	"ip netns exec $S $STUNCTL xdp attach $SIF --rate-limit fast 2>/dev/null; [ \$? -eq 2 ]"
+check "limits on an interface without stunring XDP: one line, exit 1" \
+	refuses "stunring XDP is not attached to lo" in_s "$STUNCTL" limits lo
+in_s "$STUNCTL" xdp detach "$SIF" >/dev/null 2>&1
 
 # --- someone else's program is left alone -------------------------------------
 if ip -n "$S" link set "$SIF" xdpgeneric obj "$PASS_OBJ" sec xdp 2>"$TMP/ipxdp"; then

@@ -10,7 +10,9 @@
  *    request's transaction;
  *  - a success carries the peer's own address, except to classic peers;
  *  - answering in place gives the same bytes as answering into a copy;
- *  - the response is never larger than request + STUN_RESPONSE_OVERHEAD.
+ *  - the response is never larger than request + STUN_RESPONSE_OVERHEAD;
+ *  - a PADDING response is never larger than its request, and an error
+ *    larger than its request has an empty reason phrase (item 64, L).
  */
 #include "stunring.h"
 
@@ -91,10 +93,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v == STUN_VERDICT_SUCCESS) {
 			CHECK(st == STUN_RESP_OK);
 			CHECK(stun_addr_equal(&info.mapped, &peer));
+			CHECK(!rep.padding || (info.has_padding && rep.len <= len));
 		} else {
 			CHECK(st == STUN_RESP_ERROR);
 			CHECK(info.error_code == rep.error_code);
 			CHECK(rep.error_code == 400 || rep.error_code == 420);
+			CHECK(rep.len <= len || info.reason_len == 0);
 			CHECK(stun_addr_equal(&rep.dst, &peer));	/* item 37 */
 		}
 	}

@@ -100,10 +100,19 @@ static void error_420(void **s)
 	(void)want;
 	assert_int_equal(stun_parse_response(buf, n, tid, false, &info), STUN_RESP_ERROR);
 	assert_int_equal(info.error_code, 420);
-	assert_int_equal(info.reason_len, 17);
+	assert_int_equal(info.reason_len, 0);	/* no larger than its request */
 	assert_int_equal(info.n_unknown, 2);
 	assert_int_equal(info.unknown[0], 0x0031);
 	assert_int_equal(info.unknown[1], 0x7fff);
+
+	/* The 108-byte RFC 5769 request's 420 has room for the phrase. */
+	n = load_vector("expected/rfc5769_sample_request.response.bin", buf, sizeof(buf));
+	assert_int_equal(stun_parse_response(buf, n, tid5769, false, &info), STUN_RESP_ERROR);
+	assert_int_equal(info.error_code, 420);
+	assert_int_equal(info.reason_len, 17);
+	assert_memory_equal(info.reason, "Unknown Attribute", 17);
+	assert_int_equal(info.n_unknown, 1);
+	assert_int_equal(info.unknown[0], 0x0024);
 }
 
 /* Item 87: unknown required attributes fail a success response, except
