@@ -91,7 +91,7 @@ static void netns_suffix(char *buf, size_t n)
 	snprintf(buf, n, "@ns%lu", (unsigned long)self.st_ino);
 }
 
-void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n)
+static void pin_dir(const char *ifname, char *dir, size_t n)
 {
 	char sfx[32];
 
@@ -102,11 +102,6 @@ void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n)
 static int pin_path(char *buf, size_t n, const char *dir, const char *name)
 {
 	return snprintf(buf, n, "%s/%s", dir, name) < (int)n ? 0 : -ENAMETOOLONG;
-}
-
-static void pin_dir(const char *ifname, char *dir, size_t n)
-{
-	stun_xdp_pin_dir(ifname, dir, n);
 }
 
 /* bpffs at /sys/fs/bpf (mounted when absent: ip netns exec hides it) and
@@ -794,15 +789,6 @@ static int edit_policy(struct stun_xdp_config *c, const void *arg, char *err,
 	return ret;
 }
 
-int stun_xdp_set_policy(const char *ifname, const char *software,
-			bool always_fingerprint, char *err, size_t errlen)
-{
-	struct policy p = { software, always_fingerprint };
-
-	err[0] = 0;
-	return update_config(ifname, edit_policy, &p, err, errlen);
-}
-
 int stun_xdp_set_policy_fd(int config_fd, const char *ifname, const char *software,
 			   bool always_fingerprint, char *err, size_t errlen)
 {
@@ -828,8 +814,18 @@ int stun_xdp_set_limits_fd(int config_fd, const char *ifname, const struct stun_
 	return update_config_fd(config_fd, ifname, edit_limits, l, err, errlen);
 }
 
-int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
-			size_t errlen)
+static void close_limits(const int acl[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (acl[i] >= 0)
+			close(acl[i]);
+}
+
+/* Ours on ifname with its ACL tries open in acl[0] (allow) and acl[1]
+ * (deny), and its configuration in c (when not NULL): 0, or a negative
+ * errno with err set and nothing left open.  what: for the message. */
+static int open_limits(const char *ifname, int acl[2], struct stun_xdp_config *c,
+		       const char *what, char *err, size_t errlen)
 {
 	struct xdp_found f;
 	int ret;
@@ -838,18 +834,33 @@ int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *e
 	if ((ret = stun_xdp_check_privileges(err, errlen)) ||
 	    (ret = find_ours(ifname, &f, err, errlen)))
 		return ret;
-	int allow = xdp_find_map(f.prog_id, "acl_allow");
-	int deny = xdp_find_map(f.prog_id, "acl_deny");
+	ret = c ? read_config(f.config_fd, c) : 0;
+	acl[0] = xdp_find_map(f.prog_id, "acl_allow");
+	acl[1] = xdp_find_map(f.prog_id, "acl_deny");
 	xdp_found_close(&f);
-	ret = allow < 0 || deny < 0 ? -ENOENT : stun_xdp_acl_fill(allow, deny, l);
-	if (allow >= 0)
-		close(allow);
-	if (deny >= 0)
-		close(deny);
+	if (!ret && (acl[0] < 0 || acl[1] < 0))
+		ret = -ENOENT;
+	if (!ret)
+		return 0;
+	close_limits(acl);
+	return fail(err, errlen, ret, "cannot %s the limits of %s: %s", what, ifname,
+		    ret == -ENOENT ? "the program on it has no ACL maps (attached by "
+		    "an older stunring: detach and attach again)" : strerror(-ret));
+}
+
+int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *err,
+			size_t errlen)
+{
+	int acl[2];
+	int ret = open_limits(ifname, acl, NULL, "update", err, errlen);
+
+	if (ret)
+		return ret;
+	ret = stun_xdp_acl_fill(acl[0], acl[1], l);
+	close_limits(acl);
 	if (ret)
 		return fail(err, errlen, ret, "cannot update the ACL of %s: %s", ifname,
-			    ret == -ENOENT ? "the program on it has no ACL maps (attached by "
-			    "an older stunring: detach and attach again)" : strerror(-ret));
+			    strerror(-ret));
 	return update_config(ifname, edit_limits, l, err, errlen);
 }
 
@@ -879,40 +890,23 @@ static uint32_t gcra_rate(uint64_t t)
 int stun_xdp_get_limits(const char *ifname, struct stun_limits *l, char *err, size_t errlen)
 {
 	struct stun_xdp_config c;
-	struct xdp_found f;
-	int ret;
+	int acl[2];
 
-	err[0] = 0;
 	memset(l, 0, sizeof(*l));
-	if ((ret = stun_xdp_check_privileges(err, errlen)) ||
-	    (ret = find_ours(ifname, &f, err, errlen)))
-		return ret;
-	ret = read_config(f.config_fd, &c);
-	int allow = xdp_find_map(f.prog_id, "acl_allow");
-	int deny = xdp_find_map(f.prog_id, "acl_deny");
-	xdp_found_close(&f);
-	if (!ret && (allow < 0 || deny < 0))
-		ret = -ENOENT;
-	if (!ret) {
-		l->n_allow = acl_read(allow, l->allow);
-		l->n_deny = acl_read(deny, l->deny);
-		l->rate = gcra_rate(c.rate_t);
-		l->burst = c.rate_t ? (uint32_t)(c.rate_tau / c.rate_t) : 0;
-		l->max_rate = gcra_rate(c.cap_t);
-		l->prefix4 = (uint8_t)__builtin_popcount(c.kmask4);
-		unsigned int len6 = 0;
-		for (int w = 0; w < 4; w++)
-			len6 += (unsigned int)__builtin_popcount(c.kmask[w]);
-		l->prefix6 = (uint8_t)len6;
-	}
-	if (allow >= 0)
-		close(allow);
-	if (deny >= 0)
-		close(deny);
+	int ret = open_limits(ifname, acl, &c, "read", err, errlen);
 	if (ret)
-		return fail(err, errlen, ret, "cannot read the limits of %s: %s", ifname,
-			    ret == -ENOENT ? "the program on it has no ACL maps (attached by "
-			    "an older stunring: detach and attach again)" : strerror(-ret));
+		return ret;
+	l->n_allow = acl_read(acl[0], l->allow);
+	l->n_deny = acl_read(acl[1], l->deny);
+	close_limits(acl);
+	l->rate = gcra_rate(c.rate_t);
+	l->burst = c.rate_t ? (uint32_t)(c.rate_tau / c.rate_t) : 0;
+	l->max_rate = gcra_rate(c.cap_t);
+	l->prefix4 = (uint8_t)__builtin_popcount(c.kmask4);
+	unsigned int len6 = 0;
+	for (int w = 0; w < 4; w++)
+		len6 += (unsigned int)__builtin_popcount(c.kmask[w]);
+	l->prefix6 = (uint8_t)len6;
 	return 0;
 }
 

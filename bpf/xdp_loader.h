@@ -100,17 +100,12 @@ int stun_xdp_counters_fd(int counters_fd, const char *ifname,
 int stun_xdp_set_enabled(const char *ifname, bool on, char *err, size_t errlen);
 int stun_xdp_set_software(const char *ifname, const char *software, char *err,
 			  size_t errlen);
-/* SOFTWARE (NULL or "": none) and always_fingerprint in one update. */
-int stun_xdp_set_policy(const char *ifname, const char *software,
-			bool always_fingerprint, char *err, size_t errlen);
-
-/* stun_xdp_set_policy on a config map fd (xdp_held.h); no privilege
- * needed beyond holding the fd. */
+/* SOFTWARE (NULL or "": none) and always_fingerprint in one update of
+ * the config map behind config_fd (xdp_held.h): no privilege needed
+ * beyond holding the fd. */
 int stun_xdp_set_policy_fd(int config_fd, const char *ifname, const char *software,
 			   bool always_fingerprint, char *err, size_t errlen);
 
-/* ifname's pin directory (STUN_XDP_PIN_ROOT/<key>). */
-void stun_xdp_pin_dir(const char *ifname, char *dir, size_t n);
 /* Remove ifname's pins and their directory; true when none are left
  * (false, quietly, when bpffs is out of our reach). */
 bool stun_xdp_remove_pins(const char *ifname);

@@ -146,7 +146,9 @@ static void send_replies(struct mmsg_ctx *c, unsigned int n)
 
 /* One recvmmsg batch from socket sock (flags: MSG_DONTWAIT, or
  * MSG_WAITFORONE on a blocking socket); returns how many datagrams. */
-static int serve_batch(struct mmsg_ctx *c, unsigned int sock, int flags)
+/* start: this call's wait is the batch's (one socket): begin the batch
+ * here (worker_batch_start), right after recvmmsg returns. */
+static int serve_batch(struct mmsg_ctx *c, unsigned int sock, int flags, bool start)
 {
 	struct worker *w = c->w;
 	/* Only a wildcard socket has IP_PKTINFO to deliver (listener.c). */
@@ -160,13 +162,14 @@ static int serve_batch(struct mmsg_ctx *c, unsigned int sock, int flags)
 		c->rx[i].msg_hdr.msg_controllen = pi ? sizeof(c->rctrl[i]) : 0;
 	}
 	n = recvmmsg(w->fds[sock], c->rx, MMSG_BATCH, flags, NULL);
+	if (start)
+		worker_batch_start(w);
 	if (n <= 0) {
 		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			STAT_INC(&w->stats, recv_errors);
 		return 0;
 	}
 	STAT_INC(&w->stats, batches);
-	worker_pick_settings(w);	/* SIGHUP's, between two batches */
 	for (int i = 0; i < n; i++) {
 		struct msghdr *m = &c->rx[i].msg_hdr;
 		struct stun_addr local = w->cfg->listen[sock].addr;
@@ -212,15 +215,14 @@ static int mmsg_run(struct worker *w, void *ctx)
 
 	if (ns == 1) {
 		/* A stop request still lets this batch be answered. */
-		while (!worker_stopping()) {
-			worker_heartbeat(w);
-			serve_batch(c, 0, MSG_WAITFORONE);
-		}
+		while (!worker_stopping())
+			serve_batch(c, 0, MSG_WAITFORONE, true);
 		return 0;
 	}
 	while (!worker_stopping()) {
-		worker_heartbeat(w);
 		int r = poll(c->pfd, ns + 1, WORKER_IDLE_WAKE_MS);
+
+		worker_batch_start(w);
 
 		if (r < 0) {
 			if (errno == EINTR)
@@ -233,7 +235,7 @@ static int mmsg_run(struct worker *w, void *ctx)
 			if (!(c->pfd[s].revents & (POLLIN | POLLERR)))
 				continue;
 			for (int round = 0; round < MMSG_ROUNDS; round++)
-				if (serve_batch(c, s, MSG_DONTWAIT) < MMSG_BATCH)
+				if (serve_batch(c, s, MSG_DONTWAIT, false) < MMSG_BATCH)
 					break;
 		}
 		if (c->pfd[ns].revents & POLLIN)

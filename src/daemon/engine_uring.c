@@ -478,7 +478,6 @@ static int uring_run(struct worker *w, void *ctx)
 		struct io_uring_cqe *cqe;
 		int ret;
 
-		worker_heartbeat(w);
 		if (c->stopping) {
 			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring))
 				break;
@@ -500,7 +499,7 @@ static int uring_run(struct worker *w, void *ctx)
 			return -1;
 		}
 		sends_submitted(c);
-		worker_pick_settings(w);	/* SIGHUP's, between two batches */
+		worker_batch_start(w);
 		if (process_batch(c))
 			STAT_INC(&w->stats, batches);
 		rearm(c);

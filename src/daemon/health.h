@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * health.h - is every worker making progress?  Each worker stores a
- * monotonic timestamp once per loop iteration (worker_heartbeat), and an
+ * monotonic timestamp once per loop iteration (worker_batch_start), and an
  * idle one still goes round every WORKER_IDLE_WAKE_MS (1 s), so a
  * heartbeat older than HEALTH_STALE_NS means the worker is stuck (a bug, a
  * stall) or starved of CPU.  Pure, for /healthz (metrics_http.c) and its

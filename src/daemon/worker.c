@@ -93,7 +93,7 @@ static void *worker_main(void *arg)
 		return NULL;
 	}
 	log_debug("worker %u: %s engine on CPU %d", w->id, ops->name, w->cpu);
-	worker_heartbeat(w);
+	worker_batch_start(w);
 	if (ops->run(w, ctx)) {
 		w->run_failed = true;
 		/* Tell main (it waits for signals) that the daemon is broken. */

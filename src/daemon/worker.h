@@ -43,9 +43,9 @@ struct worker {
 	 * block's read-only parameters (worker_pick_settings). */
 	struct limiter limiter;
 	const struct limit_params *limits;
-	/* Health (health.c, metrics_http.c): CLOCK_MONOTONIC_COARSE ns at the
+	/* Health (health.c, metrics_http.c): CLOCK_MONOTONIC ns at the
 	 * start of the latest loop iteration, stored once per batch or idle
-	 * wake-up (worker_heartbeat), read by the metrics thread. */
+	 * wake-up (worker_batch_start), read by the metrics thread. */
 	uint64_t heartbeat_ns;
 	/* Test-only fault hook (test_faults.c): when non-zero, the worker
 	 * stalls this many ms before its next batch.  Only main writes it,
@@ -95,17 +95,9 @@ int worker_start(struct worker *w);
  * one line per second per reason (log_limited). */
 void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
 		     const struct stun_addr *peer);
-/* Out of line: the test-only stall (worker_heartbeat). */
+/* Out of line: the test-only stall (worker_batch_start). */
 void worker_test_stall(struct worker *w);
 
-/* Once per loop iteration of an engine, never per datagram. */
-static inline void worker_heartbeat(struct worker *w)
-{
-	__atomic_store_n(&w->heartbeat_ns, monotime_coarse_ns(), __ATOMIC_RELAXED);
-	w->limiter.now = monotime_ns();	/* the buckets' clock */
-	if (__builtin_expect(__atomic_load_n(&w->test_stall_ms, __ATOMIC_RELAXED) != 0, 0))
-		worker_test_stall(w);
-}
 /* True once main has asked the workers to stop. */
 bool worker_stopping(void);
 void worker_request_stop(int stop_fd);
@@ -134,6 +126,22 @@ static inline void worker_pick_settings(struct worker *w)
 		w->stun[i] = &s->fam[fam_index(&w->cfg->listen[i].addr)];
 	w->limits = &s->limits;
 	__atomic_store_n(&w->used_settings, s, __ATOMIC_RELEASE);
+}
+
+/* Once per batch, after the engine's wait returned (with datagrams, or an
+ * idle wake-up at most WORKER_IDLE_WAKE_MS later) and before it answers
+ * anything: one clock read for the heartbeat (the health check's coarse
+ * clock tolerates one slightly ahead) and the buckets' clock, which must
+ * not lag behind the wait; SIGHUP's settings; the test-only stall. */
+static inline void worker_batch_start(struct worker *w)
+{
+	uint64_t now = monotime_ns();
+
+	__atomic_store_n(&w->heartbeat_ns, now, __ATOMIC_RELAXED);
+	w->limiter.now = now;
+	worker_pick_settings(w);
+	if (__builtin_expect(__atomic_load_n(&w->test_stall_ms, __ATOMIC_RELAXED) != 0, 0))
+		worker_test_stall(w);
 }
 
 /* The socket to answer from: the one whose address is rep->src.  The
@@ -182,8 +190,10 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		return 0;
 	}
 	STAT_INC(&w->stats, requests[fam_index(&peer)]);
-	if (__builtin_expect(lp->acl, 0)) {
+	/* The key is needed by the ACL and the buckets: made once. */
+	if (__builtin_expect(lp->acl || lp->buckets, 0))
 		limit_key(&peer, key);
+	if (__builtin_expect(lp->acl, 0)) {
 		if (limit_acl_denied(lp, key)) {
 			STAT_INC(&w->stats, limited[LIMIT_ACL]);
 			return 0;
@@ -206,7 +216,6 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 			      rep->padding || rep->dst.port != peer.port;
 		enum limit_reason why;
 
-		limit_key(&peer, key);
 		why = limit_charge(&w->limiter, lp, key, peer.family == STUN_FAMILY_IPV6, strict);
 		if (why != LIMIT_OK) {
 			STAT_INC(&w->stats, limited[why]);
