@@ -21,7 +21,11 @@
 # medians of the per-round ratios (on/off and ctl/off in the same round).
 # Loopback only; every process it starts is stopped on exit.
 #
-# Environment: ROUNDS [7], DURATION [5] s, SOCKETS [64], INFLIGHT [8],
+# RATE=N (e.g. 250k) paces stunload in open loop instead: every variant
+# then gets the same load, so CPU per answer compares the daemons at equal
+# batch sizes (in closed loop a slower client also means smaller batches
+# and more CPU per answer, whoever caused it).
+# Environment: ROUNDS [7], DURATION [5] s, SOCKETS [64], INFLIGHT [8], RATE [closed loop],
 # BUILD [build].
 set -u
 export LC_ALL=C
@@ -89,12 +93,14 @@ PY
 PIDS+=($!)
 sleep 2
 
+if [ -n "${RATE:-}" ]; then LOAD=(--rate "$RATE"); else LOAD=(--inflight "$INFLIGHT"); fi
+
 # run VARIANT ROUND: one stunload run; appends a line to $WORK/runs.
 run() {
 	local v=$1 r=$2 port pid t0 t1 f=$WORK/$1.$2.json
 	port=PORT_$v pid=PID_$v
 	t0=$(cpu_ticks "${!pid}")
-	"$BUILD/stunload" --sockets "$SOCKETS" --inflight "$INFLIGHT" --threads 1 --cpus 1 \
+	"$BUILD/stunload" --sockets "$SOCKETS" "${LOAD[@]}" --threads 1 --cpus 1 \
 		--no-progress --json -d "$DURATION" "127.0.0.1:${!port}" >"$f" ||
 		die "stunload against $v failed: $(cat "$f")"
 	t1=$(cpu_ticks "${!pid}")
