@@ -114,11 +114,14 @@ fuzz-run: $(FUZZ_TARGETS)
 # make soak: the long versions of the load proofs (README "Abuse
 # protection"): each abuse run lasts SOAK_TIME seconds (default 600), then
 # steady load at 80% of capacity per engine and with XDP (SOAK_T in
-# test_abuse_netns.sh: invalid answers, RSS, fds, counter drift).
+# test_abuse_netns.sh: invalid answers, RSS, fds, counter drift), then the
+# faults under load for SOAK_TIME seconds each (FAULT_T in
+# test_faults_under_load.sh: kill -9 every ~2 s, stunctl attach/detach,
+# SIGHUPs).
 SOAK_TIME ?= 600
 soak: $(TEST_DEPS)
-	@ABUSE_T=$(SOAK_TIME) SOAK_T=$(SOAK_TIME) tests/run-tests.sh $(BUILD)/soak-logs \
-		tests/e2e/test_abuse_netns.sh
+	@ABUSE_T=$(SOAK_TIME) SOAK_T=$(SOAK_TIME) FAULT_T=$(SOAK_TIME) tests/run-tests.sh $(BUILD)/soak-logs \
+		tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh
 
 install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
