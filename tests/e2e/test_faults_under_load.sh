@@ -142,7 +142,7 @@ probe_stop() { kill -TERM "$PROBE_PID"; wait "$PROBE_PID"; }
 kill_restart() {
 	local v=$1
 	shift
-	local args=(-c /dev/null -l $S4:3478 -w 2 --metrics $S4:9479 "$@")
+	local args=(-c /dev/null -l "$S4:3478" -w 2 --metrics "$S4:9479" "$@")
 	if ! start_daemon "kill-$v" nsenter --net=/var/run/netns/$SNS -- "${args[@]}"; then
 		not_ok "kill $v: stunringd starts"; return
 	fi
@@ -160,7 +160,7 @@ kill_restart() {
 		ts=$(now_ns)
 		start_daemon "kill-$v-$c" nsenter --net=/var/run/netns/$SNS -- "${args[@]}" || break
 		restarted=$((restarted + 1))
-		events="$events $tk:$ts"
+		events="$events $tk:$ts:$DLOG"
 		if [ "$v" = xdp ]; then
 			grep -q "replaced prog id [0-9]*, left by stunringd pid $old (no longer running)" "$DLOG" &&
 				replaced=$((replaced + 1))
@@ -185,13 +185,25 @@ kill_restart() {
 	python3 - "$TMP/kill-$v.probe.json" "$v" $events >"$TMP/kill-$v.res" <<'PY'
 import bisect, json, sys
 p = json.load(open(sys.argv[1]))
-v, ev = sys.argv[2], [tuple(map(int, e.split(":"))) for e in sys.argv[3:]]
+import datetime
+v, ev = sys.argv[2], [e.split(":") for e in sys.argv[3:]]
+ev = [(int(tk), int(ts), log) for tk, ts, log in ev]
+
+
+def logged(log, what):
+    """When the daemon logged WHAT (ns), from the line's ms timestamp."""
+    for line in open(log):
+        if what in line:
+            t = datetime.datetime.strptime(line.split(" ", 1)[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+            return int(t.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000) * 1_000_000
+    return None
+
 probes = p["probes"]			# in sending order
 sends = [s for _, s, _ in probes]
 end = sends[-1] - 600_000_000		# the last ones may still be on their way
 worst, worst_daemon, lost_after, sent_after = 0.0, 0.0, 0, 0
 firsts, win_lost, win_sent = [], {"plain": 0, "classic": 0}, {"plain": 0, "classic": 0}
-for i, (tk, ts) in enumerate(ev):
+for i, (tk, ts, log) in enumerate(ev):
     nxt = ev[i + 1][0] if i + 1 < len(ev) else end
     cycle = probes[bisect.bisect_left(sends, tk):bisect.bisect_left(sends, nxt)]
     first = {}
@@ -210,13 +222,18 @@ for i, (tk, ts) in enumerate(ev):
         win_sent[kind] += len(w)
         print("# kill %s #%d: first %s answer %.1f ms after the start command; kill window %.0f ms: %d of %d %s probes lost"
               % (v, i + 1, kind, first[kind], (back - tk) / 1e6, sum(rc is None for rc in w), len(w), kind))
+    lis, rdy = logged(log, " listening on "), logged(log, " ready: ")
+    if lis and rdy:
+        print("# kill %s #%d: the daemon logged 'listening' %.0f ms and 'ready' %.0f ms after the start command"
+              % (v, i + 1, (lis - ts) / 1e6, (rdy - ts) / 1e6))
     after = [rc for _, s, rc in cycle if s >= back + 50e6]
     sent_after += len(after)
     lost_after += sum(rc is None for rc in after)
 firsts.sort()
-print("# kill %s: %d restarts: the daemon's first answer median %.1f ms, worst %.1f ms; in the kill windows "
-      "%d of %d plain and %d of %d classic probes lost" % (v, len(firsts), firsts[len(firsts) // 2], firsts[-1],
-      win_lost["plain"], win_sent["plain"], win_lost["classic"], win_sent["classic"]))
+print("# kill %s: %d restarts: the daemon's first answer median %.1f ms, 90th percentile %.1f ms, worst %.1f ms "
+      "(%d over 200 ms); in the kill windows %d of %d plain and %d of %d classic probes lost"
+      % (v, len(firsts), firsts[len(firsts) // 2], firsts[len(firsts) * 9 // 10], firsts[-1],
+         sum(f > 200 for f in firsts), win_lost["plain"], win_sent["plain"], win_lost["classic"], win_sent["classic"]))
 print("worst_ms %.1f" % worst)
 print("worst_daemon_ms %.1f" % worst_daemon)
 print("invalid %d" % p["invalid"])
