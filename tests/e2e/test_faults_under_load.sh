@@ -120,8 +120,15 @@ xdp_answered() {	# answered_v4 of our program on $SIF, or nothing
 	srv "$STUNCTL" stats "$SIF" --json 2>/dev/null | python3 -c '
 import json,sys; d=json.load(sys.stdin); print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "")'
 }
-our_programs() {	# how many stunring attachments stunctl sees in the server namespace
-	srv "$STUNCTL" xdp status --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["attachments"]))'
+# only_ours PID: stunctl sees exactly one stunring attachment in the server
+# namespace (a stale pin would be listed too, as "not attached"): attached,
+# pinned, owned by PID, which runs.
+only_ours() {
+	srv "$STUNCTL" xdp status --json | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["attachments"]
+sys.exit(not (len(a) == 1 and a[0]["attached"] and a[0]["pinned"] and
+              a[0].get("owner_pid") == int(sys.argv[1]) and a[0].get("owner_running")))' "$1"
 }
 no_xdp_left() {	# nothing on the interface, no pin of it
 	! ip -n "$SNS" link show "$SIF" | grep -q 'prog/xdp' &&
@@ -164,7 +171,10 @@ kill_restart() {
 		if [ "$v" = xdp ]; then
 			grep -q "replaced prog id [0-9]*, left by stunringd pid $old (no longer running)" "$DLOG" &&
 				replaced=$((replaced + 1))
-			[ "$(our_programs)" = 1 ] && one=$((one + 1))
+			# One attachment, the new daemon's, and one pin directory
+			# for the interface: nothing stale beside it.
+			only_ours "$DPID" && [ "$(compgen -G "/sys/fs/bpf/stunring/$SIF*" | wc -l)" -eq 1 ] &&
+				one=$((one + 1))
 		fi
 		sleep 1.5
 	done
@@ -176,7 +186,9 @@ kill_restart() {
 	if [ "$v" = xdp ]; then
 		check "kill $v: each restart replaced its dead predecessor's program, and said so ($replaced)" \
 			[ "$replaced" -eq "$cycles" ]
-		check "kill $v: exactly one program of ours on $SIF after each restart ($one)" [ "$one" -eq "$cycles" ]
+		check "kill $v: exactly one program of ours on $SIF, the new daemon's, pinned, no stale pin, after each restart ($one)" \
+			[ "$one" -eq "$cycles" ]
+		compgen -G "/sys/fs/bpf/stunring/$SIF*" | sed "s/^/# kill xdp: pinned while running: /"
 	fi
 	# Per restart: the first valid answer after the start command, for each
 	# kind (classic ones always come from the daemon: XDP passes them), the
