@@ -32,6 +32,13 @@
 # the same limits with a low rate must refuse some answers (rate_limit),
 # and a deny entry for the client must refuse them all (acl).
 #
+# PROG_STATS=1 (the default) adds, after the rounds, ROUNDS more runs of
+# the three XDP programs with the kernel's BPF run-time statistics on
+# (BPF_ENABLE_STATS, held only for these runs, since it slows every BPF
+# program on the machine a little): each program's own time per packet,
+# run_time_ns / run_cnt.  That is the steadier measure of what the limits
+# cost the program, because another job's time on the CPU is not in it.
+#
 # Invalid if any run gets an invalid answer, or if a limited variant
 # refused anything (the daemons' drop counters, the XDP program's
 # drop_acl / drop_rate_limit / drop_global_cap / dropped): the script
@@ -40,7 +47,7 @@
 # Environment: ROUNDS [5], DURATION [5] s, SOCKETS [64], INFLIGHT [8],
 # RATE [closed loop], DAEMON [1: run part 1], XDP [1: run part 2; needs
 # root], XDP_COUNT [1000000],
-# GEN_CPU [last CPU], RESULTS [bench/results], BUILD [build].
+# PROG_STATS [1], GEN_CPU [last CPU], RESULTS [bench/results], BUILD [build].
 set -u
 export LC_ALL=C
 BUILD=${BUILD:-build}
@@ -50,6 +57,7 @@ SOCKETS=${SOCKETS:-64}
 INFLIGHT=${INFLIGHT:-8}
 XDP=${XDP:-1}
 DAEMON=${DAEMON:-1}
+PROG_STATS=${PROG_STATS:-1}
 COUNT=${XDP_COUNT:-1000000}
 GEN_CPU=${GEN_CPU:-$(($(nproc) - 1))}
 RESULTS=${RESULTS:-bench/results}
@@ -171,13 +179,26 @@ elif any(bad.values()):
     print(f"{name}: refused or dropped: {bad}")
 PY
 }
+# prog_ns NAME: with the statistics on, the program on $SIF's time per
+# packet to $TMP/ns_NAME.
+prog_ns() {
+	[ -n "$STATS_PID" ] || return 0
+	local id
+	id=$(ip -n "$SNS" -j link show "$SIF" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["xdp"]["prog"]["id"])')
+	bpftool prog show id "$id" --json | python3 -c 'import json, sys
+j = json.load(sys.stdin)
+if j.get("run_cnt", 0) > 1000:
+    print("%.1f" % (j["run_time_ns"] / j["run_cnt"]))' >>"$TMP/ns_$1"
+}
+STATS_PID=
 run_xdp() {
 	case $1 in
 	reflector) reflector_on; load reflector --echo; xdp_off ;;
-	stun | stun_ctl) stun_on; load "$1"; stun_off ;;
-	stun_lim) stun_on "${LIMITS_X[@]}"
+	stun | stun_ctl | stun_ps) stun_on; load "$1"; prog_ns "$1"; stun_off ;;
+	stun_lim | stun_lim_ps) stun_on "${LIMITS_X[@]}"
 		srv "$BUILD/stunctl" limits "$SIF" --json --top 0 >"$TMP/limits.json"
-		load "$1"; stun_off ;;
+		load "$1"; prog_ns "$1"; stun_off ;;
+	reflector_ps) reflector_on; load "$1" --echo; prog_ns "$1"; xdp_off ;;
 	esac
 	case $1 in stun*) msg=$(xdp_check "$1 round $r"); [ -z "$msg" ] || BAD+="$msg"$'\n' ;; esac
 }
@@ -205,6 +226,27 @@ if [ "$XDP" = 1 ]; then
 	for r in $(seq "$ROUNDS"); do
 		for i in 0 1 2 3; do run_xdp "${XV[$(((i + r) % 4))]}"; done
 	done
+	if [ "$PROG_STATS" = 1 ]; then
+		# BPF_ENABLE_STATS (bpf() command 32) while this helper lives.
+		python3 - <<'PY' &
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+attr = (ctypes.c_uint32 * 32)()	# enable_stats.type = BPF_STATS_RUN_TIME (0)
+if libc.syscall(321, 32, ctypes.byref(attr), ctypes.sizeof(attr)) < 0:
+    sys.exit("limits_overhead: BPF_ENABLE_STATS: %s" % os.strerror(ctypes.get_errno()))
+time.sleep(3600)
+PY
+		STATS_PID=$!
+		PIDS+=("$STATS_PID")
+		sleep 0.5
+		PV=(reflector_ps stun_ps stun_lim_ps)
+		for r in $(seq "$ROUNDS"); do
+			for i in 0 1 2; do run_xdp "${PV[$(((i + r) % 3))]}"; done
+		done
+		kill "$STATS_PID"
+		wait "$STATS_PID" 2>/dev/null
+		STATS_PID=
+	fi
 	awk '$3 != 0 {print "XDP " $1 " round " $2 ": " $3 " invalid answers"}' "$TMP/quality" >"$TMP/invalid"
 	BAD+=$(cat "$TMP/invalid")
 	LIM_CFG=$(tr -d '\n\t ' <"$TMP/limits.json")
@@ -220,6 +262,10 @@ if [ "$XDP" = 1 ]; then
 		awk -v l="$LIM" -v c="$CTL" -v r="$LREF" -v o="$OREF" 'BEGIN {
 			printf "  targets (median per-round ratios): XDP limits on/off >= 0.95: %s (%.3f, A/A %.3f); limits on / bare reflector >= 0.90: %s (%.3f; off %.3f)\n",
 				(l >= 0.95 ? "met" : "NOT met"), l, c, (r >= 0.90 ? "met" : "NOT met"), r, o }'
+		if [ "$PROG_STATS" = 1 ] && [ -s "$TMP/ns_stun_ps" ] && [ -s "$TMP/ns_stun_lim_ps" ]; then
+			paste "$TMP/ns_stun_lim_ps" "$TMP/ns_stun_ps" | awk '{printf "%.1f\n", $1 - $2}' >"$TMP/ns_diff"
+			echo "  the programs' own time per packet (BPF run-time statistics, $ROUNDS more runs each, medians): reflector $(median "$TMP/ns_reflector_ps") ns, stun $(median "$TMP/ns_stun_ps") ns, stun+limits $(median "$TMP/ns_stun_lim_ps") ns: the limits cost $(median "$TMP/ns_diff") ns per packet (per round $(tr '\n' ' ' <"$TMP/ns_diff")ns)"
+		fi
 		echo "  limits as attached (stunctl limits --json): $LIM_CFG"
 	)
 fi

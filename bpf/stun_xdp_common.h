@@ -148,7 +148,7 @@ struct stun_xdp_bucket_key {
 	__u32 w[4];
 };
 struct stun_xdp_bucket {
-	__u64 tat;			/* full again at (bpf_ktime_get_ns) */
+	__u64 tat;			/* full again at (bpf_ktime_get_coarse_ns) */
 	__u64 drops;			/* requests refused: stunctl limits */
 };
 
