@@ -114,12 +114,14 @@ if [ "$DAEMON" = 1 ]; then
 	# --- The probes: these limits, with a low rate or the client denied, do
 	# refuse answers in this very setup (else the benchmark measures nothing).
 	ov_start probe "${LIMITS_D[@]/#100M\/100M/2000/100}"
+	# shellcheck disable=SC2154 # PORT_* are set by ov_start
 	port=$PORT_probe
 	"$BUILD/stunload" -n 20000 -r 20k -T 100ms -q "127.0.0.1:$port"
 	ov_stop probe; probe=$TOTALS
 	case "$probe" in *" rate_limit="[1-9]*) ;; *) die "probe: a 2000/s rate limit refused nothing: $probe $(cat "$WORK/probe.log")";; esac
 	case "$probe" in *" acl="*) die "probe: the ACL refused the allowed client: $probe";; esac
 	ov_start probe_acl "${LIMITS_D[@]}" --deny 127.0.0.1/32
+	# shellcheck disable=SC2154
 	port=$PORT_probe_acl
 	"$BUILD/stunload" -n 1000 -T 100ms -q "127.0.0.1:$port"
 	ov_stop probe_acl; probe=$TOTALS

@@ -41,6 +41,7 @@ ov_stop() {
 	local pid=PID_$1
 	kill "${!pid}" 2>/dev/null
 	wait "${!pid}" 2>/dev/null
+	# shellcheck disable=SC2034 # the caller's result
 	TOTALS=$(sed -n 's/.* totals: //p' "$WORK/$1.log")
 }
 
