@@ -24,3 +24,10 @@ BENCH_PKGS += coturn stun-server gnuplot-nox golang-go golang-github-pion-stun-d
 bench-metrics: $(BUILD)/stunringd $(BUILD)/stunload
 	bench/metrics_overhead.sh
 BENCH_TARGETS += bench-metrics
+
+# What the abuse limits (ACL, rate limits, cap) cost when on but refusing
+# nothing, in stunringd and in the XDP responder (bench/README.md).
+.PHONY: bench-limits
+bench-limits: $(BUILD)/stunringd $(BUILD)/stunload $(BUILD)/stunctl $(BUILD)/bpf/xdp_reflect.bpf.o
+	bench/limits_overhead.sh
+BENCH_TARGETS += bench-limits

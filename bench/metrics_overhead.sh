@@ -50,28 +50,11 @@ die() { echo "metrics_overhead: $*" >&2; exit 1; }
 for f in "$BUILD/stunringd" "$BUILD/stunload"; do
 	[ -x "$f" ] || die "$f is missing: run make"
 done
-CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-# start NAME ARGS...: a daemon on CPU 0; sets PORT_<NAME>, PID_<NAME>.
-start() {
-	local name=$1 log=$WORK/$1.log port pid
-	shift
-	taskset -c 0 "$BUILD/stunringd" --workers 1 --listen 127.0.0.1:0 "$@" 2>"$log" &
-	pid=$!
-	PIDS+=("$pid")
-	for _ in $(seq 200); do
-		grep -q ' ready: ' "$log" && break
-		sleep 0.025
-	done
-	grep -q ' ready: ' "$log" || die "$name did not start: $(cat "$log")"
-	port=$(sed -n 's/.* listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$log")
-	printf -v "PORT_$name" %s "$port"
-	printf -v "PID_$name" %s "$pid"
-}
-start off
-start on --metrics 127.0.0.1:0
-start ctl
+# shellcheck source=bench/overhead_lib.sh
+. bench/overhead_lib.sh
+ov_start off
+ov_start on --metrics 127.0.0.1:0
+ov_start ctl
 MURL=$(sed -n 's|.*metrics: \(http://[^ ,]*/metrics\).*|\1|p' "$WORK/on.log")
 [ -n "$MURL" ] || die "no metrics URL in the log"
 
@@ -95,24 +78,7 @@ sleep 2
 
 if [ -n "${RATE:-}" ]; then LOAD=(--rate "$RATE"); else LOAD=(--inflight "$INFLIGHT"); fi
 
-# run VARIANT ROUND: one stunload run; appends a line to $WORK/runs.
-run() {
-	local v=$1 r=$2 port pid t0 t1 f=$WORK/$1.$2.json
-	port=PORT_$v pid=PID_$v
-	t0=$(cpu_ticks "${!pid}")
-	"$BUILD/stunload" --sockets "$SOCKETS" "${LOAD[@]}" --threads 1 --cpus 1 \
-		--no-progress --json -d "$DURATION" "127.0.0.1:${!port}" >"$f" ||
-		die "stunload against $v failed: $(cat "$f")"
-	t1=$(cpu_ticks "${!pid}")
-	python3 - "$f" "$v" "$r" "$t0" "$t1" "$CLK_TCK" >>"$WORK/runs" <<'PY'
-import json, sys
-j = json.load(open(sys.argv[1]))
-v, r, t0, t1, hz = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
-cpu = (t1 - t0) / hz
-print(f"{r} {v} {j['valid_per_s']:.0f} {cpu * 1e6 / max(j['valid'], 1):.3f} {j['lost']}")
-PY
-	tail -1 "$WORK/runs" | awk '{printf "metrics_overhead: round %s %-3s %8d answers/s %7.3f us CPU/answer lost %s\n", $1, $2, $3, $4, $5}' >&2
-}
+run() { ov_run metrics_overhead "$@"; }
 
 for r in $(seq "$ROUNDS"); do
 	case $((r % 3)) in
@@ -122,20 +88,5 @@ for r in $(seq "$ROUNDS"); do
 	esac
 done
 echo "metrics_overhead: $(cat "$WORK/scrapes" 2>/dev/null || echo 0) scrapes of /metrics" >&2
-python3 - "$WORK/runs" "$ROUNDS" "$DURATION" <<'PY'
-import statistics as st, sys
-runs = [l.split() for l in open(sys.argv[1])]
-val = {(x[0], x[1]): (float(x[2]), float(x[3])) for x in runs}
-rounds = sorted({x[0] for x in runs}, key=int)
-def med(v, i):
-    return st.median(val[r, v][i] for r in rounds)
-def pair(v, i):	# median over rounds of v/off within the round
-    return st.median(val[r, v][i] / val[r, "off"][i] for r in rounds)
-print(f"metrics overhead, {sys.argv[2]} rounds x {sys.argv[3]} s, medians "
-      "(ctl: a second metrics-off daemon, the noise floor):")
-for i, what, fmt in ((0, "answers/s    ", "9.0f"), (1, "us CPU/answer", "9.3f")):
-    print(f"  {what}  off {med('off', i):{fmt}}  on+scraped {med('on', i):{fmt}}  "
-          f"ctl {med('ctl', i):{fmt}} | ratio of medians on/off {med('on', i) / med('off', i):.3f} "
-          f"ctl/off {med('ctl', i) / med('off', i):.3f} | median of per-round ratios "
-          f"on/off {pair('on', i):.3f} ctl/off {pair('ctl', i):.3f}")
-PY
+ov_summary "metrics overhead, $ROUNDS rounds x $DURATION s, medians (ctl: a second metrics-off daemon, the noise floor):" \
+	off off:off on:on+scraped ctl:ctl

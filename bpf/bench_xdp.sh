@@ -46,68 +46,19 @@ done
 case "$ROUNDS$COUNT" in *[!0-9]*) die "usage: bpf/bench_xdp.sh [ROUNDS] [COUNT]";; esac
 [ "$ROUNDS" -ge 1 ] && [ "$COUNT" -ge 1000 ] || die "ROUNDS >= 1 and COUNT >= 1000"
 
-NS=xbench$$
-SNS=${NS}s CNS=${NS}c SIF=${NS}a CIF=${NS}b
 TMP=$(mktemp -d /tmp/bench_xdp.XXXXXX)
 DAEMON_PID=
+r=0
+# shellcheck source=bpf/bench_xdp_lib.sh
+. "$(dirname "$0")/bench_xdp_lib.sh"
 cleanup() {
 	[ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null && wait "$DAEMON_PID" 2>/dev/null
-	nsenter --net=/var/run/netns/$SNS "$BUILD/stunctl" xdp detach "$SIF" >/dev/null 2>&1
-	ip netns del "$SNS" 2>/dev/null
-	ip netns del "$CNS" 2>/dev/null
-	rm -rf /sys/fs/bpf/stunring/"$SIF"@* "$TMP" 2>/dev/null
+	xb_cleanup
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-ip netns add "$SNS" && ip netns add "$CNS" &&
-ip link add "$SIF" type veth peer name "$CIF" &&
-ip link set "$SIF" netns "$SNS" && ip link set "$CIF" netns "$CNS" &&
-ip -n "$SNS" addr add 10.66.0.1/24 dev "$SIF" &&
-ip -n "$CNS" addr add 10.66.0.2/24 dev "$CIF" &&
-ip -n "$SNS" link set "$SIF" up && ip -n "$CNS" link set "$CIF" up ||
-	die "cannot create the veth pair between two network namespaces"
-
-srv() { nsenter --net=/var/run/netns/$SNS "$@"; }
-
-# load NAME [stunload options]: one stunload run; appends its rate to
-# $TMP/NAME and prints a line to stderr.  The rate: answers (echoes for
-# the reflector) per second of sending.
-load() {
-	local name=$1 out rate
-	shift
-	out=$(taskset -c "$GEN_CPU" "$BUILD/stunload" --engine xdp --netns "$CNS" --interface "$CIF" \
-		--count "$COUNT" --json --no-progress "$@" 10.66.0.1:3478 2>"$TMP/err")
-	echo "$out" >"$TMP/last.json"
-	rate=$(python3 - "$name" "$TMP/last.json" <<'EOF'
-import json, sys
-name, path = sys.argv[1], sys.argv[2]
-try:
-    j = json.load(open(path))
-except ValueError:
-    print("0 no JSON from stunload")
-    sys.exit()
-echo = name.startswith("reflector")
-rate = j.get("answered_per_s", 0) if echo else j.get("valid_per_s", 0)
-bad = j.get("invalid", 0)
-what = "echoed %d" % j.get("echoed", 0) if echo else "valid %d" % j.get("valid", 0)
-print("%.0f sent %d answered %d %s invalid %d lost %d in %.3f s: %.0f answers/s%s" % (
-    rate, j.get("sent", 0), j.get("answered", 0), what, bad, j.get("lost", 0),
-    j.get("duration_s", 0), rate, "  (INVALID ANSWERS)" if bad else ""))
-EOF
-)
-	printf 'round %s %-22s %s\n' "$r" "$name:" "${rate#* }" >&2
-	[ "${rate%% *}" = 0 ] && printf '  stunload: %s\n' "$(tail -2 "$TMP/err")" >&2
-	echo "${rate%% *}" >>"$TMP/$name"
-}
-
-reflector_on() { ip -n "$SNS" link set "$SIF" xdpdrv obj "$BUILD/bpf/xdp_reflect.bpf.o" sec xdp || die "attaching the reflector"; }
-xdp_off() { ip -n "$SNS" link set "$SIF" xdp off; }
-stun_on() { srv "$BUILD/stunctl" xdp attach "$SIF" --mode native >/dev/null || die "stunctl xdp attach failed"; }
-stun_off() {
-	srv "$BUILD/stunctl" stats "$SIF" --json >"$TMP/counters.json" 2>/dev/null
-	srv "$BUILD/stunctl" xdp detach "$SIF" >/dev/null
-}
+xb_setup "xbench$$"
 
 run_system() {
 	case $1 in
@@ -132,21 +83,6 @@ run_system() {
 		DAEMON_PID=
 		xdp_off ;;
 	esac
-}
-
-# median FILE
-median() { sort -n "$1" | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
-# ratios A B: per-round ratios of the rates in files $TMP/A and $TMP/B.
-ratios() { paste "$TMP/$1" "$TMP/$2" | awk '$2 > 0 {printf "%.3f\n", $1 / $2}'; }
-# report LABEL A B
-report() {
-	local a b per med
-	a=$(median "$TMP/$2") b=$(median "$TMP/$3")
-	per=$(ratios "$2" "$3")
-	med=$(echo "$per" | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')
-	echo "$1, answers/s: medians $a vs $b: ratio $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}');" \
-	     "per round $(echo "$per" | tr '\n' ' ')(median $med)"
-	MEDIAN_RATIO=$med
 }
 
 echo "# command: bpf/bench_xdp.sh $ROUNDS $COUNT   ($NCPU CPUs, $(uname -r), generator on CPU $GEN_CPU," \

@@ -72,6 +72,10 @@ enum stun_xdp_counter {
 
 /* The single entry of the "config" map.  Written by userspace while the
  * program runs (one bpf_map_update_elem), read once per packet. */
+/* IPv4 prefixes scanned in the config before falling back to the trie
+ * (stun_xdp_config.acl4). */
+#define STUN_XDP_ACL4_MAX 16
+
 struct stun_xdp_config {
 	__u32 enabled;			/* 0: pass everything to the daemon */
 	__u32 always_fingerprint;	/* the daemon's always_fingerprint */
@@ -88,7 +92,9 @@ struct stun_xdp_config {
 	__u8 ports[65536 / 8];		/* bitmap of UDP ports to answer */
 	/* Abuse limits, from the same stun_limits as the daemon's.  The ACL
 	 * lives in the acl_allow / acl_deny LPM tries (keys IPv4-mapped);
-	 * these say whether each is in force. */
+	 * these say whether each is in force.  With an allow list, one lookup
+	 * in acl_allow decides (it also holds the deny list: see
+	 * STUN_XDP_ACL_*); without, one in acl_deny. */
 	__u32 acl_allow;		/* non-zero: only sources in acl_allow */
 	__u32 acl_deny;			/* non-zero: look sources up in acl_deny */
 	/* GCRA (see src/daemon/limiter.h), ns; 0: off.  rate: per source
@@ -97,7 +103,17 @@ struct stun_xdp_config {
 	__u64 cap_t, cap_tau;
 	__u32 kmask[4];			/* bucket key mask, IPv6 (network order) */
 	__u32 kmask4;			/* ... and IPv4 (the last word) */
-	__u32 limits_pad;
+	/* IPv4 sources skip the trie when the lists are short: acl4[] holds
+	 * the ACL's prefixes that can match an IPv4 source, longest first,
+	 * each with its verdict; the first match decides, none means denied
+	 * when there is an allow list.  A few compares in the config already
+	 * at hand cost a fraction of an LPM trie lookup. */
+	__u32 acl_scan4;		/* non-zero: IPv4 sources use acl4[] */
+	__u32 acl_n4;
+	struct {
+		__be32 net, mask;	/* network order; net masked */
+		__u32 deny;		/* the verdict of a match */
+	} acl4[STUN_XDP_ACL4_MAX];
 	/* Who attached it (never read by the program): a stunringd's pid and
 	 * start time (/proc/PID/stat field 22, so a reused pid is not taken
 	 * for it), or 0 for stunctl.  A restarted daemon replaces a program
@@ -108,6 +124,18 @@ struct stun_xdp_config {
 };
 
 #define STUN_XDP_BUCKETS 65536	/* per-source buckets (LRU: never more) */
+
+/* acl_allow's values: the bits of a prefix.  The trie holds the allow
+ * list and, when there is one, the deny list too, so that its longest
+ * match alone gives the verdict: an allow prefix that lies inside a deny
+ * prefix is marked denied (deny wins), and a deny prefix inside an allow
+ * prefix is the longer match.  A source is answered when its longest
+ * match is exactly STUN_XDP_ACL_ALLOWED; acl_deny keeps the plain deny
+ * list (its values 1), for a configuration without an allow list and for
+ * reading the lists back. */
+#define STUN_XDP_ACL_LISTED	1	/* on the allow list (read back) */
+#define STUN_XDP_ACL_DENIED	2	/* on, or inside, a deny prefix */
+#define STUN_XDP_ACL_ALLOWED	STUN_XDP_ACL_LISTED
 
 /* acl_allow / acl_deny key (BPF_MAP_TYPE_LPM_TRIE). */
 struct stun_xdp_acl_key {
@@ -120,7 +148,7 @@ struct stun_xdp_bucket_key {
 	__u32 w[4];
 };
 struct stun_xdp_bucket {
-	__u64 tat;			/* full again at (bpf_ktime_get_ns) */
+	__u64 tat;			/* full again at (bpf_ktime_get_coarse_ns) */
 	__u64 drops;			/* requests refused: stunctl limits */
 };
 

@@ -141,6 +141,137 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 	return 0;
 }
 
+/* One prefix of a trie and its value. */
+struct acl_entry {
+	struct stun_xdp_acl_key key;
+	uint8_t value;
+};
+
+/* Make the trie at fd hold exactly the n entries of e: add them, then
+ * remove the others (so a changed list never passes through an empty
+ * one). */
+static int acl_fill(int fd, const struct acl_entry *e, uint32_t n)
+{
+	struct stun_xdp_acl_key k, next, stale[STUN_ACL_MAX * 4];
+	unsigned int nstale = 0;
+	void *prev = NULL;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &e[i].key, &e[i].value, BPF_ANY))
+			return -errno;
+	while (nstale < STUN_ACL_MAX * 4 && !bpf_map_get_next_key(fd, prev, &next)) {
+		bool keep = false;
+		for (uint32_t i = 0; i < n && !keep; i++)
+			keep = next.prefixlen == e[i].key.prefixlen &&
+			       !memcmp(next.addr, e[i].key.addr, 16);
+		if (!keep)
+			stale[nstale++] = next;
+		k = next;
+		prev = &k;
+	}
+	for (unsigned int i = 0; i < nstale; i++)
+		bpf_map_delete_elem(fd, &stale[i]);
+	return 0;
+}
+
+/* Does prefix a lie inside prefix d (every address of a is in d)?  Both
+ * are masked to their lengths. */
+static bool prefix_inside(const struct stun_prefix *a, const struct stun_prefix *d)
+{
+	uint8_t m[16];
+
+	if (d->len > a->len)
+		return false;
+	memcpy(m, a->addr, 16);
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int keep = d->len >= 8 * (i + 1) ? 8 : d->len > 8 * i ? d->len - 8 * i : 0;
+		m[i] &= (uint8_t)(0xFF00u >> keep);
+	}
+	return !memcmp(m, d->addr, 16);
+}
+
+static void acl_entry_set(struct acl_entry *e, const struct stun_prefix *p, uint8_t value)
+{
+	memset(e, 0, sizeof(*e));
+	e->key.prefixlen = p->len;
+	memcpy(e->key.addr, p->addr, 16);
+	e->value = value;
+}
+
+/* Both lists as one, each prefix with its verdict (STUN_XDP_ACL_*): an
+ * allow prefix inside a deny prefix is denied, a deny prefix also on the
+ * allow list is one entry.  The longest match in it gives the ACL's
+ * verdict.  e: room for 2 * STUN_ACL_MAX; returns the count. */
+static uint32_t acl_merged(const struct stun_limits *l, struct acl_entry *e)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < l->n_allow; i++) {
+		uint8_t v = STUN_XDP_ACL_LISTED;
+		for (uint32_t j = 0; j < l->n_deny; j++)
+			if (prefix_inside(&l->allow[i], &l->deny[j]))
+				v |= STUN_XDP_ACL_DENIED;
+		acl_entry_set(&e[n++], &l->allow[i], v);
+	}
+	for (uint32_t j = 0; j < l->n_deny; j++) {
+		bool listed = false;
+		for (uint32_t i = 0; i < l->n_allow && !listed; i++)
+			listed = l->allow[i].len == l->deny[j].len &&
+				 !memcmp(l->allow[i].addr, l->deny[j].addr, 16);
+		if (!listed)	/* else: marked denied above */
+			acl_entry_set(&e[n++], &l->deny[j], STUN_XDP_ACL_DENIED);
+	}
+	return n;
+}
+
+/* The ACL for IPv4 sources as config.acl4[]: the merged entries that can
+ * match an IPv4-mapped address, longest first.  A prefix of at least 96
+ * bits matches when it is itself IPv4-mapped; a shorter one matches every
+ * IPv4 source or none.  More than STUN_XDP_ACL4_MAX: the trie decides. */
+static void acl_scan4(struct stun_xdp_config *c, const struct stun_limits *l)
+{
+	static const uint8_t mapped[12] = { [10] = 0xFF, [11] = 0xFF };
+	static struct acl_entry e[2 * STUN_ACL_MAX];
+	const struct stun_prefix v4space = { .addr = { [10] = 0xFF, [11] = 0xFF }, .len = 96 };
+	uint32_t n = acl_merged(l, e), k = 0;
+	uint32_t len[STUN_XDP_ACL4_MAX];
+
+	c->acl_scan4 = 0;
+	c->acl_n4 = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct stun_prefix p = { .len = e[i].key.prefixlen };
+		uint32_t mask = 0, net = 0;
+
+		memcpy(p.addr, e[i].key.addr, 16);
+		if (p.len >= 96) {
+			if (memcmp(p.addr, mapped, 12))
+				continue;
+			mask = p.len > 96 ? htonl(~0u << (128 - p.len)) : 0;
+			memcpy(&net, p.addr + 12, 4);
+			net &= mask;
+		} else if (!prefix_inside(&v4space, &p)) {
+			continue;
+		}
+		if (k == STUN_XDP_ACL4_MAX)
+			return;		/* too many: acl_scan4 stays 0 */
+		/* Insert, longest first (stable: equal lengths never overlap
+		 * unless equal, and acl_merged makes equal ones one entry). */
+		uint32_t at = k;
+		while (at && len[at - 1] < p.len) {
+			c->acl4[at] = c->acl4[at - 1];
+			len[at] = len[at - 1];
+			at--;
+		}
+		c->acl4[at].net = net;
+		c->acl4[at].mask = mask;
+		c->acl4[at].deny = e[i].value != STUN_XDP_ACL_ALLOWED;
+		len[at] = p.len;
+		k++;
+	}
+	c->acl_n4 = k;
+	c->acl_scan4 = 1;
+}
+
 /* GCRA interval and tolerance (ns) of rate/s with burst (src/daemon/limiter.h). */
 static void gcra_params(uint32_t rate, uint32_t burst, __u64 *t, __u64 *tau)
 {
@@ -169,6 +300,7 @@ void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits 
 
 	c->acl_allow = l->n_allow;
 	c->acl_deny = l->n_deny;
+	acl_scan4(c, l);
 	/* Only success responses are answered here, so --error-rate-limit
 	 * is the daemon's alone (errors and classic are passed to it). */
 	gcra_params(l->rate, l->burst, &c->rate_t, &c->rate_tau);
@@ -178,40 +310,22 @@ void stun_xdp_config_limits(struct stun_xdp_config *c, const struct stun_limits 
 	c->kmask4 = m4[3];
 }
 
-/* Make the trie at fd hold exactly n prefixes: add them, then remove the
- * others (so a changed list never passes through an empty one). */
-static int acl_fill(int fd, const struct stun_prefix *p, uint32_t n)
-{
-	struct stun_xdp_acl_key k, next, stale[STUN_ACL_MAX * 2];
-	unsigned int nstale = 0;
-	uint8_t one = 1;
-	void *prev = NULL;
-
-	for (uint32_t i = 0; i < n; i++) {
-		k.prefixlen = p[i].len;
-		memcpy(k.addr, p[i].addr, 16);
-		if (bpf_map_update_elem(fd, &k, &one, BPF_ANY))
-			return -errno;
-	}
-	while (nstale < STUN_ACL_MAX * 2 && !bpf_map_get_next_key(fd, prev, &next)) {
-		bool keep = false;
-		for (uint32_t i = 0; i < n && !keep; i++)
-			keep = next.prefixlen == p[i].len && !memcmp(next.addr, p[i].addr, 16);
-		if (!keep)
-			stale[nstale++] = next;
-		k = next;
-		prev = &k;
-	}
-	for (unsigned int i = 0; i < nstale; i++)
-		bpf_map_delete_elem(fd, &stale[i]);
-	return 0;
-}
-
 int stun_xdp_acl_fill(int allow_fd, int deny_fd, const struct stun_limits *l)
 {
-	int ret = acl_fill(allow_fd, l->allow, l->n_allow);
+	static struct acl_entry e[2 * STUN_ACL_MAX];
+	uint32_t n = 0;
+	int ret;
 
-	return ret ? ret : acl_fill(deny_fd, l->deny, l->n_deny);
+	/* acl_allow, when there is an allow list: both lists, each prefix
+	 * with its verdict (STUN_XDP_ACL_* in stun_xdp_common.h). */
+	if (l->n_allow)
+		n = acl_merged(l, e);
+	if ((ret = acl_fill(allow_fd, e, n)))
+		return ret;
+	n = 0;
+	for (uint32_t j = 0; j < l->n_deny; j++)
+		acl_entry_set(&e[n++], &l->deny[j], 1);
+	return acl_fill(deny_fd, e, n);
 }
 
 int stun_xdp_config_add_addr(struct stun_xdp_config *c, int family,

@@ -864,17 +864,21 @@ int stun_xdp_set_limits(const char *ifname, const struct stun_limits *l, char *e
 	return update_config(ifname, edit_limits, l, err, errlen);
 }
 
-/* The prefixes in an acl trie, at most STUN_ACL_MAX. */
-static uint32_t acl_read(int fd, struct stun_prefix *out)
+/* The prefixes in an acl trie whose value has a bit of mask (acl_allow
+ * also holds the deny list: STUN_XDP_ACL_*), at most STUN_ACL_MAX. */
+static uint32_t acl_read(int fd, uint8_t mask, struct stun_prefix *out)
 {
 	struct stun_xdp_acl_key k, next;
 	void *prev = NULL;
 	uint32_t n = 0;
+	uint8_t v;
 
 	while (n < STUN_ACL_MAX && !bpf_map_get_next_key(fd, prev, &next)) {
-		out[n].len = next.prefixlen;
-		memcpy(out[n].addr, next.addr, 16);
-		n++;
+		if (!bpf_map_lookup_elem(fd, &next, &v) && (v & mask)) {
+			out[n].len = next.prefixlen;
+			memcpy(out[n].addr, next.addr, 16);
+			n++;
+		}
 		k = next;
 		prev = &k;
 	}
@@ -896,8 +900,8 @@ int stun_xdp_get_limits(const char *ifname, struct stun_limits *l, char *err, si
 	int ret = open_limits(ifname, acl, &c, "read", err, errlen);
 	if (ret)
 		return ret;
-	l->n_allow = acl_read(acl[0], l->allow);
-	l->n_deny = acl_read(acl[1], l->deny);
+	l->n_allow = acl_read(acl[0], STUN_XDP_ACL_LISTED, l->allow);
+	l->n_deny = acl_read(acl[1], 0xFF, l->deny);
 	close_limits(acl);
 	l->rate = gcra_rate(c.rate_t);
 	l->burst = c.rate_t ? (uint32_t)(c.rate_tau / c.rate_t) : 0;

@@ -40,6 +40,7 @@
 
 #define XDP_PASS_ 2
 #define XDP_TX_ 3
+#define XDP_DROP_ 1
 #define MAX_FRAME 2048
 #define MAX_CASES 1200
 
@@ -803,6 +804,142 @@ static void not_local(void **st)
 	}
 }
 
+/* A prefix as stun_limits holds it: IPv4 mapped, masked to its length. */
+static struct stun_prefix prefix(const char *addr, unsigned int len)
+{
+	struct stun_prefix p = { .len = len };
+
+	if (strchr(addr, ':')) {
+		assert_int_equal(inet_pton(AF_INET6, addr, p.addr), 1);
+	} else {
+		p.addr[10] = p.addr[11] = 0xFF;
+		assert_int_equal(inet_pton(AF_INET, addr, p.addr + 12), 1);
+		p.len += 96;
+	}
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int keep = p.len >= 8 * (i + 1) ? 8 : p.len > 8 * i ? p.len - 8 * i : 0;
+		p.addr[i] &= (uint8_t)(0xFF00u >> keep);
+	}
+	return p;
+}
+
+/* One ACL case: the lists (NULL-terminated "addr/len" strings) set in
+ * the config and the tries of the program and of every variant (fast
+ * path and general path), then CLIENT4's and CLIENT6's requests. */
+static void acl_case(const char *const *allow, const char *const *deny, bool answered4,
+		     bool answered6)
+{
+	static struct stun_limits l;
+	uint8_t msg[1024];
+	char a[64];
+
+	memset(&l, 0, sizeof(l));
+	for (int k = 0; k < 2; k++)
+		for (const char *const *e = k ? deny : allow; e && *e; e++) {
+			snprintf(a, sizeof(a), "%s", *e);
+			char *slash = strchr(a, '/');
+			*slash = 0;
+			struct stun_prefix *p = k ? &l.deny[l.n_deny++] : &l.allow[l.n_allow++];
+			*p = prefix(a, (unsigned int)atoi(slash + 1));
+		}
+	struct stun_xdp_opts o = { .limits = &l };
+	set_config(&o);
+	assert_int_equal(stun_xdp_acl_fill(bpf_map__fd(skel->maps.acl_allow),
+					   bpf_map__fd(skel->maps.acl_deny), &l), 0);
+	for (int v = 0; v < NVARIANTS; v++)
+		assert_int_equal(stun_xdp_acl_fill(bpf_map__fd(variants[v]->maps.acl_allow),
+						   bpf_map__fd(variants[v]->maps.acl_deny), &l), 0);
+	size_t n = request(msg, false, NULL);
+	for (int v6 = 0; v6 < 2; v6++) {
+		uint8_t frame[MAX_FRAME];
+		struct frame_spec s = spec_default(v6, msg, n);
+		size_t len = build_frame(frame, &s);
+		bool want = v6 ? answered6 : answered4;
+		struct run r;
+		for (int v = -1; v < NVARIANTS; v++) {
+			if (v == V_NO_ROOM || v == V_FAST_ONLY)
+				continue;	/* they pass or abort by design */
+			run_frame_on(v < 0 ? skel : variants[v], frame, len, &r);
+			if (want && r.ret != XDP_TX_)
+				fail_msg("%s: variant %d: verdict %d, expected an answer",
+					 v6 ? CLIENT6 : CLIENT4, v, r.ret);
+			if (!want) {
+				if (r.ret != XDP_DROP_)
+					fail_msg("%s: variant %d: verdict %d, expected XDP_DROP",
+						 v6 ? CLIENT6 : CLIENT4, v, r.ret);
+				assert_counter(&r, STUN_XDP_DROP_ACL);
+			}
+		}
+	}
+}
+
+/* The ACL's verdicts, deny winning over allow whichever prefix is the
+ * longer (the allow trie's one lookup, STUN_XDP_ACL_*).  CLIENT4 is
+ * 192.0.2.1, CLIENT6 2001:db8::42. */
+static void acl_verdicts(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	const char *none[] = { NULL };
+	const char *allow_c[] = { "10.0.0.0/8", "192.0.2.0/24", "2001:db8::/64", NULL };
+	const char *allow_wide[] = { "192.0.0.0/16", "2001:db8::/32", NULL };
+	const char *deny_wide[] = { "198.51.100.0/24", "192.0.0.0/16", "2001:db8::/32", NULL };
+	const char *deny_c[] = { "192.0.2.0/24", "2001:db8::42/128", NULL };
+	const char *deny_other[] = { "192.0.3.0/24", "2001:db8:1::/48", "10.0.0.0/8", NULL };
+
+	acl_case(none, none, true, true);
+	acl_case(allow_c, none, true, true);		/* on the allow list */
+	acl_case(allow_wide, deny_other, true, true);	/* deny entries elsewhere */
+	acl_case(allow_c, deny_wide, false, false);	/* allow inside a deny: deny wins */
+	acl_case(allow_wide, deny_c, false, false);	/* deny inside an allow */
+	acl_case(deny_c, deny_c, false, false);		/* the same prefix on both */
+	acl_case(deny_other, none, false, false);	/* not on the allow list */
+	acl_case(none, deny_c, false, false);		/* deny list only */
+	acl_case(none, deny_other, true, true);
+	acl_case(allow_c, none, true, true);		/* a changed list: stale entries gone */
+	/* IPv6 prefixes that cover IPv4-mapped space decide IPv4 sources. */
+	const char *allow_all[] = { "::/0", NULL }, *deny_v4[] = { "::ffff:0:0/96", NULL };
+	acl_case(allow_all, none, true, true);
+	acl_case(allow_all, deny_v4, false, true);
+
+	/* IPv4 sources: scanned in the config while the lists are short,
+	 * else the trie; the verdicts are the same. */
+	static char big[STUN_XDP_ACL4_MAX + 2][24];
+	const char *many[STUN_XDP_ACL4_MAX + 3];
+	for (int i = 0; i <= STUN_XDP_ACL4_MAX; i++) {
+		snprintf(big[i], sizeof(big[i]), "10.9.%d.0/24", i);
+		many[i] = big[i];
+	}
+	many[STUN_XDP_ACL4_MAX + 1] = "192.0.2.1/32";
+	many[STUN_XDP_ACL4_MAX + 2] = NULL;
+	const char *many_v6[] = { "2001:db8::/64", NULL };
+	acl_case(many, none, true, false);
+	acl_case(many_v6, many, false, true);
+	acl_case(deny_c, many + 1, false, true);	/* 192.0.2.1/32 denied, the rest allowed */
+	acl_case(none, none, true, true);
+
+	/* Which one decided: the config says. */
+	struct stun_xdp_config c;
+	static struct stun_limits l;
+	memset(&l, 0, sizeof(l));
+	l.n_allow = 2;
+	l.allow[0] = prefix("192.0.2.0", 24);
+	l.allow[1] = prefix("192.0.2.128", 25);
+	l.n_deny = 1;
+	l.deny[0] = prefix("2001:db8::", 32);
+	stun_xdp_config_limits(&c, &l);
+	assert_int_equal(c.acl_scan4, 1);
+	assert_int_equal(c.acl_n4, 2);		/* the IPv6 prefix cannot match */
+	assert_int_equal(c.acl4[0].mask, htonl(0xFFFFFF80u));	/* longest first */
+	l.n_allow = STUN_XDP_ACL4_MAX + 1;
+	for (unsigned i = 0; i < l.n_allow; i++) {
+		snprintf(big[i], sizeof(big[i]), "10.8.%u.0", i);
+		l.allow[i] = prefix(big[i], 24);
+	}
+	stun_xdp_config_limits(&c, &l);
+	assert_int_equal(c.acl_scan4, 0);
+}
+
 /* The enable flag, without reloading anything. */
 static void enable_flag(void **st)
 {
@@ -1258,6 +1395,7 @@ int main(void)
 		cmocka_unit_test(fast_path_declines),
 		cmocka_unit_test(grow_at_tail),
 		cmocka_unit_test(no_room),
+		cmocka_unit_test(acl_verdicts),
 	};
 
 	vcases = calloc(MAX_CASES, sizeof(*vcases));
