@@ -61,7 +61,7 @@ run-daemon: $(DAEMON)
 
 # --- unit test of the metrics text and the health verdict (pure code) -------
 METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o \
-	limiter.o)
+	limiter.o stream_close.o)
 $(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
