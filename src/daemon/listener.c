@@ -55,8 +55,8 @@ static int bind_error(const struct listen_spec *l, const char *what, int err)
 	switch (err) {
 	case EADDRINUSE:
 		log_error("cannot listen on %s: address already in use (another STUN "
-			  "server running? stop it or pick another --listen IP:PORT)",
-			  name);
+			  "server running? stop it or pick another --%slisten IP:PORT)",
+			  name, l->what && !strcmp(l->what, "TCP") ? "tcp-" : "");
 		return EXIT_INUSE;
 	case EACCES:
 	case EPERM:
@@ -236,6 +236,11 @@ int listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds)
 		if (rc)
 			return rc;
 	}
+	for (unsigned int li = 0; li < cfg->n_tcp_listen; li++) {
+		int rc = cfg->tcp_listen[li].addr.port ? probe_free(&cfg->tcp_listen[li], true) : 0;
+		if (rc)
+			return rc;
+	}
 	for (unsigned int li = 0; li < cfg->n_listen; li++) {
 		int rc = open_one(cfg, li, workers, fds);
 		if (rc) {
@@ -263,13 +268,9 @@ int tcp_listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds
 {
 	unsigned int nl = cfg->n_tcp_listen;
 
+	/* listeners_open checked every port first. */
 	for (unsigned int i = 0; i < workers * nl; i++)
 		fds[i] = -1;
-	for (unsigned int li = 0; li < nl; li++) {
-		int rc = cfg->tcp_listen[li].addr.port ? probe_free(&cfg->tcp_listen[li], true) : 0;
-		if (rc)
-			return rc;
-	}
 	for (unsigned int li = 0; li < nl; li++) {
 		struct listen_spec *l = &cfg->tcp_listen[li];
 		bool picked = l->addr.port == 0;

@@ -16,7 +16,9 @@
 int listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds);
 void listeners_close(int *fds, unsigned int n);
 /* The same for cfg->tcp_listen: workers x n_tcp_listen listening TCP
- * sockets, fds[w * n_tcp_listen + l]. */
+ * sockets, fds[w * n_tcp_listen + l].  Call it after listeners_open,
+ * which checks that the TCP ports are free too (one error line before
+ * anything is opened). */
 int tcp_listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds);
 
 #endif

@@ -2,14 +2,15 @@
 /*
  * uring_tcp.c - the io_uring engine's TCP side (uring_tcp.h).
  *
- * Per connection at most one multishot recv and one send are in the ring.
+ * Per connection at most one recv (one-shot, on_recv says why) and one
+ * send are in the ring.
  * A receive's buffer goes back to the ring as soon as the core has read it
  * (the core copies only an incomplete tail), so paused or idle connections
  * hold no receive buffer.  Backpressure: when the core pauses a connection
- * (its unsent replies reached the bound), its receive is cancelled; the
- * peer's data then waits in the kernel and its TCP window closes.  When a
- * send completes, the core answers what it kept and the receive is armed
- * again.  A connection closes in three steps: cancel what it has in the
+ * (its unsent replies reached the bound), its receive is not armed again;
+ * the peer's data then waits in the kernel and its TCP window closes.
+ * When a send completes, the core answers what it kept and the receive is
+ * armed again.  A connection closes in three steps: cancel what it has in the
  * ring (a parked send of a peer that never reads would otherwise stay
  * forever), wait for those completions, then close the socket through the
  * ring and give the slot back once that completes.
@@ -33,8 +34,7 @@
 /* eflags */
 #define EF_RECV 1u	/* multishot recv in the ring */
 #define EF_SEND 2u	/* a send in the ring */
-#define EF_CANCEL 4u	/* a cancel of the receive (pause) submitted */
-#define EF_CANCEL_ALL 32u	/* closing: a cancel of recv and send submitted */
+#define EF_CANCEL_ALL 4u	/* closing: a cancel of recv and send submitted */
 #define EF_CLOSE 8u	/* the close submitted */
 #define EF_REARM 16u	/* queued in t->rearm */
 
@@ -74,7 +74,8 @@ static void arm_recv(struct uring_tcp *t, struct stream_conn *c)
 {
 	struct io_uring_sqe *sqe = sqe_get(t);
 
-	io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+	/* One-shot, re-armed after each completion (on_recv says why). */
+	io_uring_prep_recv(sqe, c->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = TCP_BGID;
 	io_uring_sqe_set_data64(sqe, UT_UD(UT_RECV, stream_index(&t->w->tcp, c)));
@@ -133,18 +134,6 @@ static void kick_send(struct uring_tcp *t, struct stream_conn *c)
 	c->sending = true;
 }
 
-/* The core paused c: stop its receive until a send makes room. */
-static void pause_recv(struct uring_tcp *t, struct stream_conn *c)
-{
-	if ((c->eflags & (EF_RECV | EF_CANCEL)) == EF_RECV) {
-		struct io_uring_sqe *sqe = sqe_get(t);
-
-		io_uring_prep_cancel64(sqe, UT_UD(UT_RECV, stream_index(&t->w->tcp, c)), 0);
-		io_uring_sqe_set_data64(sqe, UT_UD(UT_PAUSE, stream_index(&t->w->tcp, c)));
-		c->eflags |= EF_CANCEL;
-	}
-}
-
 static void on_accept(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 {
 	struct worker *w = t->w;
@@ -190,15 +179,19 @@ static void on_accept(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 	arm_recv(t, c);
 }
 
+/* A receive completed.  It is one-shot: a multishot receive cannot be
+ * stopped at once when the core pauses the connection (the completions it
+ * already posted keep coming in the same batch: a peer that never reads
+ * overran the input buffer that way), while a one-shot one is simply not
+ * armed again until a send made room.  The re-arm rides in the batch's
+ * one submit: no system call of its own. */
 static void on_recv(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 {
 	struct worker *w = t->w;
 	struct stream_conn *c = &w->tcp.conns[UT_IDX(cqe->user_data)];
-	bool more = cqe->flags & IORING_CQE_F_MORE;
 	int rc = -1;
 
-	if (!more)
-		c->eflags &= ~EF_RECV;
+	c->eflags &= ~EF_RECV;
 	if (cqe->flags & IORING_CQE_F_BUFFER) {
 		unsigned int bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 
@@ -207,8 +200,6 @@ static void on_recv(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		recycle(t, bid);
 	}
 	if (c->state != STREAM_OPEN) {
-		if (!more)
-			c->eflags &= ~EF_CANCEL;
 		maybe_close(t, c);
 		return;
 	}
@@ -222,13 +213,8 @@ static void on_recv(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		conn_close(t, c, (enum stream_close)rc);
 		return;
 	}
-	if (!more) {
-		c->eflags &= ~EF_CANCEL;
-		if (!c->paused)
-			queue_rearm(t, c);	/* -ENOBUFS, or the kernel's reasons */
-	} else if (c->paused) {
-		pause_recv(t, c);
-	}
+	if (!c->paused)
+		queue_rearm(t, c);
 	kick_send(t, c);
 }
 
@@ -276,18 +262,6 @@ void uring_tcp_cqe(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 	case UT_CLOSE:
 		stream_release(&t->w->tcp, &t->w->tcp.conns[UT_IDX(cqe->user_data)]);
 		break;
-	case UT_PAUSE: {
-		/* -EALREADY: the receive was running; ask again, or it goes
-		 * on filling the input buffer of a paused connection. */
-		struct stream_conn *c = &t->w->tcp.conns[UT_IDX(cqe->user_data)];
-
-		if (cqe->res == -EALREADY && c->state == STREAM_OPEN && (c->eflags & EF_RECV)) {
-			c->eflags &= ~EF_CANCEL;
-			if (c->paused)
-				pause_recv(t, c);
-		}
-		break;
-	}
 	default:	/* UT_IGNORE: cancels of a close, closes of refused sockets */
 		break;
 	}

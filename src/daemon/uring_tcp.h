@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * uring_tcp.h - the io_uring engine's TCP side (engine_uring.c calls it):
- * a multishot accept per listening socket, a multishot recv per
- * connection into a provided-buffer ring of its own (buffer group 2),
+ * a multishot accept per listening socket, a recv per connection into a
+ * provided-buffer ring of its own (buffer group 2),
  * sends and closes through the same ring.  What the bytes mean is the
  * stream core's business (stream_conn.h).
  */
@@ -18,7 +18,7 @@
 /* user_data: the operation in the top byte (from UT_OP_BASE on, above the
  * UDP side's), the connection (or listener) index next. */
 #define UT_OP_BASE 16
-enum { UT_ACCEPT = UT_OP_BASE, UT_RECV, UT_SEND, UT_CLOSE, UT_PAUSE, UT_IGNORE };
+enum { UT_ACCEPT = UT_OP_BASE, UT_RECV, UT_SEND, UT_CLOSE, UT_IGNORE };
 #define UT_UD(op, idx) ((uint64_t)(op) << 56 | (uint64_t)(idx) << 32)
 #define UT_OP(ud) ((unsigned)((ud) >> 56))
 #define UT_IDX(ud) ((unsigned)((ud) >> 32) & 0xffffff)
@@ -36,8 +36,8 @@ struct uring_tcp {
 	unsigned int accepting;	/* bit per listener: multishot accept live */
 	bool wildcard[MAX_LISTEN];
 	bool stopping;
-	/* Connections whose receive must be armed again after this batch
-	 * (it ended with -ENOBUFS, or a pause is over). */
+	/* Connections whose receive is armed again after this batch (each
+	 * completed one, unless the connection is paused; a pause is over). */
 	uint32_t *rearm;
 	uint32_t nrearm;
 };

@@ -20,6 +20,8 @@ when one failed.
               (seconds) or "answered"
   idle        one request, then nothing: prints "closed AFTER" or "open"
   send HEX    raw bytes, then "closed" / "answered" / "timeout"
+  steady      a request every --gap seconds for --seconds: "answered N until
+              the end" (or "until closed")
 """
 import argparse
 import os
@@ -308,7 +310,7 @@ def probe(o):
     if resp is not None:
         print("answered")
         return
-    print("closed" if closed_without_answer(s, 0.1) or True else "timeout")
+    print("closed" if closed_without_answer(s, 0.1) else "timeout")
 
 
 def slow(o):
@@ -344,6 +346,25 @@ def idle(o):
         print(f"closed {time.monotonic() - t0:.1f}")
     else:
         print("open")
+
+
+def steady(o):
+    """A request every --gap seconds for --seconds: a busy connection is
+    never idle."""
+    s = connect(o)
+    n, t_end = 0, time.monotonic() + o.seconds
+    while time.monotonic() < t_end:
+        r = binding()
+        try:
+            s.sendall(r)
+        except ConnectionError:
+            break
+        resp = read_msg(s)
+        if resp is None or resp[4:20] != r[4:20]:
+            break
+        n += 1
+        time.sleep(o.gap)
+    print(f"answered {n} until {'the end' if time.monotonic() >= t_end else 'closed'}")
 
 
 def send_raw(o):
@@ -405,7 +426,7 @@ def flood(o):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("cmd", choices=["vectors", "basic", "hold", "probe", "slow", "idle",
-                                   "send", "flood"])
+                                   "send", "flood", "steady"])
     p.add_argument("arg", nargs="?")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
@@ -422,10 +443,10 @@ def main():
     o = p.parse_args()
     o.server = (norm(o.host), o.port)
     o.other = (norm(o.a2), o.p2) if o.a2 else None
-    o.n = int(o.arg or 1)
+    o.n = int(o.arg or 1) if o.cmd == "hold" else 1
     o.hex = o.arg
     {"vectors": vectors, "basic": basic, "hold": hold, "probe": probe, "slow": slow,
-     "idle": idle, "send": send_raw, "flood": flood}[o.cmd](o)
+     "idle": idle, "send": send_raw, "flood": flood, "steady": steady}[o.cmd](o)
     return 1 if failed else 0
 
 
