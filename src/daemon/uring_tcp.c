@@ -230,7 +230,7 @@ static void on_send(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		maybe_close(t, c);
 		return;
 	}
-	if (cqe->res < 0) {
+	if (cqe->res <= 0) {	/* nothing left at all: as good as an error */
 		conn_close(t, c, STREAM_CLOSE_ERROR);
 		return;
 	}
