@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -61,6 +62,26 @@ static int choose_engine(struct daemon_config *cfg)
 		 "recvmmsg/sendmmsg engine", why);
 	cfg->engine = ENGINE_MMSG;
 	return 0;
+}
+
+/* Every TCP connection is a descriptor: raise the soft limit on open files
+ * (often 1024) towards the hard one, and say so when even that cannot hold
+ * --max-connections (accept would then fail with EMFILE). */
+static void raise_nofile(const struct daemon_config *cfg, unsigned int nw)
+{
+	rlim_t want = (rlim_t)cfg->max_conns + (rlim_t)nw * (cfg->n_listen + cfg->n_tcp_listen + 8) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_warn("TCP: the open files limit (%llu) is below what --max-connections %u "
+			 "needs (%llu): raise LimitNOFILE / ulimit -Hn", (unsigned long long)rl.rlim_cur,
+			 cfg->max_conns, (unsigned long long)want);
 }
 
 static void sum_stats(const struct worker *w, unsigned int n, struct worker_stats *sum)
@@ -280,6 +301,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (cfg.n_tcp_listen) {
+		raise_nofile(&cfg, nw);
 		if (stream_sources_init(cfg.max_conns, cfg.max_conns_per_source)) {
 			log_error("cannot set up: out of memory");
 			return EXIT_OSERR;

@@ -112,6 +112,22 @@ static void on_conn(struct mmsg_tcp *t, struct stream_conn *c, uint32_t events)
 		set_interest(t, c);
 }
 
+/* Out of descriptors: the listener would stay readable and every accept
+ * fail, a busy loop; it is left out of the epoll set for 100 ms (the
+ * connections wait in the backlog). */
+static void accept_pause(struct mmsg_tcp *t, unsigned int li)
+{
+	static struct log_limit limit;
+	struct epoll_event ev = { .events = 0, .data.u64 = LISTENER_BIT | li };
+
+	if (epoll_ctl(t->epfd, EPOLL_CTL_MOD, t->w->tcp_fds[li], &ev) == 0) {
+		t->accept_paused |= 1u << li;
+		t->accept_after = t->w->limiter.now + 100 * 1000000ull;
+	}
+	log_limited(&limit, LOG_LVL_WARN, "worker %u: accept: %s (raise the open files "
+		    "limit or lower --max-connections)", t->w->id, strerror(errno));
+}
+
 static void on_listener(struct mmsg_tcp *t, unsigned int li)
 {
 	struct worker *w = t->w;
@@ -131,6 +147,8 @@ static void on_listener(struct mmsg_tcp *t, unsigned int li)
 				STAT_INC(&w->stats, recv_errors);
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
+			if (errno == EMFILE || errno == ENFILE)
+				accept_pause(t, li);
 			return;
 		}
 		if (stun_addr_from_sockaddr(&peer, (struct sockaddr *)&ss, len)) {
@@ -184,6 +202,15 @@ void mmsg_tcp_sweep(struct mmsg_tcp *t)
 		return;
 	while ((c = stream_expired(&t->w->tcp, t->w->limiter.now, &why)))
 		conn_close(t, c, why);
+	if (t->accept_paused && t->w->limiter.now >= t->accept_after) {
+		for (unsigned int li = 0; li < t->w->ntcp; li++) {
+			struct epoll_event ev = { .events = EPOLLIN, .data.u64 = LISTENER_BIT | li };
+
+			if ((t->accept_paused & (1u << li)) &&
+			    epoll_ctl(t->epfd, EPOLL_CTL_MOD, t->w->tcp_fds[li], &ev) == 0)
+				t->accept_paused &= ~(1u << li);
+		}
+	}
 }
 
 void mmsg_tcp_stop(struct mmsg_tcp *t)

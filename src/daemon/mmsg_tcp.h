@@ -19,6 +19,8 @@ struct mmsg_tcp {
 	int epfd;		/* -1 without TCP listeners */
 	unsigned int buf_size;
 	bool wildcard[MAX_LISTEN];
+	unsigned int accept_paused;	/* bit per listener: out of descriptors */
+	uint64_t accept_after;		/* ns: when to try those again */
 	uint8_t buf[MMSG_TCP_BUF];
 };
 

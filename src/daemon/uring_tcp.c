@@ -149,6 +149,17 @@ static void on_accept(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 	if (cqe->res < 0) {
 		if (cqe->res != -ECANCELED)
 			STAT_INC(&w->stats, recv_errors);
+		if (cqe->res == -EMFILE || cqe->res == -ENFILE) {
+			/* Out of descriptors: the accept would fail again at
+			 * once; wait a little before re-arming it (the
+			 * connections stay in the backlog meanwhile). */
+			static struct log_limit limit;
+
+			t->accept_after = w->limiter.now + 100 * 1000000ull;
+			log_limited(&limit, LOG_LVL_WARN, "worker %u: accept: %s (raise the "
+				    "open files limit or lower --max-connections)", w->id,
+				    strerror(-cqe->res));
+		}
 		return;
 	}
 	int fd = cqe->res;
@@ -284,7 +295,7 @@ void uring_tcp_batch_end(struct uring_tcp *t)
 			arm_recv(t, c);
 	}
 	t->nrearm = 0;
-	if (!t->stopping)
+	if (!t->stopping && w->limiter.now >= t->accept_after)
 		for (unsigned int li = 0; li < w->ntcp; li++)
 			if (!(t->accepting & (1u << li))) {
 				arm_accept(t, li);

@@ -36,6 +36,7 @@ struct uring_tcp {
 	unsigned int accepting;	/* bit per listener: multishot accept live */
 	bool wildcard[MAX_LISTEN];
 	bool stopping;
+	uint64_t accept_after;	/* out of descriptors: no re-arm before (ns) */
 	/* Connections whose receive is armed again after this batch (each
 	 * completed one, unless the connection is paused; a pause is over). */
 	uint32_t *rearm;
