@@ -68,6 +68,15 @@ $(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(CL
 TEST_DEPS += $(BUILD)/tests/test_metrics
 TEST_PROGS += $(BUILD)/tests/test_metrics
 
+# --- unit test of the TCP stream core (stream_conn.c, no engine, no socket) --
+STREAM_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, stream_conn.o stream_sources.o \
+	stream_close.o config.o log.o limiter.o)
+$(BUILD)/tests/test_stream: tests/unit/test_stream.c $(STREAM_UNIT_OBJS) $(CLI_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(URING_CFLAGS) -Isrc/daemon $(CFLAGS) $^ -lcmocka -lpthread -o $@
+TEST_DEPS += $(BUILD)/tests/test_stream
+TEST_PROGS += $(BUILD)/tests/test_stream
+
 # --- unit test of the abuse limits (limiter.h: GCRA, eviction, ACL) ----------
 $(BUILD)/tests/test_limiter: tests/unit/test_limiter.c $(BUILD)/obj/src/daemon/limiter.o $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
