@@ -61,12 +61,21 @@ run-daemon: $(DAEMON)
 
 # --- unit test of the metrics text and the health verdict (pure code) -------
 METRICS_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, metrics.o health.o stats.o log.o \
-	limiter.o)
+	limiter.o stream_close.o)
 $(BUILD)/tests/test_metrics: tests/unit/test_metrics.c $(METRICS_UNIT_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $^ -lcmocka -o $@
 TEST_DEPS += $(BUILD)/tests/test_metrics
 TEST_PROGS += $(BUILD)/tests/test_metrics
+
+# --- unit test of the TCP stream core (stream_conn.c, no engine, no socket) --
+STREAM_UNIT_OBJS := $(addprefix $(BUILD)/obj/src/daemon/, stream_conn.o stream_sources.o \
+	stream_close.o config.o log.o limiter.o)
+$(BUILD)/tests/test_stream: tests/unit/test_stream.c $(STREAM_UNIT_OBJS) $(CLI_LIB) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(URING_CFLAGS) -Isrc/daemon $(CFLAGS) $^ -lcmocka -lpthread -o $@
+TEST_DEPS += $(BUILD)/tests/test_stream
+TEST_PROGS += $(BUILD)/tests/test_stream
 
 # --- unit test of the abuse limits (limiter.h: GCRA, eviction, ACL) ----------
 $(BUILD)/tests/test_limiter: tests/unit/test_limiter.c $(BUILD)/obj/src/daemon/limiter.o $(CLI_LIB) $(LIB)
@@ -102,7 +111,8 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_metrics.sh tests/e2e/test_daemon_privdrop.sh \
 	tests/e2e/test_daemon_xdp_unprivileged.sh \
 	tests/e2e/test_systemd_unit.sh \
-	tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh
+	tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh \
+	tests/e2e/test_daemon_tcp.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 # --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
 DEB_PKGS += libmicrohttpd-dev prometheus curl

@@ -27,6 +27,12 @@
  * kernel writes hot in cache: 128 answered with less CPU than 1024 (the
  * datagram copy cost half as much; bench/compare.sh). */
 #define DEFAULT_RING_BUFFERS 128
+/* TCP (stream_conn.h). */
+#define DEFAULT_MAX_CONNS 10000
+#define DEFAULT_MAX_CONNS_PER_SOURCE 32
+#define DEFAULT_TCP_IDLE_S 30
+#define DEFAULT_TCP_FIRST_S 5
+#define DEFAULT_TCP_MAX_MSG 2048
 
 static const char usage_text[] =
 "Usage: stunringd [OPTION]...\n"
@@ -79,6 +85,23 @@ static const char usage_text[] =
 "      --advertise-alt-ip IP  the public address to report for --alt-ip\n"
 "      --no-response-port     answer RESPONSE-PORT with 420 (not supported)\n"
 "\n"
+"STUN over TCP (RFC 8489 section 6.2.2; nothing listens on TCP unless asked):\n"
+"      --tcp-listen IP[:PORT],...  accept TCP connections on these addresses\n"
+"                             (repeatable; default port 3478)\n"
+"      --max-connections N    open TCP connections in all, split evenly over\n"
+"                             the workers (default 10000)\n"
+"      --max-connections-per-source N\n"
+"                             open TCP connections from one IP address\n"
+"                             (default 32; 0: no limit)\n"
+"      --tcp-idle-timeout TIME  close a connection without a complete request\n"
+"                             for TIME (default 30s)\n"
+"      --tcp-first-message-timeout TIME\n"
+"                             close a connection whose first request is not\n"
+"                             complete TIME after it was accepted (default 5s)\n"
+"      --tcp-max-message SIZE  largest request; a larger one (or bytes that\n"
+"                             cannot be STUN) closes the connection (default\n"
+"                             2048, 128 to 64K)\n"
+"\n"
 "Privileges:\n"
 "  -u, --user NAME            once the sockets are bound (and XDP attached),\n"
 "                             run as user NAME and its group, without\n"
@@ -121,6 +144,9 @@ enum {
 	/* The abuse limits (cli_limits.c): their names say what they are. */
 	OPT_ALLOW, OPT_DENY, OPT_RATE_LIMIT, OPT_ERROR_RATE_LIMIT, OPT_RATE_PREFIX4,
 	OPT_RATE_PREFIX6, OPT_MAX_RESPONSE_RATE,
+	/* TCP (stream_conn.h) */
+	OPT_TCP_LISTEN, OPT_MAX_CONNS, OPT_MAX_CONNS_PER_SOURCE, OPT_TCP_IDLE_TIMEOUT,
+	OPT_TCP_FIRST_TIMEOUT, OPT_TCP_MAX_MESSAGE,
 };
 
 static const struct option long_opts[] = {
@@ -152,6 +178,12 @@ static const struct option long_opts[] = {
 	{ "rate-limit-prefix4", required_argument, NULL, OPT_RATE_PREFIX4 },
 	{ "rate-limit-prefix6", required_argument, NULL, OPT_RATE_PREFIX6 },
 	{ "max-response-rate", required_argument, NULL, OPT_MAX_RESPONSE_RATE },
+	{ "tcp-listen", required_argument, NULL, OPT_TCP_LISTEN },
+	{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
+	{ "max-connections-per-source", required_argument, NULL, OPT_MAX_CONNS_PER_SOURCE },
+	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE_TIMEOUT },
+	{ "tcp-first-message-timeout", required_argument, NULL, OPT_TCP_FIRST_TIMEOUT },
+	{ "tcp-max-message", required_argument, NULL, OPT_TCP_MAX_MESSAGE },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -165,7 +197,7 @@ static unsigned int option_flags(int id)
 {
 	switch (id) {
 	case 'l': case OPT_ALT_IP: case OPT_ADV_IP: case OPT_ADV_ALT_IP:
-	case OPT_ALLOW: case OPT_DENY:
+	case OPT_ALLOW: case OPT_DENY: case OPT_TCP_LISTEN:
 		return CONFIG_OPT_LIST;
 	case 'c': case OPT_CHECK_CONFIG: case 'h': case 'V':
 		return CONFIG_OPT_CMDLINE_ONLY;
@@ -206,6 +238,7 @@ void config_option_reset(struct daemon_config *cfg, int id)
 {
 	switch (id) {
 	case 'l': cfg->n_listen = 0; break;
+	case OPT_TCP_LISTEN: cfg->n_tcp_listen = 0; break;
 	case OPT_ALT_IP: memset(cfg->alt_ip, 0, sizeof(cfg->alt_ip)); break;
 	case OPT_ADV_IP: memset(cfg->adv, 0, sizeof(cfg->adv)); break;
 	case OPT_ADV_ALT_IP: memset(cfg->adv_alt, 0, sizeof(cfg->adv_alt)); break;
@@ -223,30 +256,37 @@ const char *engine_name(enum io_engine e)
 	}
 }
 
-/* --listen LIST (repeatable): each address once, MAX_LISTEN in all. */
-static int add_listen(struct daemon_config *cfg, const char *list, bool implicit)
+/* --listen or --tcp-listen LIST (repeatable): each address once,
+ * MAX_LISTEN in all. */
+static int add_addrs(struct listen_spec *ls, unsigned int *nls, const char *opt,
+		     const char *list, bool implicit)
 {
 	struct stun_addr addrs[MAX_LISTEN];
 	unsigned int n = 0;
 	const char *why;
 
-	if (cli_parse_addrs(list, STUN_DEFAULT_PORT, addrs, &n,
-			    MAX_LISTEN - cfg->n_listen, &why))
-		return cli_bad_value("--listen", list, why, "IP[:PORT] items, at most %d "
+	if (cli_parse_addrs(list, STUN_DEFAULT_PORT, addrs, &n, MAX_LISTEN - *nls, &why))
+		return cli_bad_value(opt, list, why, "IP[:PORT] items, at most %d "
 				     "in all", MAX_LISTEN);
 	for (unsigned int k = 0; k < n; k++) {
-		struct listen_spec *l = &cfg->listen[cfg->n_listen];
+		struct listen_spec *l = &ls[*nls];
 
 		l->addr = addrs[k];
 		l->role = ROLE_PRIMARY;
 		l->implicit = implicit;
+		l->what = strcmp(opt, "--tcp-listen") ? NULL : "TCP";
 		stun_addr_format(&l->addr, l->text, sizeof(l->text));
-		for (unsigned int i = 0; i < cfg->n_listen; i++)
-			if (stun_addr_equal(&cfg->listen[i].addr, &l->addr) && l->addr.port)
-				return cli_usage_error("--listen '%s' given twice", l->text);
-		cfg->n_listen++;
+		for (unsigned int i = 0; i < *nls; i++)
+			if (stun_addr_equal(&ls[i].addr, &l->addr) && l->addr.port)
+				return cli_usage_error("%s '%s' given twice", opt, l->text);
+		(*nls)++;
 	}
 	return -1;
+}
+
+static int add_listen(struct daemon_config *cfg, const char *list, bool implicit)
+{
+	return add_addrs(cfg->listen, &cfg->n_listen, "--listen", list, implicit);
 }
 
 /* --alt-ip / --advertise-ip / --advertise-alt-ip: a bare IP, at most one
@@ -292,6 +332,11 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->ring_buffers = DEFAULT_RING_BUFFERS;
 	stun_server_cfg_init(&cfg->stun);
 	cli_limits_defaults(&cfg->limits);
+	cfg->max_conns = DEFAULT_MAX_CONNS;
+	cfg->max_conns_per_source = DEFAULT_MAX_CONNS_PER_SOURCE;
+	cfg->tcp_idle_ns = DEFAULT_TCP_IDLE_S * CLI_S;
+	cfg->tcp_first_ns = DEFAULT_TCP_FIRST_S * CLI_S;
+	cfg->tcp_max_msg = DEFAULT_TCP_MAX_MSG;
 }
 
 int config_cmdline(int argc, char **argv, struct config_cmdline *cl)
@@ -450,6 +495,36 @@ int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
 		if (!(cfg->user = keep(cfg, optarg)))
 			return cli_usage_error("--user '%s': name too long", optarg);
 		break;
+	case OPT_TCP_LISTEN:
+		if ((rc = add_addrs(cfg->tcp_listen, &cfg->n_tcp_listen, "--tcp-listen",
+				    optarg, false)) >= 0)
+			return rc;
+		break;
+	case OPT_MAX_CONNS:
+		if (cli_parse_count(optarg, 1, 1u << 24, &v, &why))
+			return cli_bad_value("--max-connections", optarg, why, "1 to 16M");
+		cfg->max_conns = (unsigned int)v;
+		break;
+	case OPT_MAX_CONNS_PER_SOURCE:
+		if (cli_parse_count(optarg, 0, 1u << 24, &v, &why))
+			return cli_bad_value("--max-connections-per-source", optarg, why,
+					     "0 (no limit) to 16M");
+		cfg->max_conns_per_source = (unsigned int)v;
+		break;
+	case OPT_TCP_IDLE_TIMEOUT:
+	case OPT_TCP_FIRST_TIMEOUT:
+		if (cli_parse_duration(optarg, CLI_S, 100 * CLI_MS, 24 * 3600 * CLI_S, &v, &why))
+			return cli_bad_value(c == OPT_TCP_IDLE_TIMEOUT ? "--tcp-idle-timeout"
+					     : "--tcp-first-message-timeout", optarg, why,
+					     "100ms to 24h");
+		*(c == OPT_TCP_IDLE_TIMEOUT ? &cfg->tcp_idle_ns : &cfg->tcp_first_ns) = v;
+		break;
+	case OPT_TCP_MAX_MESSAGE:
+		if (cli_parse_size(optarg, 128, 65536, &v, &why))
+			return cli_bad_value("--tcp-max-message", optarg, why,
+					     "a size from 128 to 64K");
+		cfg->tcp_max_msg = (unsigned int)v;
+		break;
 	case 'L':
 		if ((rc = log_level_parse(optarg)) < 0)
 			return cli_usage_error("--log-level '%s': expected error, warn, info "
@@ -548,6 +623,20 @@ static void option_text(const struct daemon_config *cfg, int id, char *buf, size
 			stun_addr_format(&cfg->metrics, buf, n);
 		break;
 	case 'u': snprintf(buf, n, "%s", cfg->user ? cfg->user : ""); break;
+	case OPT_TCP_LISTEN:
+		for (unsigned int i = 0; i < cfg->n_tcp_listen && used < n; i++)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
+						 cfg->tcp_listen[i].text);
+		break;
+	case OPT_MAX_CONNS: snprintf(buf, n, "%u", cfg->max_conns); break;
+	case OPT_MAX_CONNS_PER_SOURCE: snprintf(buf, n, "%u", cfg->max_conns_per_source); break;
+	case OPT_TCP_IDLE_TIMEOUT:
+		snprintf(buf, n, "%llums", (unsigned long long)(cfg->tcp_idle_ns / CLI_MS));
+		break;
+	case OPT_TCP_FIRST_TIMEOUT:
+		snprintf(buf, n, "%llums", (unsigned long long)(cfg->tcp_first_ns / CLI_MS));
+		break;
+	case OPT_TCP_MAX_MESSAGE: snprintf(buf, n, "%u", cfg->tcp_max_msg); break;
 	case 'L':
 		snprintf(buf, n, "%s", cfg->log_level >= 0 && cfg->log_level < 4
 					       ? levels[cfg->log_level] : "?");

@@ -94,6 +94,15 @@ struct daemon_config {
 	/* --allow, --deny, --rate-limit...: the workers' (limiter.h) and the
 	 * XDP program's (xdp.c) alike. */
 	struct stun_limits limits;
+	/* --tcp-listen and the connection limits (stream_conn.h); nothing
+	 * listens on TCP unless asked. */
+	struct listen_spec tcp_listen[MAX_LISTEN];
+	unsigned int n_tcp_listen;
+	unsigned int max_conns;		/* in total, split over the workers */
+	unsigned int max_conns_per_source;	/* 0: no limit */
+	uint64_t tcp_idle_ns;		/* no complete message for this long */
+	uint64_t tcp_first_ns;		/* no first message this long after accept */
+	unsigned int tcp_max_msg;	/* largest STUN message, header included */
 };
 
 #define CONFIG_DEFAULT_PATH "/etc/stunring/stunringd.conf"

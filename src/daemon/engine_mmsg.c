@@ -10,10 +10,12 @@
  * STOP_CHECK_MS to see whether it must stop.  With several sockets it polls
  * them (and the stop eventfd) first: three system calls per batch; the poll
  * times out after WORKER_IDLE_WAKE_MS so that an idle worker's heartbeat
- * stays fresh.
+ * stays fresh.  With TCP listeners (mmsg_tcp.c) that poll also waits on
+ * TCP's epoll set, and the one-socket shortcut is not taken.
  */
 #include "worker.h"
 #include "log.h"
+#include "mmsg_tcp.h"
 #include "pktinfo.h"
 
 #include <errno.h>
@@ -40,8 +42,9 @@ struct mmsg_ctx {
 	union pktinfo_ctrl tctrl[MMSG_BATCH];
 	uint8_t tag[MMSG_BATCH];	/* worker.h TAG_* */
 	uint8_t txsock[MMSG_BATCH];
-	struct pollfd pfd[MAX_LISTEN + 1];
+	struct pollfd pfd[MAX_LISTEN + 2];	/* UDP sockets, stop, TCP's epoll */
 	struct worker *w;
+	struct mmsg_tcp tcp;
 	uint8_t bufs[MMSG_BATCH][RX_BUF_STRIDE];	/* worker.h: why the stride */
 };
 
@@ -72,7 +75,10 @@ static int mmsg_setup(struct worker *w, void **out)
 	for (unsigned int i = 0; i < w->nsock; i++)
 		c->pfd[i] = (struct pollfd){ .fd = w->fds[i], .events = POLLIN };
 	c->pfd[w->nsock] = (struct pollfd){ .fd = w->stop_fd, .events = POLLIN };
-	if (w->nsock == 1) {
+	if (mmsg_tcp_setup(&c->tcp, w))
+		return -1;
+	c->pfd[w->nsock + 1] = (struct pollfd){ .fd = c->tcp.epfd, .events = POLLIN };
+	if (w->nsock == 1 && !w->ntcp) {
 		struct timeval tv = { .tv_usec = STOP_CHECK_MS * 1000 };
 		int fl = fcntl(w->fds[0], F_GETFL);
 
@@ -213,14 +219,14 @@ static int mmsg_run(struct worker *w, void *ctx)
 	struct mmsg_ctx *c = ctx;
 	unsigned int ns = w->nsock;
 
-	if (ns == 1) {
+	if (ns == 1 && !w->ntcp) {
 		/* A stop request still lets this batch be answered. */
 		while (!worker_stopping())
 			serve_batch(c, 0, MSG_WAITFORONE, true);
 		return 0;
 	}
 	while (!worker_stopping()) {
-		int r = poll(c->pfd, ns + 1, WORKER_IDLE_WAKE_MS);
+		int r = poll(c->pfd, ns + 1 + (w->ntcp ? 1 : 0), WORKER_IDLE_WAKE_MS);
 
 		worker_batch_start(w);
 
@@ -238,16 +244,24 @@ static int mmsg_run(struct worker *w, void *ctx)
 				if (serve_batch(c, s, MSG_DONTWAIT, false) < MMSG_BATCH)
 					break;
 		}
+		if (w->ntcp) {
+			if (c->pfd[ns + 1].revents & POLLIN)
+				mmsg_tcp_serve(&c->tcp);
+			mmsg_tcp_sweep(&c->tcp);
+		}
 		if (c->pfd[ns].revents & POLLIN)
 			break;
 	}
+	mmsg_tcp_stop(&c->tcp);
 	return 0;
 }
 
 static void mmsg_teardown(void *ctx)
 {
-	if (ctx)
+	if (ctx) {
+		mmsg_tcp_teardown(&((struct mmsg_ctx *)ctx)->tcp);
 		munmap(ctx, sizeof(struct mmsg_ctx));
+	}
 }
 
 const struct engine_ops mmsg_engine = {

@@ -16,6 +16,8 @@
  * MSG_DONTWAIT never parks a send whose buffer is already back in the ring)
  * posts one, and on_send moves it from answered to send_failed.
  *
+ * TCP (--tcp-listen) is uring_tcp.c's, on the same ring.
+ *
  * Per completion batch there is exactly one system call
  * (io_uring_submit_and_wait_timeout: submits the replies and waits for
  * more, at most WORKER_IDLE_WAKE_MS), and
@@ -24,6 +26,7 @@
 #include "worker.h"
 #include "log.h"
 #include "pktinfo.h"
+#include "uring_tcp.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,6 +79,7 @@ struct uring_ctx {
 	bool stopping;
 	struct msghdr rx_tmpl;	/* what every received buffer is laid out as */
 	struct worker *w;
+	struct uring_tcp tcp;	/* --tcp-listen: accepts, connections */
 };
 
 static void *map_zeroed(size_t bytes)
@@ -226,8 +230,11 @@ static int uring_setup(struct worker *w, void **out)
 	/* In-flight sends are bounded by the buffers, so an SQ of nbufs
 	 * entries takes a whole batch of replies, and a CQ of 4 x nbufs every
 	 * receive and send completion that can be pending at once. */
-	if (create_ring(c, c->nbufs < 4096 ? c->nbufs : 4096,
-			c->nbufs < 16384 ? c->nbufs * 4 : 65536))
+	unsigned int cq = c->nbufs < 16384 ? c->nbufs * 4 : 65536;
+	/* TCP: up to a receive, a send and a close per connection. */
+	while (w->ntcp && cq < 65536 && cq < 2 * w->tcp.n)
+		cq *= 2;
+	if (create_ring(c, c->nbufs < 4096 ? c->nbufs : 4096, cq))
 		return -1;
 	if (setup_buffers(c))
 		return -1;
@@ -250,6 +257,8 @@ static int uring_setup(struct worker *w, void **out)
 	for (unsigned int i = 0; i < w->nsock; i++)
 		if (w->wildcard[i])
 			c->rx_tmpl.msg_controllen = PKTINFO_CTRL_LEN;
+	if (uring_tcp_setup(&c->tcp, &c->ring, w))
+		return -1;
 	for (unsigned int i = 0; i < w->nsock; i++)
 		arm_recv(c, i);
 	arm_stop(c);
@@ -411,6 +420,7 @@ static void begin_stop(struct uring_ctx *c)
 		io_uring_prep_cancel64(sqe, UD(OP_RECV, i, 0), 0);
 		io_uring_sqe_set_data64(sqe, UD(OP_CANCEL, i, 0));
 	}
+	uring_tcp_stop(&c->tcp);
 }
 
 static unsigned int process_batch(struct uring_ctx *c)
@@ -430,12 +440,15 @@ static unsigned int process_batch(struct uring_ctx *c)
 			begin_stop(c);
 			break;
 		default:
+			if (UD_OP(cqe->user_data) >= UT_OP_BASE)
+				uring_tcp_cqe(&c->tcp, cqe);
 			break;
 		}
 		n++;
 	}
 	io_uring_cq_advance(&c->ring, n);
 	flush_buffers(c);
+	uring_tcp_batch_end(&c->tcp);
 	return n;
 }
 
@@ -479,7 +492,8 @@ static int uring_run(struct worker *w, void *ctx)
 		int ret;
 
 		if (c->stopping) {
-			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring))
+			if (!c->armed && !c->npend && !io_uring_sq_ready(&c->ring) &&
+			    uring_tcp_idle(&c->tcp))
 				break;
 			if (!deadline)
 				deadline = now_ms() + DRAIN_TIMEOUT_MS;
@@ -520,6 +534,7 @@ static void uring_teardown(void *ctx)
 		io_uring_unregister_files(&c->ring);
 		io_uring_queue_exit(&c->ring);
 	}
+	uring_tcp_teardown(&c->tcp);
 	if (c->br)
 		munmap(c->br, c->br_bytes);
 	if (c->bufs)

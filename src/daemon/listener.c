@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,8 +55,8 @@ static int bind_error(const struct listen_spec *l, const char *what, int err)
 	switch (err) {
 	case EADDRINUSE:
 		log_error("cannot listen on %s: address already in use (another STUN "
-			  "server running? stop it or pick another --listen IP:PORT)",
-			  name);
+			  "server running? stop it or pick another --%slisten IP:PORT)",
+			  name, l->what && !strcmp(l->what, "TCP") ? "tcp-" : "");
 		return EXIT_INUSE;
 	case EACCES:
 	case EPERM:
@@ -76,18 +77,23 @@ static int bind_error(const struct listen_spec *l, const char *what, int err)
 	}
 }
 
-static int new_socket(const struct listen_spec *l, bool reuseport)
+/* A TCP listener (tcp): SO_REUSEADDR, so that connections of a previous
+ * run in TIME_WAIT do not hold the port; TCP_NODELAY, which accepted
+ * sockets inherit: a reply goes out at once, not after the peer's ACK. */
+static int new_socket(const struct listen_spec *l, bool reuseport, bool tcp)
 {
 	bool v6 = l->addr.family == STUN_FAMILY_IPV6;
-	int pktinfo = addr_is_any(&l->addr);
+	int pktinfo = !tcp && addr_is_any(&l->addr);
 	int fd = socket(v6 ? AF_INET6 : AF_INET,
-			SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			(tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
 	if ((v6 && (set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) ||
 		    (pktinfo && set_int(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1)))) ||
 	    (!v6 && pktinfo && set_int(fd, IPPROTO_IP, IP_PKTINFO, 1)) ||
+	    (tcp && (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) ||
+		     set_int(fd, IPPROTO_TCP, TCP_NODELAY, 1))) ||
 	    (reuseport && set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1))) {
 		int err = errno;
 		close(fd);
@@ -114,12 +120,12 @@ static int bind_to(int fd, const struct stun_addr *a)
 #define PROBE_TRIES 20
 #define PROBE_WAIT_US 50000
 
-static int probe_free(const struct listen_spec *l)
+static int probe_free(const struct listen_spec *l, bool tcp)
 {
 	int rc = 0;
 
 	for (int i = 0; i < PROBE_TRIES; i++) {
-		int fd = new_socket(l, false);
+		int fd = new_socket(l, false, tcp);
 		int err;
 
 		if (fd < 0)
@@ -163,7 +169,7 @@ static int open_one(struct daemon_config *cfg, unsigned int li, unsigned int wor
 	bool picked = l->addr.port == 0;
 
 	for (unsigned int w = 0; w < workers; w++) {
-		int fd = new_socket(l, true);
+		int fd = new_socket(l, true, false);
 		bool rf, sf;
 		int r, s;
 
@@ -226,7 +232,12 @@ int listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds)
 	 * a bad one (not local, in use: RFC 5780's A2 in particular) ends in
 	 * exactly one error line. */
 	for (unsigned int li = 0; li < cfg->n_listen; li++) {
-		int rc = cfg->listen[li].addr.port ? probe_free(&cfg->listen[li]) : 0;
+		int rc = cfg->listen[li].addr.port ? probe_free(&cfg->listen[li], false) : 0;
+		if (rc)
+			return rc;
+	}
+	for (unsigned int li = 0; li < cfg->n_tcp_listen; li++) {
+		int rc = cfg->tcp_listen[li].addr.port ? probe_free(&cfg->tcp_listen[li], true) : 0;
 		if (rc)
 			return rc;
 	}
@@ -247,4 +258,53 @@ void listeners_close(int *fds, unsigned int n)
 			close(fds[i]);
 		fds[i] = -1;
 	}
+}
+
+/* Connections a listener may have waiting for accept: the kernel caps it
+ * at net.core.somaxconn. */
+#define TCP_BACKLOG 4096
+
+int tcp_listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds)
+{
+	unsigned int nl = cfg->n_tcp_listen;
+
+	/* listeners_open checked every port first. */
+	for (unsigned int i = 0; i < workers * nl; i++)
+		fds[i] = -1;
+	for (unsigned int li = 0; li < nl; li++) {
+		struct listen_spec *l = &cfg->tcp_listen[li];
+		bool picked = l->addr.port == 0;
+
+		for (unsigned int w = 0; w < workers; w++) {
+			int fd = new_socket(l, true, true), rc = 0;
+
+			if (fd < 0)
+				rc = bind_error(l, "socket", errno);
+			else if ((fds[w * nl + li] = fd), bind_to(fd, &l->addr))
+				rc = bind_error(l, "bind", errno);
+			else if (listen(fd, TCP_BACKLOG))
+				rc = bind_error(l, "listen", errno);
+			if (!rc && l->addr.port == 0) {
+				/* Port 0: the first socket picks, the others join it. */
+				struct sockaddr_in6 ss;
+				socklen_t len = sizeof(ss);
+				struct stun_addr got;
+
+				if (getsockname(fd, (struct sockaddr *)&ss, &len) ||
+				    stun_addr_from_sockaddr(&got, (struct sockaddr *)&ss, len))
+					rc = bind_error(l, "getsockname", errno);
+				l->addr.port = got.port;
+				stun_addr_format(&l->addr, l->text, sizeof(l->text));
+			}
+			if (rc) {
+				listeners_close(fds, workers * nl);
+				return rc;
+			}
+		}
+		/* Not "listening on": that line names the UDP sockets. */
+		log_info("accepting TCP on %s%s: %u socket%s (SO_REUSEPORT)", l->text,
+			 picked ? " (port picked by the kernel)" : "", workers,
+			 workers == 1 ? "" : "s");
+	}
+	return 0;
 }

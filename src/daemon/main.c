@@ -25,6 +25,7 @@
 #include "reload.h"
 #include "rfc5780.h"
 #include "stats.h"
+#include "stream_sources.h"
 #include "test_faults.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -36,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,26 @@ static int choose_engine(struct daemon_config *cfg)
 		 "recvmmsg/sendmmsg engine", why);
 	cfg->engine = ENGINE_MMSG;
 	return 0;
+}
+
+/* Every TCP connection is a descriptor: raise the soft limit on open files
+ * (often 1024) towards the hard one, and say so when even that cannot hold
+ * --max-connections (accept would then fail with EMFILE). */
+static void raise_nofile(const struct daemon_config *cfg, unsigned int nw)
+{
+	rlim_t want = (rlim_t)cfg->max_conns + (rlim_t)nw * (cfg->n_listen + cfg->n_tcp_listen + 8) + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < want)
+		log_warn("TCP: the open files limit (%llu) is below what --max-connections %u "
+			 "needs (%llu): raise LimitNOFILE / ulimit -Hn", (unsigned long long)rl.rlim_cur,
+			 cfg->max_conns, (unsigned long long)want);
 }
 
 static void sum_stats(const struct worker *w, unsigned int n, struct worker_stats *sum)
@@ -147,8 +169,8 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
  * *ok is false when one could not start or set up. */
 static unsigned int start_workers(struct worker *workers, unsigned int nw,
 				  const struct daemon_config *cfg, const int *fds,
-				  const int *cpus, unsigned int ncpu, int stop_fd,
-				  sem_t *ready, bool *ok)
+				  const int *tcp_fds, const int *cpus, unsigned int ncpu,
+				  int stop_fd, sem_t *ready, bool *ok)
 {
 	unsigned int started = 0;
 
@@ -156,6 +178,10 @@ static unsigned int start_workers(struct worker *workers, unsigned int nw,
 		struct worker *w = &workers[i];
 
 		w->id = i;
+		w->nworkers = nw;
+		w->ntcp = cfg->n_tcp_listen;
+		memcpy(w->tcp_fds, &tcp_fds[i * cfg->n_tcp_listen],
+		       cfg->n_tcp_listen * sizeof(int));
 		w->cpu = cfg->pin && cpus[0] >= 0 ? cpus[i % ncpu] : -1;
 		w->cfg = cfg;
 		w->nsock = cfg->n_listen;
@@ -184,7 +210,7 @@ struct spawn {
 	struct worker *workers;
 	unsigned int nw, ncpu, started;
 	const struct daemon_config *cfg;
-	const int *fds, *cpus;
+	const int *fds, *tcp_fds, *cpus;
 	int stop_fd;
 	sem_t *ready;
 	bool ok;
@@ -204,8 +230,8 @@ static void *spawn_threads(void *arg)
 	}
 	if ((sp->rc = metrics_http_start(sp->cfg, sp->workers, sp->nw)))
 		return NULL;
-	sp->started = start_workers(sp->workers, sp->nw, sp->cfg, sp->fds, sp->cpus,
-				    sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
+	sp->started = start_workers(sp->workers, sp->nw, sp->cfg, sp->fds, sp->tcp_fds,
+				    sp->cpus, sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
 	sp->rc = sp->ok ? 0 : EXIT_OSERR;
 	return NULL;
 }
@@ -228,6 +254,7 @@ int main(int argc, char **argv)
 {
 	static struct daemon_config cfg;
 	static int fds[MAX_WORKERS * MAX_LISTEN];
+	static int tcp_fds[MAX_WORKERS * MAX_LISTEN];
 	static int cpus[CPU_SETSIZE];
 	struct worker *workers;
 	unsigned int nw, ncpu, started;
@@ -269,6 +296,21 @@ int main(int argc, char **argv)
 
 	if ((rc = privdrop_check(&cfg)) || (rc = listeners_open(&cfg, nw, fds)))
 		return rc;
+	if ((rc = tcp_listeners_open(&cfg, nw, tcp_fds))) {
+		listeners_close(fds, nw * cfg.n_listen);
+		return rc;
+	}
+	if (cfg.n_tcp_listen) {
+		raise_nofile(&cfg, nw);
+		if (stream_sources_init(cfg.max_conns, cfg.max_conns_per_source)) {
+			log_error("cannot set up: out of memory");
+			return EXIT_OSERR;
+		}
+		log_info("TCP: at most %u connections (%u per worker), %u per source, "
+			 "%zu bytes each (--tcp-max-message %u)", cfg.max_conns,
+			 (cfg.max_conns + nw - 1) / nw, cfg.max_conns_per_source,
+			 stream_conn_bytes(cfg.tcp_max_msg), cfg.tcp_max_msg);
+	}
 	rfc5780_log(&cfg);
 	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	workers = calloc(nw, sizeof(*workers));
@@ -297,6 +339,7 @@ int main(int argc, char **argv)
 		xdp_release();
 		metrics_http_close();
 		listeners_close(fds, nw * cfg.n_listen);
+		listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
 		close(stop_fd);
 		free(workers);
 		return rc;
@@ -304,7 +347,7 @@ int main(int argc, char **argv)
 	/* Its threads inherit the blocked signals; /readyz says 503 until
 	 * the workers are set up. */
 	struct spawn sp = { .workers = workers, .nw = nw, .ncpu = ncpu, .cfg = &cfg,
-			    .fds = fds, .cpus = cpus, .stop_fd = stop_fd, .ready = &ready };
+			    .fds = fds, .tcp_fds = tcp_fds, .cpus = cpus, .stop_fd = stop_fd, .ready = &ready };
 	pthread_t spawner;
 	if (pthread_create(&spawner, NULL, spawn_threads, &sp)) {
 		log_error("cannot start a thread: %s", strerror(errno));
@@ -346,6 +389,8 @@ int main(int argc, char **argv)
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
 	listeners_close(fds, nw * cfg.n_listen);
+	listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
+	stream_sources_free();
 	close(stop_fd);
 	free(workers);
 	if (rc == 0)

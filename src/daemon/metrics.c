@@ -56,20 +56,29 @@ static void write_traffic(FILE *f, const struct worker_stats *s)
 	const char *reasons[STUN_DROP_REASON_COUNT];
 
 	header(f, "stunring_requests_total", "counter",
-	       "Datagrams that reached the STUN codec (truncated ones and ones "
-	       "without a usable peer address are only in stunring_dropped_total).");
+	       "UDP: datagrams that reached the STUN codec (truncated ones and ones "
+	       "without a usable peer address are only in stunring_dropped_total); "
+	       "TCP: messages framed on a connection.");
 	series(f, "stunring_requests_total", "transport=\"udp\",", "family", family_label,
 	       s->requests, 0, FAM_COUNT);
+	series(f, "stunring_requests_total", "transport=\"tcp\",", "family", family_label,
+	       s->tcp_requests, 0, FAM_COUNT);
 	header(f, "stunring_responses_total", "counter",
-	       "Responses the kernel accepted, by class: success (Binding success) "
-	       "or error (400, 420).");
-	for (int fam = 0; fam < FAM_COUNT; fam++) {
-		const uint64_t by_class[] = { s->answered[fam], s->errors[fam] };
-		char fixed[64];
+	       "Responses the kernel accepted (UDP) or queued on their connection (TCP), "
+	       "by class: success (Binding success) or error (400, 420).");
+	for (int t = 0; t < 2; t++) {
+		for (int fam = 0; fam < FAM_COUNT; fam++) {
+			const uint64_t by_class[] = {
+				t ? s->tcp_answered[fam] : s->answered[fam],
+				t ? s->tcp_errors[fam] : s->errors[fam],
+			};
+			char fixed[64];
 
-		snprintf(fixed, sizeof(fixed), "transport=\"udp\",family=\"%s\",",
-			 family_label[fam]);
-		series(f, "stunring_responses_total", fixed, "class", class_label, by_class, 0, 2);
+			snprintf(fixed, sizeof(fixed), "transport=\"%s\",family=\"%s\",",
+				 t ? "tcp" : "udp", family_label[fam]);
+			series(f, "stunring_responses_total", fixed, "class", class_label,
+			       by_class, 0, 2);
+		}
 	}
 	header(f, "stunring_dropped_total", "counter",
 	       "Datagrams that got no response, by reason (the codec's drop reasons, "
@@ -91,6 +100,39 @@ static void write_traffic(FILE *f, const struct worker_stats *s)
 	header(f, "stunring_send_failed_total", "counter",
 	       "Responses the kernel refused to send (socket buffer full, no route, ...).");
 	counter_line(f, "stunring_send_failed_total", "", s->send_failed);
+}
+
+/* TCP (stream_conn.h), beside the transport="tcp" series of requests and
+ * responses: written whether or not TCP is configured, so a dashboard
+ * sees zeros rather than nothing. */
+static void write_tcp(FILE *f, const struct worker_stats *s)
+{
+	uint64_t closed = 0;
+
+	header(f, "stunring_tcp_dropped_total", "counter",
+	       "STUN messages framed on TCP connections that got no response "
+	       "(indications, responses, other methods).");
+	counter_line(f, "stunring_tcp_dropped_total", "", s->tcp_dropped);
+	header(f, "stunring_tcp_accepted_total", "counter",
+	       "TCP connections accepted (refused ones included: they are closed at once).");
+	counter_line(f, "stunring_tcp_accepted_total", "", s->tcp_accepted);
+	header(f, "stunring_tcp_closed_total", "counter",
+	       "TCP connections closed, by reason (max_connections, per_source and acl: "
+	       "refused at once).");
+	for (int r = 0; r < STREAM_CLOSE_COUNT; r++) {
+		char lbl[64];
+
+		closed += s->tcp_closed[r];
+		snprintf(lbl, sizeof(lbl), "reason=\"%s\"", stream_close_name((enum stream_close)r));
+		counter_line(f, "stunring_tcp_closed_total", lbl, s->tcp_closed[r]);
+	}
+	header(f, "stunring_tcp_connections", "gauge", "TCP connections open now.");
+	fprintf(f, "stunring_tcp_connections %llu\n",
+		(unsigned long long)(s->tcp_accepted - closed));
+	header(f, "stunring_tcp_paused_total", "counter",
+	       "Times a TCP peer was no longer read because its unsent responses "
+	       "reached the bound (backpressure).");
+	counter_line(f, "stunring_tcp_paused_total", "", s->tcp_paused);
 }
 
 static void write_rfc5780(FILE *f, const struct worker_stats *s)
@@ -198,6 +240,7 @@ void metrics_write(FILE *f, const struct metrics_input *in)
 	       "Start time of the process since the Unix epoch, in seconds.");
 	fprintf(f, "process_start_time_seconds %.3f\n", in->start_time);
 	write_traffic(f, &sum);
+	write_tcp(f, &sum);
 	if (in->rfc5780)
 		write_rfc5780(f, &sum);
 	write_workers(f, in);

@@ -20,6 +20,8 @@ struct settings *settings_new(const struct daemon_config *cfg, unsigned int nwor
 	for (unsigned int f = 0; f < FAM_COUNT; f++) {
 		s->fam[f] = cfg->fam[f];
 		s->fam[f].software = cfg->fam[f].software_len ? s->software : NULL;
+		s->tcp[f] = s->fam[f];
+		s->tcp[f].transport = STUN_TRANSPORT_TCP;
 	}
 	limit_params_init(&s->limits, &cfg->limits, nworkers);
 	return s;

@@ -22,6 +22,9 @@ struct settings {
 	/* cfg->fam[] as config_load built it, SOFTWARE pointing into
 	 * software[] below so the block owns it. */
 	struct stun_server_cfg fam[FAM_COUNT];
+	/* The same for TCP connections (transport TCP: RFC 8489's stream
+	 * rules, 400 to CHANGE-REQUEST and RESPONSE-PORT). */
+	struct stun_server_cfg tcp[FAM_COUNT];
 	char software[STUN_SOFTWARE_MAX + 1];
 	unsigned int generation;
 	/* --allow, --deny, the rates per worker (limiter.h). */

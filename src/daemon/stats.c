@@ -68,9 +68,32 @@ void stats_log(const char *what, const struct worker_stats *s,
 			 (unsigned long long)s->from_role[2], (unsigned long long)s->from_role[3],
 			 (unsigned long long)s->changed[1], (unsigned long long)s->changed[2],
 			 (unsigned long long)s->changed[3], (unsigned long long)s->response_port);
+	char tcp[640] = "";
+	if (s->tcp_accepted) {
+		uint64_t closed = 0;
+		size_t t = 0;
+
+		for (int r = 0; r < STREAM_CLOSE_COUNT; r++)
+			closed += s->tcp_closed[r];
+		t += (size_t)snprintf(tcp, sizeof(tcp), " | tcp_accepted=%llu tcp_open=%llu "
+				      "tcp_requests=%llu tcp_answered=%llu tcp_errors=%llu "
+				      "tcp_dropped=%llu tcp_paused=%llu",
+				      (unsigned long long)s->tcp_accepted,
+				      (unsigned long long)(s->tcp_accepted - closed),
+				      (unsigned long long)(s->tcp_requests[0] + s->tcp_requests[1]),
+				      (unsigned long long)(s->tcp_answered[0] + s->tcp_answered[1]),
+				      (unsigned long long)(s->tcp_errors[0] + s->tcp_errors[1]),
+				      (unsigned long long)s->tcp_dropped,
+				      (unsigned long long)s->tcp_paused);
+		for (int r = 0; r < STREAM_CLOSE_COUNT && t < sizeof(tcp); r++)
+			if (s->tcp_closed[r])
+				t += (size_t)snprintf(tcp + t, sizeof(tcp) - t, " closed_%s=%llu",
+						      stream_close_name((enum stream_close)r),
+						      (unsigned long long)s->tcp_closed[r]);
+	}
 	log_info("%s: requests=%llu answered=%llu errors=%llu dropped=%llu "
 		 "send_failed=%llu%s | truncated=%llu%s%s | batches=%llu rearms=%llu "
-		 "enobufs=%llu recv_errors=%llu sq_full=%llu",
+		 "enobufs=%llu recv_errors=%llu sq_full=%llu%s",
 		 what, (unsigned long long)s->rx, (unsigned long long)stats_answered(s),
 		 (unsigned long long)stats_errors(s),
 		 (unsigned long long)stats_dropped_total(s),
@@ -78,5 +101,5 @@ void stats_log(const char *what, const struct worker_stats *s,
 		 (unsigned long long)s->truncated, reasons, r5780,
 		 (unsigned long long)s->batches, (unsigned long long)s->rearms,
 		 (unsigned long long)s->enobufs, (unsigned long long)s->recv_errors,
-		 (unsigned long long)s->sq_full);
+		 (unsigned long long)s->sq_full, tcp);
 }

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "limiter.h"
+#include "stream_conn.h"
 #include "stunring.h"
 
 struct worker_stats {
@@ -46,6 +47,17 @@ struct worker_stats {
 	uint64_t enobufs;	/* buffer ring ran dry */
 	uint64_t recv_errors;	/* receive completions with another error */
 	uint64_t sq_full;	/* submission queue filled up mid-batch */
+	/* TCP (stream_conn.c): connections accepted and closed (by reason,
+	 * refusals included), messages framed, answered and errors (queued on
+	 * the connection), by family, framed messages without a reply, and how
+	 * often a peer was paused (backpressure). */
+	uint64_t tcp_accepted;
+	uint64_t tcp_closed[STREAM_CLOSE_COUNT];
+	uint64_t tcp_requests[FAM_COUNT];
+	uint64_t tcp_answered[FAM_COUNT];
+	uint64_t tcp_errors[FAM_COUNT];
+	uint64_t tcp_dropped;
+	uint64_t tcp_paused;
 } __attribute__((aligned(64)));
 
 #define STAT_ADD(st, field, n) \

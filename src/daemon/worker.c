@@ -85,10 +85,19 @@ static void *worker_main(void *arg)
 		sem_post(w->started);
 		return NULL;
 	}
+	if (w->ntcp && stream_pool_init(&w->tcp, w->cfg, w->nworkers)) {
+		log_error("worker %u: cannot reserve memory for %u TCP connections",
+			  w->id, (w->cfg->max_conns + w->nworkers - 1) / w->nworkers);
+		limiter_free(&w->limiter);
+		w->setup_failed = true;
+		sem_post(w->started);
+		return NULL;
+	}
 	w->setup_failed = ops->setup(w, &ctx) != 0;
 	sem_post(w->started);
 	if (w->setup_failed) {
 		ops->teardown(ctx);
+		stream_pool_free(&w->tcp);
 		limiter_free(&w->limiter);
 		return NULL;
 	}
@@ -100,6 +109,7 @@ static void *worker_main(void *arg)
 		kill(getpid(), SIGUSR1);
 	}
 	ops->teardown(ctx);
+	stream_pool_free(&w->tcp);
 	limiter_free(&w->limiter);
 	return NULL;
 }

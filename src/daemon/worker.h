@@ -20,6 +20,7 @@
 #include "monotime.h"
 #include "settings.h"
 #include "stats.h"
+#include "stream_conn.h"
 
 /* Receive buffers: a datagram may use RX_MAX_LEN bytes (headers included
  * for io_uring); the rest of the RX_BUF_SIZE slot is room for the response,
@@ -52,6 +53,7 @@ struct worker {
 	 * and only under STUNRINGD_TEST_FAULTS. */
 	uint32_t test_stall_ms;
 	unsigned int id;
+	unsigned int nworkers;		/* how many share the listeners */
 	int cpu;			/* pinned CPU, -1 for none */
 	pthread_t thread;
 	const struct daemon_config *cfg;
@@ -60,6 +62,12 @@ struct worker {
 	/* Bound to 0.0.0.0 or ::: replies need IP_PKTINFO to leave from the
 	 * address that was asked; a specific bind already fixes the source. */
 	bool wildcard[MAX_LISTEN];
+	/* TCP (stream_conn.h): the listening sockets (one per
+	 * cfg->tcp_listen entry) and the pool of connections, set up by
+	 * worker_main when there is a TCP listener. */
+	unsigned int ntcp;
+	int tcp_fds[MAX_LISTEN];
+	struct stream_pool tcp;
 	int stop_fd;			/* eventfd, readable once we must stop */
 	enum io_engine engine;
 	/* SIGHUP's settings (settings.h): main stores next_settings; the

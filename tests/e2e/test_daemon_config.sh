@@ -102,6 +102,8 @@ declare -A value=(
 	[metrics]=127.0.0.1:9478 [allow]=10.0.0.0/8,::1 [deny]=10.1.0.0/16 [rate-limit]=100/200
 	[error-rate-limit]=10/20 [rate-limit-prefix4]=24 [rate-limit-prefix6]=56
 	[max-response-rate]=100k
+	[tcp-listen]=127.0.0.1:3478 [max-connections]=1000 [max-connections-per-source]=8
+	[tcp-idle-timeout]=1m [tcp-first-message-timeout]=2s [tcp-max-message]=4K
 )
 missing="" refused=""
 for opt in $("$DAEMON" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed 's/.*--//' | sort -u); do
