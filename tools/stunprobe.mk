@@ -6,7 +6,8 @@ STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
 		  tools/stunprobe_txn.c tools/stunprobe_chain.c \
 		  tools/stunprobe_progress.c tools/stunprobe_decide.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
-		  tools/stunprobe_status.c tools/stunprobe_output.c
+		  tools/stunprobe_status.c tools/stunprobe_output.c \
+		  tools/stunprobe_stream.c
 STUNPROBE_OBJS := $(STUNPROBE_SRCS:%.c=$(BUILD)/obj/%.o)
 STUNPROBE_TEST_DECIDE := $(BUILD)/tests/test_stunprobe_decide
 STUNPROBE_TEST_DECIDE_SAN := $(BUILD)/san/tests/test_stunprobe_decide
@@ -33,8 +34,8 @@ DEB_PKGS += coturn stun-server nftables iproute2 python3 libcmocka-dev
 
 $(STUNPROBE_OBJS): CPPFLAGS += -Itools
 
-$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(CLI_LIB) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(BUILD)/obj/tools/tls_client.o $(CLI_LIB) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_CLIENT_LIBS)
 
 $(BUILD)/obj/tests/unit/test_stunprobe_decide.o: CPPFLAGS += -Itools -Itests/unit
 $(STUNPROBE_TEST_DECIDE): $(BUILD)/obj/tests/unit/test_stunprobe_decide.o \
