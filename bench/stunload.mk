@@ -31,8 +31,10 @@ $(STUNLOAD_SKEL): $(BUILD)/bench/xdp_gen.bpf.o
 $(BUILD)/obj/bench/stunload/engine_xdp.o: CPPFLAGS += -I$(BUILD)/bench
 $(BUILD)/obj/bench/stunload/engine_xdp.o: $(STUNLOAD_SKEL)
 
-$(BUILD)/stunload: $(STUNLOAD_OBJS) $(CLI_LIB) $(STUNLOAD_LIB)
-	$(CC) $(CFLAGS) $^ $(STUNLOAD_BPF_LIBS) -lpthread -lm -o $@
+# --transport tls: the TLS client helper shared with stunprobe
+# (tools/tls_client.mk) and OpenSSL.
+$(BUILD)/stunload: $(STUNLOAD_OBJS) $(BUILD)/obj/tools/tls_client.o $(CLI_LIB) $(STUNLOAD_LIB)
+	$(CC) $(CFLAGS) $^ $(STUNLOAD_BPF_LIBS) $(TLS_CLIENT_LIBS) -lpthread -lm -o $@
 
 $(BUILD)/stun-reflector: $(BUILD)/obj/bench/reflector.o $(CLI_LIB) $(STUNLOAD_LIB)
 	$(CC) $(CFLAGS) $^ -lpthread -o $@

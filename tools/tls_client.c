@@ -24,7 +24,12 @@ static const char *queue_error(char *buf, size_t cap, const char *fallback)
 		snprintf(buf, cap, "%s", fallback);
 		return buf;
 	}
-	ERR_error_string_n(last, buf, cap);
+	/* The reason alone ("no certificate or crl found") reads better
+	 * than the full "error:05800088:x509 ...". */
+	if (ERR_reason_error_string(last))
+		snprintf(buf, cap, "%s", ERR_reason_error_string(last));
+	else
+		ERR_error_string_n(last, buf, cap);
 	return buf;
 }
 
@@ -56,6 +61,13 @@ SSL_CTX *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t cap)
 	}
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (o->ca_file) {
+		FILE *f = fopen(o->ca_file, "r");
+
+		if (!f) {
+			snprintf(err, cap, "--ca %s: %s", o->ca_file, strerror(errno));
+			goto fail;
+		}
+		fclose(f);
 		if (SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL) != 1) {
 			snprintf(err, cap, "--ca %s: cannot load: %s", o->ca_file,
 				 queue_error(why, sizeof(why), strerror(errno)));
