@@ -57,7 +57,10 @@ TEST_DEPS += $(BUILD)/stunload $(BUILD)/stun-reflector $(STUNLOAD_PASS) \
 	     $(BUILD)/tests/bad_responder $(BUILD)/tests/test_stunload
 TEST_PROGS += $(BUILD)/tests/test_stunload tests/e2e/stunload_flags.sh \
 	      tests/e2e/stunload_reflector.sh tests/e2e/stunload_faults.sh \
-	      tests/e2e/stunload_xdp.sh
+	      tests/e2e/stunload_xdp.sh tests/e2e/stunload_stream.sh
+# stunload_stream.sh: coturn serves TCP and TLS, openssl makes the
+# throw-away certificate.
+DEB_PKGS += coturn openssl
 
 -include $(STUNLOAD_OBJS:.o=.d) $(BUILD)/obj/bench/reflector.d \
 	 $(BUILD)/obj/tests/e2e/bad_responder.d

@@ -27,10 +27,14 @@ TEST_DEPS += $(BUILD)/stunprobe $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE
 TEST_PROGS += $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE_SAN) \
 	      $(STUNPROBE_UNIT_TESTS) \
 	      tests/e2e/stunprobe_cli.sh \
-	      tests/e2e/stunprobe_nat.sh
+	      tests/e2e/stunprobe_nat.sh \
+	      tests/e2e/stunprobe_stream.sh
 # coturn: RFC 5780 server and turnutils_natdiscovery; stun-server: stund
 # (RFC 3489); nftables: the NAT variants; iproute2: netns and veth.
 DEB_PKGS += coturn stun-server nftables iproute2 python3 libcmocka-dev
+# --tcp/--tls tests: openssl makes their throw-away certificates, ss sees
+# the servers listen (iproute2), tshark checks a capture.
+DEB_PKGS += openssl tshark
 
 $(STUNPROBE_OBJS): CPPFLAGS += -Itools
 

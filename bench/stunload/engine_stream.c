@@ -7,7 +7,8 @@
  * pipelined, answered in order), kept topped up to --inflight outstanding
  * (closed loop) or fed by the pacer (--rate).  Answers are framed with the
  * codec's stun_frame_len and judged exactly as UDP answers are
- * (sl_validate), against the connection's own address and port.
+ * (sl_validate), against the connection's own address and port; Binding
+ * Indications (keepalives a server may send) are skipped.
  *
  * --requests-per-connection K: after K requests and their answers (or
  * their timeouts) the connection is closed and a new one opened in its
@@ -431,6 +432,12 @@ static bool take_answers(struct sctx *x, struct conn *c)
 		}
 		if (flen == 0)
 			break;
+		/* A Binding Indication is a keepalive a server may send on a
+		 * stream (RFC 8489 6.2.2): not an answer, skip it. */
+		if (c->rbuf[off] == 0x00 && c->rbuf[off + 1] == 0x11) {
+			off += (size_t)flen;
+			continue;
+		}
 		sl_count_answer(x->w, &c->tx, &c->x, c->rbuf + off, (size_t)flen,
 				false, now);
 		c->answered_here = true;
