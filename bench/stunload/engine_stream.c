@@ -12,7 +12,9 @@
  *
  * --requests-per-connection K: after K requests and their answers (or
  * their timeouts) the connection is closed and a new one opened in its
- * place, so the run measures connection set-up (for TLS: handshakes).
+ * place, so the run measures connection set-up (for TLS: handshakes;
+ * with --tls-resume each new connection offers its predecessor's session,
+ * so they are resumed handshakes where the server agrees).
  *
  * A connect or handshake that fails is counted, its first error kept for
  * the report, and the connection retried after a short pause; the run
@@ -82,6 +84,7 @@ enum conn_state {
 struct conn {
 	int fd;
 	SSL *ssl;
+	SSL_SESSION *sess;	/* --tls-resume: the last connection's */
 	uint8_t state;		/* enum conn_state */
 	bool want_write;	/* an SSL call asked to wait for writability */
 	uint32_t events;	/* what epoll watches now */
@@ -135,6 +138,18 @@ static void conn_close(struct sctx *x, struct conn *c, uint64_t retry_ns)
 	if (lost)
 		CNT_ADD(x->w->c.lost, lost);
 	if (c->ssl) {
+		/* Keep the session for the next connection (TLS 1.3: its
+		 * ticket came after the handshake, read by now). */
+		if (x->cfg->tls_resume && c->state == C_READY) {
+			SSL_SESSION *s = SSL_get1_session(c->ssl);
+
+			if (s && SSL_SESSION_is_resumable(s)) {
+				SSL_SESSION_free(c->sess);
+				c->sess = s;
+			} else {
+				SSL_SESSION_free(s);
+			}
+		}
 		/* close_notify when it was up; never wait for the peer's */
 		if (c->state == C_READY)
 			SSL_shutdown(c->ssl);
@@ -205,6 +220,8 @@ static void handshake(struct sctx *x, struct conn *c)
 	r = SSL_do_handshake(c->ssl);
 	if (r == 1) {
 		CNT_ADD(w->c.handshakes, 1);
+		if (SSL_session_reused(c->ssl))
+			CNT_ADD(w->c.handshakes_resumed, 1);
 		c->state = C_READY;
 		set_events(x, c, EPOLLIN);
 		refill(x, c);
@@ -262,6 +279,8 @@ static void connected(struct sctx *x, struct conn *c)
 		conn_close(x, c, sl_now_ns() + RETRY_NS);
 		return;
 	}
+	if (c->sess)
+		SSL_set_session(c->ssl, c->sess);
 	c->state = C_HANDSHAKE;
 	handshake(x, c);
 }
@@ -609,6 +628,7 @@ static void teardown(struct sctx *x)
 			if (c->fd >= 0)
 				close(c->fd);
 		}
+		SSL_SESSION_free(c->sess);
 		tx_free(&c->tx);
 	}
 	free(x->c);

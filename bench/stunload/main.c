@@ -103,6 +103,7 @@ static void sum_counters(struct sl_counters *t, const struct sl_worker *w,
 		t->conn_established += CNT_LOAD(c->conn_established);
 		t->conn_errors += CNT_LOAD(c->conn_errors);
 		t->handshakes += CNT_LOAD(c->handshakes);
+		t->handshakes_resumed += CNT_LOAD(c->handshakes_resumed);
 		t->handshake_errors += CNT_LOAD(c->handshake_errors);
 		t->conn_closed_by_peer += CNT_LOAD(c->conn_closed_by_peer);
 		t->conn_recycled += CNT_LOAD(c->conn_recycled);

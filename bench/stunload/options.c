@@ -69,6 +69,8 @@ static const char usage_text[] =
 "                        (default: the system's trusted CAs; the\n"
 "                        certificate must name HOST)\n"
 "      --tls-insecure    tls: do not verify the server's certificate\n"
+"      --tls-resume      tls: offer each connection's last session (ticket)\n"
+"                        to its successor: resumed handshakes under churn\n"
 "Validation:\n"
 "  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
 "      --expect-mapped A the mapped address to accept instead of the socket's\n"
@@ -97,7 +99,7 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT, OPT_BIND,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
 	OPT_NO_GSO, OPT_ECHO, OPT_TRANSPORT, OPT_CONNECTIONS, OPT_RPC, OPT_CA,
-	OPT_TLS_INSECURE,
+	OPT_TLS_INSECURE, OPT_TLS_RESUME,
 };
 
 static const struct option long_opts[] = {
@@ -131,6 +133,7 @@ static const struct option long_opts[] = {
 	{ "requests-per-connection", required_argument, NULL, OPT_RPC },
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "tls-insecure", no_argument, NULL, OPT_TLS_INSECURE },
+	{ "tls-resume", no_argument, NULL, OPT_TLS_RESUME },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -396,6 +399,9 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case OPT_TLS_INSECURE:
 			cfg->tls_insecure = true;
 			break;
+		case OPT_TLS_RESUME:
+			cfg->tls_resume = true;
+			break;
 		case OPT_ECHO:
 			cfg->echo = true;
 			break;
@@ -423,8 +429,10 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		if (cfg->mix[REQ_CLASSIC])
 			return cli_usage_error("--mix classic needs UDP: RFC 3489 requests lack the magic cookie %s framing needs", t);
 	}
-	if ((cfg->tls_ca || cfg->tls_insecure) && cfg->transport != TRANSPORT_TLS)
-		return cli_usage_error("--%s needs --transport tls", cfg->tls_ca ? "ca" : "tls-insecure");
+	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume) &&
+	    cfg->transport != TRANSPORT_TLS)
+		return cli_usage_error("--%s needs --transport tls", cfg->tls_ca ? "ca" :
+				       cfg->tls_insecure ? "tls-insecure" : "tls-resume");
 	if (cfg->tls_ca && cfg->tls_insecure)
 		return cli_usage_error("--ca and --tls-insecure are exclusive: --tls-insecure verifies nothing");
 	if (optind == argc)

@@ -166,8 +166,9 @@ void sl_report_text(FILE *f, const struct sl_result *r)
 			(unsigned long long)c->conn_attempts,
 			(unsigned long long)c->conn_recycled);
 		if (r->cfg->transport == TRANSPORT_TLS)
-			fprintf(f, "  handshakes %12llu  %12.0f/s\n",
-				(unsigned long long)c->handshakes, (double)c->handshakes / s);
+			fprintf(f, "  handshakes %12llu  %12.0f/s  (%llu resumed a session)\n",
+				(unsigned long long)c->handshakes, (double)c->handshakes / s,
+				(unsigned long long)c->handshakes_resumed);
 		if (c->conn_errors)
 			fprintf(f, "  connect errors %8llu\n", (unsigned long long)c->conn_errors);
 		if (c->handshake_errors)
@@ -259,6 +260,8 @@ void sl_report_json(FILE *f, const struct sl_result *r)
 			(double)c->conn_established / s, (unsigned long long)c->conn_recycled);
 		fprintf(f, "  \"handshakes\": %llu,\n  \"handshakes_per_s\": %.1f,\n",
 			(unsigned long long)c->handshakes, (double)c->handshakes / s);
+		fprintf(f, "  \"handshakes_resumed\": %llu,\n",
+			(unsigned long long)c->handshakes_resumed);
 		fprintf(f, "  \"connect_errors\": %llu,\n  \"handshake_errors\": %llu,\n",
 			(unsigned long long)c->conn_errors,
 			(unsigned long long)c->handshake_errors);

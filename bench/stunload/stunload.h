@@ -71,6 +71,7 @@ struct sl_config {
 	enum sl_transport transport;
 	uint64_t requests_per_conn;
 	bool tls_insecure;	/* --tls-insecure */
+	bool tls_resume;	/* --tls-resume: offer the last session again */
 	const char *tls_ca;	/* --ca FILE */
 	double duration_s;	/* 0: bounded by count only */
 	uint64_t count;		/* 0: bounded by duration only */
@@ -120,6 +121,7 @@ struct sl_counters {
 	uint64_t conn_established;	/* TCP connections made */
 	uint64_t conn_errors;		/* connect() failed (refused, ...) */
 	uint64_t handshakes;		/* TLS handshakes completed */
+	uint64_t handshakes_resumed;	/* of which resumed a session */
 	uint64_t handshake_errors;	/* TLS handshakes failed */
 	uint64_t conn_closed_by_peer;	/* closed or reset by the server */
 	uint64_t conn_recycled;		/* closed by us after K answers */

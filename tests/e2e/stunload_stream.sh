@@ -139,6 +139,10 @@ check_eq "... the server saw 30 TLS connections of exactly 4 requests each" "$pe
 check "... at least 30 handshakes reported, at a rate ($(jget handshakes <<<"$out"), $(jget handshakes_per_s <<<"$out")/s)" \
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["handshakes"] >= 30 and d["handshakes_per_s"] > 0 and d["connections_per_s"] > 0' "$out"
 check "... the server saw ALPN stun.nat-discovery offered" grep -q "^alpn stun.nat-discovery$" "$TMP/7101.log"
+check_eq "... no session resumed without --tls-resume" "$(jget handshakes_resumed <<<"$out")" 0
+out=$(load --transport tls --ca "$TMP/ec.pem" --tls-resume --connections 2 --requests-per-connection 2 -n 40 --json 127.0.0.1:5349); rc=$?
+check "--tls-resume against coturn: exit 0, 40 valid, the successors resumed their sessions ($(jget handshakes_resumed <<<"$out") of $(jget handshakes <<<"$out"))" \
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["exit_status"] == 0 and d["valid"] == 40 and d["handshakes_resumed"] >= d["handshakes"] - 2 - 2 > 0' "$out"
 out=$(load --transport tls --ca "$TMP/ec.pem" --connections 2 --requests-per-connection 1 -n 40 --json '[::1]:5349'); rc=$?
 check_eq "tls churn K=1 against coturn over IPv6: exit 0, 40 valid, 40 handshakes at least" \
 	"$rc:$(jget valid <<<"$out"):$([ "$(jget handshakes <<<"$out")" -ge 40 ] && echo enough)" 0:40:enough
@@ -178,6 +182,7 @@ experr "--sockets with tcp" "--sockets is for UDP" --transport tcp --sockets 2 1
 experr "--requests-per-connection 0" "--requests-per-connection" --transport tcp --requests-per-connection 0 127.0.0.1
 experr "--mix classic over tcp" "magic cookie" --transport tcp --mix classic 127.0.0.1
 experr "--ca without tls" "--ca needs --transport tls" --transport tcp --ca "$TMP/ec.pem" 127.0.0.1
+experr "--tls-resume without tls" "--tls-resume needs --transport tls" --transport tcp --tls-resume 127.0.0.1
 experr "--ca with --tls-insecure" "exclusive" --transport tls --ca "$TMP/ec.pem" --tls-insecure 127.0.0.1
 experr "--ca missing file" "No such file" --transport tls --ca "$TMP/none.pem" 127.0.0.1
 out=$(load --transport tls --tls-insecure -n 10 --connections 1 --json 127.0.0.1); rc=$?
