@@ -111,8 +111,9 @@ static void describe_load(FILE *f, const struct sl_config *cfg)
 		cfg->sockets == 1 ? "" : "s", cfg->threads,
 		cfg->threads == 1 ? "" : "s");
 	if (cfg->requests_per_conn)
-		fprintf(f, ", %llu requests per connection",
-			(unsigned long long)cfg->requests_per_conn);
+		fprintf(f, ", %llu request%s per connection",
+			(unsigned long long)cfg->requests_per_conn,
+			cfg->requests_per_conn == 1 ? "" : "s");
 }
 
 void sl_report_text(FILE *f, const struct sl_result *r)
