@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,6 +46,11 @@ int probe_stream_init(const struct probe_opts *o)
 	struct tls_client_opts to = { .insecure = o->tls_insecure, .ca_file = o->tls_ca };
 	char err[512];
 
+	if (o->transport == PROBE_UDP)
+		return 0;
+	/* OpenSSL writes with write(): a server that has gone must give
+	 * EPIPE, not kill the probe. */
+	signal(SIGPIPE, SIG_IGN);
 	if (o->transport != PROBE_TLS)
 		return 0;
 	tls_ctx = tls_client_ctx(&to, err, sizeof(err));

@@ -88,6 +88,7 @@ struct conn {
 	uint8_t state;		/* enum conn_state */
 	bool want_write;	/* an SSL call asked to wait for writability */
 	uint32_t events;	/* what epoll watches now */
+	uint32_t gen;		/* which socket of this slot an event is for */
 	uint64_t retry_ns;
 	uint64_t sent_here;	/* requests sent on this connection */
 	bool answered_here;	/* it got at least one answer */
@@ -119,9 +120,17 @@ static void note_error(struct sl_worker *w, const char *fmt, const char *what)
 		snprintf(w->conn_error, sizeof(w->conn_error), fmt, what);
 }
 
+/* An event names the slot and the generation of its socket: one queued
+ * for a socket closed earlier in the same batch must not reach the
+ * slot's new one. */
+static uint64_t ev_data(const struct sctx *x, const struct conn *c)
+{
+	return (uint64_t)c->gen << 32 | (uint32_t)(c - x->c);
+}
+
 static void set_events(struct sctx *x, struct conn *c, uint32_t ev)
 {
-	struct epoll_event e = { .events = ev, .data.u32 = (uint32_t)(c - x->c) };
+	struct epoll_event e = { .events = ev, .data.u64 = ev_data(x, c) };
 
 	if (ev == c->events)
 		return;
@@ -159,6 +168,7 @@ static void conn_close(struct sctx *x, struct conn *c, uint64_t retry_ns)
 	if (c->fd >= 0)
 		close(c->fd);	/* also leaves the epoll set */
 	c->fd = -1;
+	c->gen++;
 	c->state = C_IDLE;
 	c->events = 0;
 	c->want_write = false;
@@ -174,7 +184,7 @@ static void conn_start(struct sctx *x, struct conn *c)
 	const struct sl_config *cfg = x->cfg;
 	struct sl_worker *w = x->w;
 	struct sockaddr_storage ss;
-	struct epoll_event e = { .events = EPOLLOUT, .data.u32 = (uint32_t)(c - x->c) };
+	struct epoll_event e = { .events = EPOLLOUT, .data.u64 = ev_data(x, c) };
 	socklen_t sl;
 	int one = 1;
 
@@ -709,8 +719,12 @@ static int run(struct sctx *x)
 		n = epoll_pwait2(x->ep, evs, 64, &ts, NULL);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		for (int i = 0; i < n; i++)
-			on_event(x, &x->c[evs[i].data.u32], evs[i].events);
+		for (int i = 0; i < n; i++) {
+			struct conn *c = &x->c[(uint32_t)evs[i].data.u64];
+
+			if (c->gen == (uint32_t)(evs[i].data.u64 >> 32))
+				on_event(x, c, evs[i].events);
+		}
 		now = sl_now_ns();
 		if (now >= next_scan) {
 			scan(x, now, now - timeout);
