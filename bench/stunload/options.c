@@ -69,6 +69,8 @@ static const char usage_text[] =
 "                        (default: the system's trusted CAs; the\n"
 "                        certificate must name HOST)\n"
 "      --tls-insecure    tls: do not verify the server's certificate\n"
+"      --sni NAME        tls: send NAME as SNI and check the certificate\n"
+"                        against it instead of HOST\n"
 "      --tls-resume      tls: offer each connection's last session (ticket)\n"
 "                        to its successor: resumed handshakes under churn\n"
 "Validation:\n"
@@ -99,7 +101,7 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT, OPT_BIND,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
 	OPT_NO_GSO, OPT_ECHO, OPT_TRANSPORT, OPT_CONNECTIONS, OPT_RPC, OPT_CA,
-	OPT_TLS_INSECURE, OPT_TLS_RESUME,
+	OPT_TLS_INSECURE, OPT_TLS_RESUME, OPT_SNI,
 };
 
 static const struct option long_opts[] = {
@@ -134,6 +136,7 @@ static const struct option long_opts[] = {
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "tls-insecure", no_argument, NULL, OPT_TLS_INSECURE },
 	{ "tls-resume", no_argument, NULL, OPT_TLS_RESUME },
+	{ "sni", required_argument, NULL, OPT_SNI },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -259,7 +262,7 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 {
 	bool have_inflight = false, have_sockets = false, have_conns = false;
 	bool have_gso = false;
-	const char *why;
+	const char *why, *sni = NULL;
 	uint64_t n = 0;
 	double v;
 	int c, rc = -1;
@@ -402,6 +405,11 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case OPT_TLS_RESUME:
 			cfg->tls_resume = true;
 			break;
+		case OPT_SNI:
+			if (!*optarg || strlen(optarg) > 253)
+				return cli_usage_error("--sni: '%s' is not a host name", optarg);
+			sni = optarg;
+			break;
 		case OPT_ECHO:
 			cfg->echo = true;
 			break;
@@ -429,10 +437,11 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		if (cfg->mix[REQ_CLASSIC])
 			return cli_usage_error("--mix classic needs UDP: RFC 3489 requests lack the magic cookie %s framing needs", t);
 	}
-	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume) &&
+	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume || sni) &&
 	    cfg->transport != TRANSPORT_TLS)
 		return cli_usage_error("--%s needs --transport tls", cfg->tls_ca ? "ca" :
-				       cfg->tls_insecure ? "tls-insecure" : "tls-resume");
+				       cfg->tls_insecure ? "tls-insecure" :
+				       cfg->tls_resume ? "tls-resume" : "sni");
 	if (cfg->tls_ca && cfg->tls_insecure)
 		return cli_usage_error("--ca and --tls-insecure are exclusive: --tls-insecure verifies nothing");
 	if (optind == argc)
@@ -443,6 +452,8 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		return cli_usage_error("target '%s' is not IP, IP:PORT, [IPv6]:PORT or a resolvable HOST[:PORT]",
 			    argv[optind]);
 	stun_addr_format(&cfg->target, cfg->target_str, sizeof(cfg->target_str));
+	if (sni)	/* what the certificate must name, sent as SNI */
+		snprintf(cfg->target_host, sizeof(cfg->target_host), "%s", sni);
 	if (cfg->rate && have_inflight)
 		return cli_usage_error("--rate (open loop) and --inflight (closed loop) exclude each other");
 	if (!cfg->duration_s && !cfg->count)

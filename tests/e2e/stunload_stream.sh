@@ -118,6 +118,13 @@ case "$(jget first_connection_error <<<"$out")" in
 esac
 out=$(load --transport tls --tls-insecure --connections 2 -n 200 --json 127.0.0.1); rc=$?
 check_eq "tls --tls-insecure: exit 0, 200 valid" "$rc:$(jget valid <<<"$out")" 0:200
+out=$(load --transport tls --ca "$TMP/ec.pem" --sni stun.test --connections 2 -n 100 --json 127.0.0.1); rc=$?
+check_eq "tls --sni stun.test (a name of the certificate): exit 0, 100 valid" "$rc:$(jget valid <<<"$out")" 0:100
+out=$(load --transport tls --ca "$TMP/ec.pem" --sni wrong.test --connections 1 -d 1 --json 127.0.0.1); rc=$?
+case "$rc:$(jget first_connection_error <<<"$out")" in
+4:*mismatch*) ok "tls --sni wrong.test: host name mismatch, exit 4" ;;
+*) not_ok "tls --sni wrong.test: host name mismatch, exit 4"; echo "# $out" ;;
+esac
 txt=$(load --transport tls --ca "$TMP/ec.pem" --connections 2 -n 200 127.0.0.1); rc=$?
 check "text report: transport, connections and handshakes lines" \
 	bash -c '[ "$1" = 0 ] && grep -q "tls, closed loop, 8 in flight per connection, 2 connections" <<<"$2" &&
@@ -182,6 +189,7 @@ experr "--sockets with tcp" "--sockets is for UDP" --transport tcp --sockets 2 1
 experr "--requests-per-connection 0" "--requests-per-connection" --transport tcp --requests-per-connection 0 127.0.0.1
 experr "--mix classic over tcp" "magic cookie" --transport tcp --mix classic 127.0.0.1
 experr "--ca without tls" "--ca needs --transport tls" --transport tcp --ca "$TMP/ec.pem" 127.0.0.1
+experr "--sni without tls" "--sni needs --transport tls" --transport tcp --sni a.test 127.0.0.1
 experr "--tls-resume without tls" "--tls-resume needs --transport tls" --transport tcp --tls-resume 127.0.0.1
 experr "--ca with --tls-insecure" "exclusive" --transport tls --ca "$TMP/ec.pem" --tls-insecure 127.0.0.1
 experr "--ca missing file" "No such file" --transport tls --ca "$TMP/none.pem" 127.0.0.1

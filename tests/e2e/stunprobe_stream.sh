@@ -237,8 +237,11 @@ if command -v tshark >/dev/null; then
 	cap=$!
 	PIDS+=($cap)
 	wait_grep "Capturing on" "$TMP/tshark.err"
+	# "Capturing on" comes a little before dumpcap really captures, and
+	# the last packets reach the file a little after they are sent.
+	sleep 1
 	probe --tcp 127.0.0.1 >/dev/null; probe --tcp '[::1]' >/dev/null
-	sleep 0.3
+	sleep 1
 	kill -INT $cap 2>/dev/null
 	wait $cap 2>/dev/null
 	n=$(tshark -r "$TMP/cap.pcapng" -Y stun 2>/dev/null | wc -l)
