@@ -42,6 +42,7 @@ struct sl_worker {
 	 * first connect or handshake error, for the report */
 	uint32_t tx_entries;
 	uint64_t seed;
+	unsigned first;		/* index of its first connection of all */
 	char conn_error[200];
 	pthread_t th;
 };

@@ -67,33 +67,11 @@ uint64_t sl_now_ns(void)
 
 /* --bind: the next host address of the prefix (setup only, so a shared
  * counter for the threads is fine). */
-static int bind_nth(int fd, const struct stun_prefix *p, int fam)
+static int bind_next(int fd, const struct stun_prefix *p, int fam)
 {
 	static unsigned int next;
-	unsigned int k = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
-	unsigned int host = 128 - p->len >= 16 ? 1u << 16 : 1u << (128 - p->len);
-	uint8_t a[16];
 
-	/* Neither the network nor (IPv4) the broadcast address. */
-	host = host > 2 ? 1 + k % (host - 2) : 0;
-	memcpy(a, p->addr, 16);
-	a[15] = (uint8_t)(a[15] | host);
-	a[14] = (uint8_t)(a[14] | host >> 8);
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t sl;
-	if (fam == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, a, 16);
-		sl = sizeof(*s6);
-	}
-	return bind(fd, (struct sockaddr *)&ss, sl);
+	return sl_bind_nth(fd, p, fam, __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED));
 }
 
 int sl_sock_open(struct sl_sock *s, const struct sl_config *cfg,
@@ -117,7 +95,7 @@ int sl_sock_open(struct sl_sock *s, const struct sl_config *cfg,
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	/* Connected: the kernel drops datagrams from anyone but the target
 	 * and sends without a per-packet route lookup. */
-	if (cfg->bind.len && bind_nth(s->fd, &cfg->bind, fam) < 0)
+	if (cfg->bind.len && bind_next(s->fd, &cfg->bind, fam) < 0)
 		goto fail;
 	sl = stun_addr_to_sockaddr(&cfg->target, &ss);
 	if (connect(s->fd, (struct sockaddr *)&ss, sl) < 0)

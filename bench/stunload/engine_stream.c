@@ -200,6 +200,16 @@ static void conn_start(struct sctx *x, struct conn *c)
 	/* Requests leave as soon as they are built, not when Nagle lets
 	 * them: latency is what is measured. */
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* --bind: connection k always comes from the k-th address, a fresh
+	 * port each time (servers limit connections per source address). */
+	if (cfg->bind.len &&
+	    sl_bind_nth(c->fd, &cfg->bind, cfg->target.family == STUN_FAMILY_IPV6 ?
+			AF_INET6 : AF_INET, w->first + (unsigned)(c - x->c)) < 0) {
+		CNT_ADD(w->c.conn_errors, 1);
+		note_error(w, "bind (--bind): %s", strerror(errno));
+		conn_close(x, c, sl_now_ns() + RETRY_NS);
+		return;
+	}
 	sl = stun_addr_to_sockaddr(&cfg->target, &ss);
 	if (connect(c->fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS) {
 		CNT_ADD(w->c.conn_errors, 1);

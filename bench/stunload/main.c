@@ -291,6 +291,7 @@ int main(int argc, char **argv)
 		x->nsocks = last - first;
 		x->tx_entries = table_entries(&cfg);
 		x->seed = seed + first * UINT64_C(0x9E3779B97F4A7C15);
+		x->first = first;
 		x->cpu = cfg.n_cpus ? cfg.cpus[i % cfg.n_cpus] : -1;
 		x->quota = cfg.count ? cfg.count * (i + 1) / cfg.threads -
 				       cfg.count * i / cfg.threads : 0;

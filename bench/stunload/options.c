@@ -52,7 +52,8 @@ static const char usage_text[] =
 "      --software TEXT   SOFTWARE text of software requests (stunload)\n"
 "      --no-gso          one send per request (default: equal-size requests\n"
 "                        of a batch leave as one UDP GSO send, cheaper)\n"
-"      --bind IP[/LEN]   bind socket k to the k-th address of the prefix\n"
+"      --bind IP[/LEN]   bind socket (connection) k to the k-th address of\n"
+"                        the prefix\n"
 "                        (they must be local: ip route add local PREFIX dev lo)\n"
 "Transport:\n"
 "      --transport P     udp (default), tcp or tls (RFC 8489 6.2.2, 6.2.3):\n"
@@ -430,8 +431,6 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 			return cli_usage_error("--sockets is for UDP: with --transport %s give --connections", t);
 		if (cfg->engine == ENGINE_XDP)
 			return cli_usage_error("--engine xdp is UDP only: --transport %s uses sockets", t);
-		if (cfg->bind.len)
-			return cli_usage_error("--bind is for UDP only, not --transport %s", t);
 		if (have_gso)
 			return cli_usage_error("--no-gso is for UDP only, not --transport %s", t);
 		if (cfg->mix[REQ_CLASSIC])

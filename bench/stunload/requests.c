@@ -4,7 +4,9 @@
  */
 #include "requests.h"
 
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void sl_request_opts(const struct sl_config *cfg,
 		     struct stun_request_opts opts[REQ_KIND_COUNT])
@@ -69,4 +71,33 @@ void sl_count_answer(struct sl_worker *w, struct txtable *tx,
 		CNT_ADD(c->unsupported, 1);
 		break;
 	}
+}
+
+int sl_bind_nth(int fd, const struct stun_prefix *p, int fam, unsigned int k)
+{
+	unsigned int host = 128 - p->len >= 16 ? 1u << 16 : 1u << (128 - p->len);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	uint8_t a[16];
+
+	/* Neither the network nor (IPv4) the broadcast address. */
+	host = host > 2 ? 1 + k % (host - 2) : 0;
+	memcpy(a, p->addr, 16);
+	a[15] = (uint8_t)(a[15] | host);
+	a[14] = (uint8_t)(a[14] | host >> 8);
+	memset(&ss, 0, sizeof(ss));
+	if (fam == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, a + 12, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, a, 16);
+		sl = sizeof(*s6);
+	}
+	return bind(fd, (struct sockaddr *)&ss, sl);
 }

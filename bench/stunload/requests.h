@@ -24,4 +24,9 @@ void sl_count_answer(struct sl_worker *w, struct txtable *tx,
 		     const struct expect *x, const uint8_t *buf, size_t len,
 		     bool trunc, uint64_t now);
 
+/* --bind: bind fd (of family fam) to the k-th host address of the prefix,
+ * port 0 (k wraps; neither the network nor the broadcast address).
+ * Returns bind()'s result. */
+int sl_bind_nth(int fd, const struct stun_prefix *p, int fam, unsigned int k);
+
 #endif

@@ -18,7 +18,7 @@
 #   garbage     answer with bytes that cannot be STUN
 #   wrongtid    a success response with another transaction ID
 #   wrongmapped a success response naming the peer's port + 1
-# A log gets one line per event: "listening", "accept PORT",
+# A log gets one line per event: "listening", "accept PORT IP",
 # "alpn NAME|none", "close PORT REQUESTS" (requests read on that
 # connection).  Listening starts on every port before the first
 # "listening" line is written.
@@ -117,7 +117,7 @@ def serve(conn, peer, mode, f):
 
 def handle(raw, peer, mode, f, ctx):
     raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    log(f, "accept %d" % peer[1])
+    log(f, "accept %d %s" % (peer[1], peer[0]))
     conn = raw
     if ctx:
         try:

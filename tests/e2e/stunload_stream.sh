@@ -138,6 +138,13 @@ per=$(awk '/^close / && $3 > 0 { print $3 }' "$TMP/7001.log" | sort | uniq -c | 
 check_eq "... the server saw 20 connections of exactly 5 requests each" "$per" 20x5
 check_eq "... stunload counted the connections the server accepted" \
 	"$(jget connections_established <<<"$out")" "$(grep -c '^accept ' "$TMP/7001.log")"
+out=$(load --transport tcp --bind 127.0.0.0/24 --connections 8 -n 400 --json 127.0.0.1:7001); rc=$?
+check_eq "--bind 127.0.0.0/24 over tcp: exit 0, 400 valid (mapped = each connection's bound address)" \
+	"$rc:$(jget valid <<<"$out")" 0:400
+settle "$TMP/7001.log"
+check_eq "... the server saw connections from 127.0.0.1 to 127.0.0.8" \
+	"$(awk '/^accept / { print $3 }' "$TMP/7001.log" | sort -u | tr '\n' ' ')" \
+	"127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4 127.0.0.5 127.0.0.6 127.0.0.7 127.0.0.8 "
 out=$(load --transport tls --ca "$TMP/ec.pem" --connections 3 --requests-per-connection 4 -n 120 --json 127.0.0.1:7101); rc=$?
 check_eq "tls churn K=4: exit 0, 120 valid" "$rc:$(jget valid <<<"$out")" 0:120
 settle "$TMP/7101.log"
