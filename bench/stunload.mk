@@ -31,8 +31,10 @@ $(STUNLOAD_SKEL): $(BUILD)/bench/xdp_gen.bpf.o
 $(BUILD)/obj/bench/stunload/engine_xdp.o: CPPFLAGS += -I$(BUILD)/bench
 $(BUILD)/obj/bench/stunload/engine_xdp.o: $(STUNLOAD_SKEL)
 
-$(BUILD)/stunload: $(STUNLOAD_OBJS) $(CLI_LIB) $(STUNLOAD_LIB)
-	$(CC) $(CFLAGS) $^ $(STUNLOAD_BPF_LIBS) -lpthread -lm -o $@
+# --transport tls: the TLS client helper shared with stunprobe
+# (tools/tls_client.mk) and OpenSSL.
+$(BUILD)/stunload: $(STUNLOAD_OBJS) $(BUILD)/obj/tools/tls_client.o $(CLI_LIB) $(STUNLOAD_LIB)
+	$(CC) $(CFLAGS) $^ $(STUNLOAD_BPF_LIBS) $(TLS_CLIENT_LIBS) -lpthread -lm -o $@
 
 $(BUILD)/stun-reflector: $(BUILD)/obj/bench/reflector.o $(CLI_LIB) $(STUNLOAD_LIB)
 	$(CC) $(CFLAGS) $^ -lpthread -o $@
@@ -55,7 +57,10 @@ TEST_DEPS += $(BUILD)/stunload $(BUILD)/stun-reflector $(STUNLOAD_PASS) \
 	     $(BUILD)/tests/bad_responder $(BUILD)/tests/test_stunload
 TEST_PROGS += $(BUILD)/tests/test_stunload tests/e2e/stunload_flags.sh \
 	      tests/e2e/stunload_reflector.sh tests/e2e/stunload_faults.sh \
-	      tests/e2e/stunload_xdp.sh
+	      tests/e2e/stunload_xdp.sh tests/e2e/stunload_stream.sh
+# stunload_stream.sh: coturn serves TCP and TLS, openssl makes the
+# throw-away certificate.
+DEB_PKGS += coturn openssl
 
 -include $(STUNLOAD_OBJS:.o=.d) $(BUILD)/obj/bench/reflector.d \
 	 $(BUILD)/obj/tests/e2e/bad_responder.d

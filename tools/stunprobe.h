@@ -15,6 +15,9 @@
  *   stunprobe_classic.c   runs the RFC 3489 decision tree
  *   stunprobe_status.c    what a transaction status means: text, exit code
  *   stunprobe_output.c    text and JSON output
+ *   stunprobe_stream.c    the plain probe over TCP and TLS (RFC 8489 6.2.2,
+ *                         6.2.3): one connection, one request, no
+ *                         retransmission, one timeout
  *
  * stunprobe_decide.c and stunprobe_timers.c have no I/O at all, so tests feed
  * them synthetic results.
@@ -36,6 +39,7 @@ enum probe_exit {
 	PROBE_EXIT_INCOMPLETE = 3,	/* discovery could not be completed */
 	PROBE_EXIT_BAD_RESPONSE = 4,	/* answer that fails RFC 8489 6.3 */
 	PROBE_EXIT_SYSTEM = 5,		/* local failure: socket, getrandom */
+	PROBE_EXIT_TLS = 6,		/* TLS handshake or certificate check failed */
 	PROBE_EXIT_USAGE = 64,		/* bad flag, address or host name */
 };
 
@@ -63,6 +67,13 @@ struct probe_rto {
 #define PROBE_RTO_FLOOR_MS 100
 
 enum probe_mode { PROBE_MODE_BINDING, PROBE_MODE_BEHAVIOR, PROBE_MODE_CLASSIC };
+enum probe_transport { PROBE_UDP, PROBE_TCP, PROBE_TLS };
+
+/* Over a stream there is no retransmission (RFC 8489 6.2.2): one timeout
+ * covers connecting, the TLS handshake and the answer.  RFC 8489's 39.5 s
+ * (--rfc-timers) is far longer than an operator waits at a prompt. */
+#define PROBE_STREAM_TIMEOUT_MS 5000
+#define PROBE_STREAM_TIMEOUT_RFC_MS 39500
 
 #define PROBE_MAX_SERVERS 64	/* resolved addresses tried in order */
 
@@ -85,6 +96,11 @@ struct probe_opts {
 	const char *software;	/* SOFTWARE in requests; NULL: none */
 	bool has_bind;
 	struct stun_addr bind;	/* --bind IP[:PORT] */
+	enum probe_transport transport;	/* --tcp, --tls */
+	unsigned int stream_timeout_ms;	/* --timeout */
+	bool tls_insecure;		/* --insecure */
+	const char *tls_ca;		/* --ca FILE */
+	const char *tls_sni;		/* --sni NAME */
 	unsigned int n_servers;
 	struct probe_server servers[PROBE_MAX_SERVERS];
 };
@@ -135,6 +151,9 @@ enum probe_status {
 	PROBE_ERROR_RESPONSE,	/* error response (info.error_code) */
 	PROBE_BAD_RESPONSE,	/* our transaction, but unusable (bad_why) */
 	PROBE_SYSERR,		/* local failure (sys_errno) */
+	PROBE_CONNECT_FAILED,	/* stream: connect() failed (sys_errno) */
+	PROBE_CLOSED,		/* stream: closed by the server before an answer */
+	PROBE_TLS_FAILED,	/* handshake or certificate check (reason) */
 };
 
 struct probe_result {
@@ -402,6 +421,30 @@ void probe_chain_done(struct probe_engine *e, struct probe_chain *c,
 		      struct probe_txn *t);
 
 int probe_run_binding(const struct probe_opts *o);
+
+/* --- Streams (stunprobe_stream.c) --------------------------------------- */
+
+/* What a stream probe learnt besides the STUN answer. */
+struct probe_stream_info {
+	bool connected;
+	struct stun_addr local;		/* the connection's own address */
+	double connect_ms, handshake_ms;
+	bool tls, verified;
+	char tls_version[16];
+	char cipher[64];
+	char alpn[32];			/* selected by the server; "" none */
+};
+/* Set up what every stream probe of the run shares (the TLS context).
+ * Returns 0, or an exit status after one error line (a bad --ca file). */
+int probe_stream_init(const struct probe_opts *o);
+void probe_stream_fini(void);
+/* Connect to srv, send one Binding Request, wait for its answer: all
+ * within o->stream_timeout_ms.  Returns res->status. */
+enum probe_status probe_stream_transact(const struct probe_opts *o,
+					const struct probe_server *srv,
+					const struct probe_req *req,
+					struct probe_stream_info *si,
+					struct probe_result *res);
 int probe_run_behavior(const struct probe_opts *o);
 int probe_run_classic(const struct probe_opts *o);
 

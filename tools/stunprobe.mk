@@ -6,7 +6,8 @@ STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
 		  tools/stunprobe_txn.c tools/stunprobe_chain.c \
 		  tools/stunprobe_progress.c tools/stunprobe_decide.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
-		  tools/stunprobe_status.c tools/stunprobe_output.c
+		  tools/stunprobe_status.c tools/stunprobe_output.c \
+		  tools/stunprobe_stream.c
 STUNPROBE_OBJS := $(STUNPROBE_SRCS:%.c=$(BUILD)/obj/%.o)
 STUNPROBE_TEST_DECIDE := $(BUILD)/tests/test_stunprobe_decide
 STUNPROBE_TEST_DECIDE_SAN := $(BUILD)/san/tests/test_stunprobe_decide
@@ -26,15 +27,19 @@ TEST_DEPS += $(BUILD)/stunprobe $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE
 TEST_PROGS += $(STUNPROBE_TEST_DECIDE) $(STUNPROBE_TEST_DECIDE_SAN) \
 	      $(STUNPROBE_UNIT_TESTS) \
 	      tests/e2e/stunprobe_cli.sh \
-	      tests/e2e/stunprobe_nat.sh
+	      tests/e2e/stunprobe_nat.sh \
+	      tests/e2e/stunprobe_stream.sh
 # coturn: RFC 5780 server and turnutils_natdiscovery; stun-server: stund
 # (RFC 3489); nftables: the NAT variants; iproute2: netns and veth.
 DEB_PKGS += coturn stun-server nftables iproute2 python3 libcmocka-dev
+# --tcp/--tls tests: openssl makes their throw-away certificates, ss sees
+# the servers listen (iproute2), tshark checks a capture.
+DEB_PKGS += openssl tshark
 
 $(STUNPROBE_OBJS): CPPFLAGS += -Itools
 
-$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(CLI_LIB) $(LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(BUILD)/obj/tools/tls_client.o $(CLI_LIB) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(TLS_CLIENT_LIBS)
 
 $(BUILD)/obj/tests/unit/test_stunprobe_decide.o: CPPFLAGS += -Itools -Itests/unit
 $(STUNPROBE_TEST_DECIDE): $(BUILD)/obj/tests/unit/test_stunprobe_decide.o \

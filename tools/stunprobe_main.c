@@ -16,6 +16,8 @@ static int exit_rank(enum probe_status s)
 		return 4;
 	case PROBE_BAD_RESPONSE:
 		return 3;
+	case PROBE_TLS_FAILED:
+		return 5;
 	case PROBE_SYSERR:
 		return 2;
 	default:
@@ -36,13 +38,19 @@ static const char *status_key(enum probe_status s)
 		return "error_response";
 	case PROBE_BAD_RESPONSE:
 		return "bad_response";
+	case PROBE_CONNECT_FAILED:
+		return "connect_failed";
+	case PROBE_CLOSED:
+		return "closed";
+	case PROBE_TLS_FAILED:
+		return "tls_failed";
 	default:
 		return "local_error";
 	}
 }
 
 /* One line on stderr for a server that did not give a mapped address. */
-static void report_failure(const struct probe_server *srv,
+static void report_failure(const struct probe_opts *o, const struct probe_server *srv,
 			   const struct probe_result *r)
 {
 	char a[STUN_ADDR_STRLEN];
@@ -59,17 +67,35 @@ static void report_failure(const struct probe_server *srv,
 		break;
 	case PROBE_SYSERR:
 	case PROBE_UNREACHABLE:
+	case PROBE_CONNECT_FAILED:
 		fprintf(stderr, "stunprobe: %s: %s: %s\n", a,
 			probe_status_text(r->status), strerror(r->sys_errno));
 		break;
+	case PROBE_CLOSED:
+		fprintf(stderr, "stunprobe: %s: %s\n", a, probe_status_text(r->status));
+		break;
+	case PROBE_TLS_FAILED:
+		fprintf(stderr, "stunprobe: %s: TLS: %s\n", a, r->reason);
+		break;
 	default:
+		if (o->transport != PROBE_UDP) {
+			fprintf(stderr, "stunprobe: %s: no answer within %.1f s (--timeout)\n",
+				a, o->stream_timeout_ms / 1000.0);
+			break;
+		}
 		fprintf(stderr, "stunprobe: %s: no answer after %u request(s)\n",
 			a, r->sent);
 	}
 }
 
-static void print_text(const struct probe_server *srv,
-		       const struct probe_sock *s, const struct probe_result *r)
+static const char *transport_name(enum probe_transport t)
+{
+	return t == PROBE_TLS ? "tls" : t == PROBE_TCP ? "tcp" : "udp";
+}
+
+static void print_text(const struct probe_opts *o, const struct probe_server *srv,
+		       const struct stun_addr *local, const struct probe_stream_info *si,
+		       const struct probe_result *r)
 {
 	const struct stun_response_info *in = &r->info;
 	char a[STUN_ADDR_STRLEN];
@@ -77,7 +103,16 @@ static void print_text(const struct probe_server *srv,
 	printf("server    %s", probe_fmt(&srv->addr, a));
 	if (probe_is_name(srv->arg))
 		printf(" (%s)", srv->arg);
-	printf("\nlocal     %s\n", probe_fmt(&s->local, a));
+	printf("\n");
+	if (o->transport != PROBE_UDP) {
+		printf("transport %s", transport_name(o->transport));
+		if (si->tls)
+			printf(" (%s, %s, ALPN %s, certificate %s)", si->tls_version,
+			       si->cipher, si->alpn[0] ? si->alpn : "none",
+			       si->verified ? "verified" : "NOT verified (--insecure)");
+		printf("\n");
+	}
+	printf("local     %s\n", probe_fmt(local, a));
 	printf("mapped    %s (%s)\n", probe_fmt(&in->mapped, a),
 	       in->has_xor_mapped ? "XOR-MAPPED-ADDRESS" : "MAPPED-ADDRESS");
 	/* RFC 5780 3.4: a rewritten MAPPED-ADDRESS betrays an ALG. */
@@ -91,12 +126,18 @@ static void print_text(const struct probe_server *srv,
 	printf("rtt       %.3f ms", r->rtt_ms);
 	if (r->sent > 1)
 		printf(" (after %u requests: includes retransmission waits)", r->sent);
+	if (o->transport != PROBE_UDP) {
+		printf(" (connect %.3f ms", si->connect_ms);
+		if (si->tls)
+			printf(", TLS handshake %.3f ms", si->handshake_ms);
+		printf(")");
+	}
 	printf("\n");
 }
 
 static void print_json(const struct probe_opts *o, const struct probe_server *srv,
-		       const struct probe_sock *s, const struct probe_result *r,
-		       unsigned int tried)
+		       const struct stun_addr *local, const struct probe_stream_info *si,
+		       const struct probe_result *r, unsigned int tried)
 {
 	const struct stun_response_info *in = &r->info;
 	struct jw j;
@@ -107,8 +148,21 @@ static void print_json(const struct probe_opts *o, const struct probe_server *sr
 	jw_int(&j, "servers_tried", tried);
 	jw_str(&j, "server_arg", srv ? srv->arg : NULL);
 	jw_addr(&j, "server", srv ? &srv->addr : NULL);
-	jw_addr(&j, "local", s && s->fd >= 0 ? &s->local : NULL);
+	jw_addr(&j, "local", local);
+	jw_str(&j, "transport", transport_name(o->transport));
 	jw_bool(&j, "classic_request", o->classic_requests);
+	if (o->transport != PROBE_UDP && si && si->connected)
+		jw_num(&j, "connect_ms", si->connect_ms);
+	if (si && si->tls && (si->tls_version[0] || r->status == PROBE_TLS_FAILED)) {
+		jw_str(&j, "tls_version", si->tls_version[0] ? si->tls_version : NULL);
+		jw_str(&j, "tls_cipher", si->cipher[0] ? si->cipher : NULL);
+		jw_str(&j, "alpn", si->alpn[0] ? si->alpn : NULL);
+		jw_bool(&j, "certificate_verified", si->verified);
+		if (si->tls_version[0])
+			jw_num(&j, "handshake_ms", si->handshake_ms);
+	}
+	if (r->status == PROBE_TLS_FAILED)
+		jw_str(&j, "tls_error", r->reason);
 	if (r->status == PROBE_OK) {
 		jw_addr(&j, "mapped", &in->mapped);
 		jw_str(&j, "mapped_attribute",
@@ -126,6 +180,9 @@ static void print_json(const struct probe_opts *o, const struct probe_server *sr
 	}
 	if (r->status == PROBE_BAD_RESPONSE)
 		jw_str(&j, "bad_response", stun_resp_status_name(r->bad_why));
+	if (r->status == PROBE_CONNECT_FAILED || r->status == PROBE_SYSERR ||
+	    r->status == PROBE_UNREACHABLE)
+		jw_str(&j, "error", strerror(r->sys_errno));
 	jw_int(&j, "requests_sent", r->sent);
 	jw_end(&j);
 }
@@ -140,44 +197,64 @@ int probe_run_binding(const struct probe_opts *o)
 	};
 	static struct probe_result res, worst;
 	static struct probe_engine eng;
-	struct probe_sock s = { .fd = -1 }, worst_sock = { .fd = -1 };
+	static struct probe_stream_info si, worst_si;
+	struct probe_sock s = { .fd = -1 };
+	struct stun_addr worst_local;
+	bool worst_has_local = false;
 	const struct probe_server *worst_srv = NULL;
 	unsigned int i;
 	int err;
 
+	err = probe_stream_init(o);
+	if (err)
+		return err;
 	for (i = 0; i < o->n_servers; i++) {
 		const struct probe_server *srv = &o->servers[i];
+		const struct stun_addr *local = NULL;
 
-		/* RTT estimates are per server (RFC 8489 6.2.1). */
-		probe_engine_init(&eng, o);
-		err = probe_sock_open(&s, &srv->addr, o->has_bind ? &o->bind : NULL);
-		if (err) {
-			res = (struct probe_result){ .status = PROBE_SYSERR,
-						     .sys_errno = -err };
-		} else {
-			probe_transact(&eng, &s, &srv->addr, &req, "binding", &res);
+		if (o->transport != PROBE_UDP) {
+			probe_stream_transact(o, srv, &req, &si, &res);
 			probe_log_test(o, "binding", &res);
+			if (si.connected)
+				local = &si.local;
+		} else {
+			/* RTT estimates are per server (RFC 8489 6.2.1). */
+			probe_engine_init(&eng, o);
+			err = probe_sock_open(&s, &srv->addr, o->has_bind ? &o->bind : NULL);
+			if (err) {
+				res = (struct probe_result){ .status = PROBE_SYSERR,
+							     .sys_errno = -err };
+			} else {
+				probe_transact(&eng, &s, &srv->addr, &req, "binding", &res);
+				probe_log_test(o, "binding", &res);
+				local = &s.local;
+			}
 		}
 		if (res.status == PROBE_OK) {
 			if (o->json)
-				print_json(o, srv, &s, &res, i + 1);
+				print_json(o, srv, local, &si, &res, i + 1);
 			else
-				print_text(srv, &s, &res);
+				print_text(o, srv, local, &si, &res);
 			probe_sock_close(&s);
+			probe_stream_fini();
 			return PROBE_EXIT_OK;
 		}
 		if (!o->json)
-			report_failure(srv, &res);
+			report_failure(o, srv, &res);
 		if (!worst_srv || exit_rank(res.status) > exit_rank(worst.status)) {
 			worst = res;
+			worst_si = si;
 			worst_srv = srv;
-			worst_sock.local = s.local;
-			worst_sock.fd = s.fd >= 0 ? 0 : -1;
+			worst_has_local = local != NULL;
+			if (local)
+				worst_local = *local;
 		}
 		probe_sock_close(&s);
 	}
 	if (o->json)
-		print_json(o, worst_srv, &worst_sock, &worst, i);
+		print_json(o, worst_srv, worst_has_local ? &worst_local : NULL, &worst_si,
+			   &worst, i);
+	probe_stream_fini();
 	return probe_exit_of(worst.status);
 }
 

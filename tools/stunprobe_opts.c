@@ -7,6 +7,7 @@
  */
 #include "stunprobe.h"
 #include "cli/cli.h"
+#include "tls_client.h"
 
 #include <getopt.h>
 #include <netdb.h>
@@ -19,10 +20,27 @@ static const char usage_text[] =
 	"usage: stunprobe [OPTIONS] HOST[:PORT] [HOST[:PORT] ...]\n"
 	"       stunprobe --behavior [--hairpin] [OPTIONS] HOST[:PORT]\n"
 	"       stunprobe --classic [OPTIONS] HOST[:PORT]\n"
+	"       stunprobe --tcp | --tls [TLS OPTIONS] [OPTIONS] HOST[:PORT] ...\n"
 	"\n"
 	"Without a mode: one Binding Request to each server in turn until one\n"
 	"answers; prints the mapped address, the server's SOFTWARE and the RTT.\n"
-	"HOST is an IPv4 address, [IPv6] or IPv6, or a host name; PORT 3478.\n"
+	"HOST is an IPv4 address, [IPv6] or IPv6, or a host name; PORT 3478\n"
+	"(5349 with --tls).\n"
+	"\n"
+	"Streams (the plain probe only; the behaviour tests need UDP):\n"
+	"      --tcp             over TCP (RFC 8489 6.2.2): one connection, one\n"
+	"                        request, no retransmission\n"
+	"      --tls             over TLS 1.2 or 1.3 (RFC 8489 6.2.3), ALPN\n"
+	"                        stun.nat-discovery offered (RFC 7443); the\n"
+	"                        certificate is verified against the system's\n"
+	"                        trusted CAs and must name HOST\n"
+	"      --ca FILE         trust only the PEM certificates in FILE\n"
+	"      --insecure        do not verify the certificate (testing only)\n"
+	"      --sni NAME        send NAME as SNI and check the certificate\n"
+	"                        against it instead of HOST\n"
+	"      --timeout TIME    give up on a server after TIME: connecting, the\n"
+	"                        TLS handshake and the answer together (5s; 39.5s\n"
+	"                        with --rfc-timers); a bare number is ms\n"
 	"\n"
 	"  -b, --behavior        RFC 5780 NAT behaviour discovery: filtering\n"
 	"                        and mapping tests, at the same time, each from\n"
@@ -65,7 +83,8 @@ static const char usage_text[] =
 	"Exit status: 0 success; 1 no answer (timeout, ICMP error; --classic:\n"
 	"Blocked); 2 error response; 3 discovery incomplete (the server lacks\n"
 	"an alternate address, ignored CHANGE-REQUEST, ...); 4 unusable\n"
-	"response; 5 local error; 64 bad flag, address or host name.\n";
+	"response; 5 local error; 6 TLS handshake or certificate check failed;\n"
+	"64 bad flag, address or host name.\n";
 
 
 /* A count (src/cli/cli.h) in lo..hi, or a bad value line. */
@@ -93,6 +112,22 @@ static int parse_rto(const char *s, unsigned int *ms)
 	*ms = (unsigned int)(ns / CLI_MS);
 	return 0;
 }
+
+/* --timeout: a duration, bare numbers in milliseconds, 1ms to 10 min. */
+static int parse_timeout(const char *s, unsigned int *ms)
+{
+	const char *why;
+	uint64_t ns;
+
+	if (cli_parse_duration(s, CLI_MS, CLI_MS, 600 * CLI_S, &ns, &why) ||
+	    ((ns % CLI_MS) && (why = "not whole milliseconds")))
+		return cli_bad_value("--timeout", s, why, "1ms to 10m (a bare number is ms)");
+	*ms = (unsigned int)(ns / CLI_MS);
+	return 0;
+}
+
+/* The port when a server argument names none: 5349 for --tls. */
+static uint16_t default_port = STUN_DEFAULT_PORT;
 
 static bool family_ok(const struct probe_opts *o, uint8_t fam)
 {
@@ -122,11 +157,11 @@ static int parse_server(struct probe_opts *o, const char *arg)
 	struct stun_addr a;
 	char host[256];
 	const char *colon, *why;
-	uint16_t port = STUN_DEFAULT_PORT;
+	uint16_t port = default_port;
 	size_t hl;
 	int err, added = 0;
 
-	if (!stun_addr_parse(&a, arg, STUN_DEFAULT_PORT)) {
+	if (!stun_addr_parse(&a, arg, default_port)) {
 		if (a.port == 0)
 			return cli_usage_error("bad server address '%s': port 0", arg);
 		if (!family_ok(o, a.family))
@@ -178,6 +213,12 @@ enum {
 	OPT_NO_SOFTWARE,
 	OPT_NO_FP,
 	OPT_RFC_TIMERS,
+	OPT_TCP,
+	OPT_TLS,
+	OPT_CA,
+	OPT_INSECURE,
+	OPT_SNI,
+	OPT_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -197,6 +238,12 @@ static const struct option long_opts[] = {
 	{ "software", required_argument, NULL, OPT_SOFTWARE },
 	{ "no-software", no_argument, NULL, OPT_NO_SOFTWARE },
 	{ "no-fingerprint", no_argument, NULL, OPT_NO_FP },
+	{ "tcp", no_argument, NULL, OPT_TCP },
+	{ "tls", no_argument, NULL, OPT_TLS },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "insecure", no_argument, NULL, OPT_INSECURE },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -210,7 +257,8 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 	const struct probe_rto def = PROBE_RTO_DEFAULT, rfc = PROBE_RTO_RFC;
 	unsigned int rto = 0, rc = 0, rm = 0;
 	bool is_fast = false, rfc_timers = false, modern = false, classic_req = false;
-	bool behavior = false, classic = false;
+	bool behavior = false, classic = false, tcp = false, tls = false;
+	unsigned int timeout_ms = 0;
 	const char *bind_arg = NULL;
 	int c, err;
 
@@ -282,6 +330,27 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 		case OPT_NO_FP:
 			o->fingerprint = false;
 			break;
+		case OPT_TCP:
+			tcp = true;
+			break;
+		case OPT_TLS:
+			tls = true;
+			break;
+		case OPT_CA:
+			o->tls_ca = optarg;
+			break;
+		case OPT_INSECURE:
+			o->tls_insecure = true;
+			break;
+		case OPT_SNI:
+			if (!*optarg || strlen(optarg) > 253)
+				return cli_usage_error("--sni: '%s' is not a host name", optarg);
+			o->tls_sni = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if ((err = parse_timeout(optarg, &timeout_ms)))
+				return err;
+			break;
 		case 'v':
 			o->verbose++;
 			break;
@@ -308,6 +377,35 @@ int probe_parse_args(struct probe_opts *o, int argc, char **argv)
 		  classic ? PROBE_MODE_CLASSIC : PROBE_MODE_BINDING;
 	o->classic_requests = classic ? !modern : classic_req;
 
+	if (tcp && tls)
+		return cli_usage_error("--tcp and --tls are exclusive");
+	o->transport = tls ? PROBE_TLS : tcp ? PROBE_TCP : PROBE_UDP;
+	if ((o->tls_ca || o->tls_insecure || o->tls_sni) && !tls)
+		return cli_usage_error("--%s needs --tls", o->tls_ca ? "ca" :
+				       o->tls_insecure ? "insecure" : "sni");
+	if (o->tls_ca && o->tls_insecure)
+		return cli_usage_error("--ca and --insecure are exclusive: --insecure verifies nothing");
+	if (o->transport != PROBE_UDP) {
+		const char *t = tls ? "--tls" : "--tcp";
+
+		if (behavior || classic)
+			return cli_usage_error("--%s runs over UDP only: its tests need datagrams "
+					       "from fresh ports, not %s",
+					       behavior ? "behavior" : "classic", t);
+		if (classic_req)
+			return cli_usage_error("--classic-requests needs UDP: RFC 3489 requests lack "
+					       "the magic cookie that %s framing needs", t);
+		if (rto || rc || rm || is_fast)
+			return cli_usage_error("--%s is for UDP: %s has no retransmission, use --timeout",
+					       rto ? "rto" : rc ? "rc" : rm ? "rm" : "fast", t);
+		o->stream_timeout_ms = timeout_ms ? timeout_ms :
+				       rfc_timers ? PROBE_STREAM_TIMEOUT_RFC_MS :
+						    PROBE_STREAM_TIMEOUT_MS;
+		if (tls)
+			default_port = STUN_TLS_DEFAULT_PORT;
+	} else if (timeout_ms) {
+		return cli_usage_error("--timeout is for --tcp and --tls (UDP: --rto, --rc, --rm)");
+	}
 	if (is_fast && rfc_timers)
 		return cli_usage_error("--fast and --rfc-timers are exclusive");
 	o->rto = rfc_timers ? rfc : def;

@@ -19,6 +19,18 @@ void probe_log_test(const struct probe_opts *o, const char *name,
 	if (!o->verbose)
 		return;
 	probe_fmt(&r->to, to);
+	/* A stream has one request and no RTO: say how it ended. */
+	if (o->transport != PROBE_UDP) {
+		if (r->status == PROBE_OK)
+			fprintf(stderr, "stunprobe: %-22s to %s over %s: mapped %s, %.3f ms\n",
+				name, to, o->transport == PROBE_TLS ? "TLS" : "TCP",
+				probe_fmt(&r->info.mapped, mapped), r->rtt_ms);
+		else
+			fprintf(stderr, "stunprobe: %-22s to %s over %s: %s\n", name, to,
+				o->transport == PROBE_TLS ? "TLS" : "TCP",
+				probe_status_text(r->status));
+		return;
+	}
 	switch (r->status) {
 	case PROBE_OK:
 		fprintf(stderr, "stunprobe: %-22s to %s: mapped %s, answer from %s, "

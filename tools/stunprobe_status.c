@@ -18,7 +18,9 @@ int probe_exit_of(enum probe_status s)
 		return PROBE_EXIT_BAD_RESPONSE;
 	case PROBE_SYSERR:
 		return PROBE_EXIT_SYSTEM;
-	default:
+	case PROBE_TLS_FAILED:
+		return PROBE_EXIT_TLS;
+	default:	/* timeout, unreachable, connect failed, closed */
 		return PROBE_EXIT_TIMEOUT;
 	}
 }
@@ -38,6 +40,12 @@ const char *probe_status_text(enum probe_status s)
 		return "unusable response";
 	case PROBE_SYSERR:
 		return "local error";
+	case PROBE_CONNECT_FAILED:
+		return "connection failed";
+	case PROBE_CLOSED:
+		return "connection closed by the server before an answer";
+	case PROBE_TLS_FAILED:
+		return "TLS failed";
 	}
 	return "?";
 }

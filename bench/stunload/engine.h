@@ -2,7 +2,8 @@
 /*
  * engine.h - the socket engine: worker threads, each owning some UDP
  * sockets (one per simulated client: a distinct source port), sending with
- * sendmmsg and receiving with recvmmsg.
+ * sendmmsg and receiving with recvmmsg; and the stream engine, whose
+ * workers own TCP or TLS connections instead.
  */
 #ifndef STUNLOAD_ENGINE_H
 #define STUNLOAD_ENGINE_H
@@ -37,6 +38,12 @@ struct sl_worker {
 	const char *error_what;
 	struct sl_counters c;
 	struct hist h;		/* latency of valid answers, ns */
+	/* stream engine: its connections' table size and seed, and the
+	 * first connect or handshake error, for the report */
+	uint32_t tx_entries;
+	uint64_t seed;
+	unsigned first;		/* index of its first connection of all */
+	char conn_error[200];
 	pthread_t th;
 };
 
@@ -45,6 +52,13 @@ int sl_sock_open(struct sl_sock *s, const struct sl_config *cfg,
 		 uint32_t tx_entries, uint64_t seed);
 void sl_sock_close(struct sl_sock *s);
 void *sl_socket_worker(void *arg);
+
+/* engine_stream.c: --transport tcp/tls.  Each worker opens its share of
+ * --connections itself.  sl_stream_init makes what the workers share (the
+ * TLS context): 0, or -1 after one error line. */
+int sl_stream_init(const struct sl_config *cfg);
+void sl_stream_fini(void);
+void *sl_stream_worker(void *arg);
 
 /* engine_xdp.c: the kernel-injection engine.  Returns an exit status. */
 int sl_xdp_run(const struct sl_config *cfg);

@@ -13,6 +13,7 @@
 #include "engine.h"
 #include "cli/cli.h"
 #include "pacing.h"
+#include "requests.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,7 +28,6 @@
 
 #define REQ_MAX		256	/* largest request we build */
 #define ANSWER_MAX	2048	/* larger answers are "oversize" */
-#define MIX_MAX		(REQ_KIND_COUNT * 1000)
 #define GSO_MAX		64	/* segments per UDP GSO send (kernel limit) */
 
 struct wctx {
@@ -67,33 +67,11 @@ uint64_t sl_now_ns(void)
 
 /* --bind: the next host address of the prefix (setup only, so a shared
  * counter for the threads is fine). */
-static int bind_nth(int fd, const struct stun_prefix *p, int fam)
+static int bind_next(int fd, const struct stun_prefix *p, int fam)
 {
 	static unsigned int next;
-	unsigned int k = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED);
-	unsigned int host = 128 - p->len >= 16 ? 1u << 16 : 1u << (128 - p->len);
-	uint8_t a[16];
 
-	/* Neither the network nor (IPv4) the broadcast address. */
-	host = host > 2 ? 1 + k % (host - 2) : 0;
-	memcpy(a, p->addr, 16);
-	a[15] = (uint8_t)(a[15] | host);
-	a[14] = (uint8_t)(a[14] | host >> 8);
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof(ss));
-	socklen_t sl;
-	if (fam == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, a + 12, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, a, 16);
-		sl = sizeof(*s6);
-	}
-	return bind(fd, (struct sockaddr *)&ss, sl);
+	return sl_bind_nth(fd, p, fam, __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED));
 }
 
 int sl_sock_open(struct sl_sock *s, const struct sl_config *cfg,
@@ -117,7 +95,7 @@ int sl_sock_open(struct sl_sock *s, const struct sl_config *cfg,
 	setsockopt(s->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	/* Connected: the kernel drops datagrams from anyone but the target
 	 * and sends without a per-packet route lookup. */
-	if (cfg->bind.len && bind_nth(s->fd, &cfg->bind, fam) < 0)
+	if (cfg->bind.len && bind_next(s->fd, &cfg->bind, fam) < 0)
 		goto fail;
 	sl = stun_addr_to_sockaddr(&cfg->target, &ss);
 	if (connect(s->fd, (struct sockaddr *)&ss, sl) < 0)
@@ -152,46 +130,15 @@ void sl_sock_close(struct sl_sock *s)
 	tx_free(&s->tx);
 }
 
-/* The mix as a sequence that spreads each kind evenly (smooth weighted
- * round robin), so any window of requests has the configured proportions. */
-static void build_mix(struct wctx *x)
-{
-	int cur[REQ_KIND_COUNT] = { 0 };
-	int total = 0;
-
-	for (int k = 0; k < REQ_KIND_COUNT; k++)
-		total += (int)x->cfg->mix[k];
-	x->mix_len = (unsigned)total;
-	for (int i = 0; i < total; i++) {
-		int best = -1;
-
-		for (int k = 0; k < REQ_KIND_COUNT; k++) {
-			if (!x->cfg->mix[k])
-				continue;
-			cur[k] += (int)x->cfg->mix[k];
-			if (best < 0 || cur[k] > cur[best])
-				best = k;
-		}
-		cur[best] -= total;
-		x->mix[i] = (uint8_t)best;
-	}
-	/* Workers start at different points of the sequence. */
-	x->mix_pos = x->w->id * 7919u % x->mix_len;
-}
-
 static void init_ctx(struct wctx *x, struct sl_worker *w)
 {
 	memset(x, 0, sizeof(*x));
 	x->w = w;
 	x->cfg = w->cfg;
-	x->opts[REQ_FINGERPRINT].fingerprint = true;
-	x->opts[REQ_SOFTWARE].software = w->cfg->software;
-	x->opts[REQ_SOFTWARE].fingerprint = true;
-	x->opts[REQ_CLASSIC].classic = true;
-	/* No flags: the answer comes from the address we sent to, so a
-	 * connected socket receives it; a basic server answers 420. */
-	x->opts[REQ_CHANGE].change_request = true;
-	build_mix(x);
+	sl_request_opts(w->cfg, x->opts);
+	x->mix_len = sl_build_mix(w->cfg, x->mix);
+	/* Workers start at different points of the sequence. */
+	x->mix_pos = w->id * 7919u % x->mix_len;
 	x->gso = w->cfg->gso;
 	for (int i = 0; i < SL_BATCH; i++) {
 		struct cmsghdr *cm = (struct cmsghdr *)x->sctl[i].buf;
@@ -318,34 +265,6 @@ static void refill(struct wctx *x, struct sl_sock *s)
 	}
 }
 
-static void count_answer(struct wctx *x, struct sl_sock *s, const uint8_t *buf,
-			 size_t len, bool trunc, uint64_t now)
-{
-	struct sl_counters *c = &x->w->c;
-	struct tx_entry *e;
-	enum bad_kind bad = BAD_MALFORMED;
-
-	switch (sl_validate(buf, len, trunc, &s->tx, &s->x, &e, &bad)) {
-	case V_VALID:
-		CNT_ADD(c->answered, 1);
-		CNT_ADD(c->valid, 1);
-		hist_record(&x->w->h, now > e->sent_ns ? now - e->sent_ns : 0);
-		break;
-	case V_INVALID:
-		if (e)
-			CNT_ADD(c->answered, 1);
-		CNT_ADD(c->invalid[bad], 1);
-		break;
-	case V_LATE:
-		CNT_ADD(c->late, 1);
-		break;
-	case V_UNSUPPORTED:
-		CNT_ADD(c->answered, 1);
-		CNT_ADD(c->unsupported, 1);
-		break;
-	}
-}
-
 static void receive(struct wctx *x, struct sl_sock *s)
 {
 	for (;;) {
@@ -363,8 +282,9 @@ static void receive(struct wctx *x, struct sl_sock *s)
 		}
 		now = sl_now_ns();
 		for (int i = 0; i < r; i++)
-			count_answer(x, s, x->rbuf[i], x->rmsg[i].msg_len,
-				     x->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC, now);
+			sl_count_answer(x->w, &s->tx, &s->x, x->rbuf[i],
+					x->rmsg[i].msg_len,
+					x->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC, now);
 		if (r < SL_BATCH)
 			return;
 	}

@@ -99,6 +99,14 @@ static void sum_counters(struct sl_counters *t, const struct sl_worker *w,
 		t->table_full += CNT_LOAD(c->table_full);
 		for (int k = 0; k < BAD_KIND_COUNT; k++)
 			t->invalid[k] += CNT_LOAD(c->invalid[k]);
+		t->conn_attempts += CNT_LOAD(c->conn_attempts);
+		t->conn_established += CNT_LOAD(c->conn_established);
+		t->conn_errors += CNT_LOAD(c->conn_errors);
+		t->handshakes += CNT_LOAD(c->handshakes);
+		t->handshakes_resumed += CNT_LOAD(c->handshakes_resumed);
+		t->handshake_errors += CNT_LOAD(c->handshake_errors);
+		t->conn_closed_by_peer += CNT_LOAD(c->conn_closed_by_peer);
+		t->conn_recycled += CNT_LOAD(c->conn_recycled);
 	}
 }
 
@@ -195,6 +203,15 @@ static int verdict(struct sl_result *r)
 		r->verdict = "FAIL: invalid answers";
 		return EXIT_INVALID;
 	}
+	/* Streams: failed connections are counted, not fatal, unless none
+	 * ever worked. */
+	if (r->cfg->transport != TRANSPORT_UDP &&
+	    (!c->conn_established ||
+	     (r->cfg->transport == TRANSPORT_TLS && !c->handshakes))) {
+		r->verdict = r->cfg->transport == TRANSPORT_TLS && c->conn_established ?
+			     "FAIL: no TLS handshake succeeded" : "FAIL: no connection succeeded";
+		return EXIT_LOSS;
+	}
 	if (c->sent && !c->answered) {
 		r->verdict = "FAIL: no answer at all";
 		return EXIT_LOSS;
@@ -226,10 +243,12 @@ int main(int argc, char **argv)
 		return sl_xdp_run(&cfg);
 
 	if (raise_nofile(cfg.sockets + 64)) {
-		fprintf(stderr, "stunload: --sockets %u needs more open files than RLIMIT_NOFILE allows (ulimit -n)\n",
-			cfg.sockets);
+		fprintf(stderr, "stunload: --%s %u needs more open files than RLIMIT_NOFILE allows (ulimit -n)\n",
+			cfg.transport == TRANSPORT_UDP ? "sockets" : "connections", cfg.sockets);
 		return EXIT_RUNTIME;
 	}
+	if (sl_stream_init(&cfg))
+		return EXIT_USAGE;	/* e.g. an unreadable --ca file */
 	memset(&mon, 0, sizeof(mon));
 	if (cfg.csv_path) {
 		mon.csv = fopen(cfg.csv_path, "w");
@@ -248,7 +267,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	seed = seed64();
-	for (; opened < cfg.sockets; opened++) {
+	/* The stream engine's workers open their connections themselves. */
+	for (; cfg.transport == TRANSPORT_UDP && opened < cfg.sockets; opened++) {
 		r = sl_sock_open(&socks[opened], &cfg, table_entries(&cfg),
 				 seed + opened * UINT64_C(0x9E3779B97F4A7C15));
 		if (r < 0) {
@@ -267,8 +287,11 @@ int main(int argc, char **argv)
 
 		x->id = i;
 		x->cfg = &cfg;
-		x->socks = &socks[first];
+		x->socks = cfg.transport == TRANSPORT_UDP ? &socks[first] : NULL;
 		x->nsocks = last - first;
+		x->tx_entries = table_entries(&cfg);
+		x->seed = seed + first * UINT64_C(0x9E3779B97F4A7C15);
+		x->first = first;
 		x->cpu = cfg.n_cpus ? cfg.cpus[i % cfg.n_cpus] : -1;
 		x->quota = cfg.count ? cfg.count * (i + 1) / cfg.threads -
 				       cfg.count * i / cfg.threads : 0;
@@ -277,7 +300,8 @@ int main(int argc, char **argv)
 			    start + (uint64_t)(cfg.duration_s * 1e9) : UINT64_MAX;
 		x->rate = cfg.rate / cfg.threads;
 		x->stop = &stop_requested;
-		r = pthread_create(&x->th, NULL, sl_socket_worker, x);
+		r = pthread_create(&x->th, NULL, cfg.transport == TRANSPORT_UDP ?
+				   sl_socket_worker : sl_stream_worker, x);
 		if (r) {
 			fprintf(stderr, "stunload: starting thread %u: %s\n", i + 1,
 				strerror(r));
@@ -311,6 +335,9 @@ join:
 			last_stop = w[i].stopped_ns;
 	}
 	res.h = &total_h;
+	for (unsigned i = 0; i < cfg.threads && !res.conn_error; i++)
+		if (w[i].conn_error[0])
+			res.conn_error = w[i].conn_error;
 	res.send_s = last_stop > start ? (double)(last_stop - start) / 1e9 : 0;
 	res.total_s = (double)(sl_now_ns() - start) / 1e9;
 	status = verdict(&res);
@@ -338,5 +365,6 @@ out:
 	free(socks);
 	free(w);
 	free(hists);
+	sl_stream_fini();
 	return status;
 }

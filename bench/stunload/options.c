@@ -8,6 +8,7 @@
 #include "stunload.h"
 #include "cli/cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -24,10 +25,16 @@ const char *const req_kind_names[REQ_KIND_COUNT] = {
 	[REQ_CHANGE] = "change-request",
 };
 
+const char *const sl_transport_names[3] = {
+	[TRANSPORT_UDP] = "udp",
+	[TRANSPORT_TCP] = "tcp",
+	[TRANSPORT_TLS] = "tls",
+};
+
 static const char usage_text[] =
 "Usage: stunload [options] HOST[:PORT]\n"
 "Send STUN Binding Requests to HOST (IPv4, [IPv6] or a name; port 3478 by\n"
-"default),\n"
+"default, 5349 with --transport tls),\n"
 "validate every answer and report rate, loss and latency.\n"
 "\n"
 "How long (one of them, or both: the first reached ends the run):\n"
@@ -45,8 +52,28 @@ static const char usage_text[] =
 "      --software TEXT   SOFTWARE text of software requests (stunload)\n"
 "      --no-gso          one send per request (default: equal-size requests\n"
 "                        of a batch leave as one UDP GSO send, cheaper)\n"
-"      --bind IP[/LEN]   bind socket k to the k-th address of the prefix\n"
+"      --bind IP[/LEN]   bind socket (connection) k to the k-th address of\n"
+"                        the prefix\n"
 "                        (they must be local: ip route add local PREFIX dev lo)\n"
+"Transport:\n"
+"      --transport P     udp (default), tcp or tls (RFC 8489 6.2.2, 6.2.3):\n"
+"                        requests pipelined on each connection up to\n"
+"                        --inflight, answers framed and validated as for UDP\n"
+"      --connections N   tcp/tls: N connections at once (16); instead of\n"
+"                        --sockets\n"
+"      --requests-per-connection K\n"
+"                        tcp/tls: close each connection after K requests\n"
+"                        and their answers and open a new one (connection\n"
+"                        churn; with tls: handshakes/s).  Default: each\n"
+"                        connection lasts the whole run\n"
+"      --ca FILE         tls: trust only the PEM certificates in FILE\n"
+"                        (default: the system's trusted CAs; the\n"
+"                        certificate must name HOST)\n"
+"      --tls-insecure    tls: do not verify the server's certificate\n"
+"      --sni NAME        tls: send NAME as SNI and check the certificate\n"
+"                        against it instead of HOST\n"
+"      --tls-resume      tls: offer each connection's last session (ticket)\n"
+"                        to its successor: resumed handshakes under churn\n"
 "Validation:\n"
 "  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
 "      --expect-mapped A the mapped address to accept instead of the socket's\n"
@@ -74,7 +101,8 @@ static const char usage_text[] =
 enum {
 	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT, OPT_BIND,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
-	OPT_NO_GSO, OPT_ECHO,
+	OPT_NO_GSO, OPT_ECHO, OPT_TRANSPORT, OPT_CONNECTIONS, OPT_RPC, OPT_CA,
+	OPT_TLS_INSECURE, OPT_TLS_RESUME, OPT_SNI,
 };
 
 static const struct option long_opts[] = {
@@ -103,6 +131,13 @@ static const struct option long_opts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "no-gso", no_argument, NULL, OPT_NO_GSO },
 	{ "echo", no_argument, NULL, OPT_ECHO },
+	{ "transport", required_argument, NULL, OPT_TRANSPORT },
+	{ "connections", required_argument, NULL, OPT_CONNECTIONS },
+	{ "requests-per-connection", required_argument, NULL, OPT_RPC },
+	{ "ca", required_argument, NULL, OPT_CA },
+	{ "tls-insecure", no_argument, NULL, OPT_TLS_INSECURE },
+	{ "tls-resume", no_argument, NULL, OPT_TLS_RESUME },
+	{ "sni", required_argument, NULL, OPT_SNI },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -159,11 +194,16 @@ static int parse_target(struct sl_config *cfg, const char *s)
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
 	char host[256];
 	const char *colon = strrchr(s, ':'), *why;
-	uint16_t port = STUN_DEFAULT_PORT;
+	uint16_t port = cfg->transport == TRANSPORT_TLS ? SL_TLS_PORT : STUN_DEFAULT_PORT;
 	int r;
 
-	if (!stun_addr_parse(&cfg->target, s, STUN_DEFAULT_PORT))
+	if (!stun_addr_parse(&cfg->target, s, cfg->transport == TRANSPORT_TLS ?
+			     SL_TLS_PORT : STUN_DEFAULT_PORT)) {
+		/* The IP literal is what a certificate must name. */
+		inet_ntop(cfg->target.family == STUN_FAMILY_IPV6 ? AF_INET6 : AF_INET,
+			  cfg->target.ip, cfg->target_host, sizeof(cfg->target_host));
 		return cfg->target.port ? 0 : -1;
+	}
 	if (s[0] == '[' || strlen(s) >= sizeof(host))
 		return -1;
 	strcpy(host, s);
@@ -174,6 +214,7 @@ static int parse_target(struct sl_config *cfg, const char *s)
 	}
 	if (!host[0] || getaddrinfo(host, NULL, &hints, &res) || !res)
 		return -1;
+	snprintf(cfg->target_host, sizeof(cfg->target_host), "%s", host);
 	r = stun_addr_from_sockaddr(&cfg->target, res->ai_addr,
 				    (unsigned int)res->ai_addrlen);
 	freeaddrinfo(res);
@@ -220,8 +261,9 @@ static int time_opt(const char *opt, const char *arg, uint64_t lo_ns, uint64_t h
 
 int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 {
-	bool have_inflight = false;
-	const char *why;
+	bool have_inflight = false, have_sockets = false, have_conns = false;
+	bool have_gso = false;
+	const char *why, *sni = NULL;
 	uint64_t n = 0;
 	double v;
 	int c, rc = -1;
@@ -252,6 +294,7 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case 's':
 			rc = count_opt("--sockets", optarg, 1, SL_MAX_SOCKETS, &n);
 			cfg->sockets = (unsigned)n;
+			have_sockets = true;
 			break;
 		case 't':
 			rc = count_opt("--threads", optarg, 1, SL_MAX_THREADS, &n);
@@ -333,6 +376,40 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 			break;
 		case OPT_NO_GSO:
 			cfg->gso = false;
+			have_gso = true;
+			break;
+		case OPT_TRANSPORT:
+			if (!strcmp(optarg, "udp"))
+				cfg->transport = TRANSPORT_UDP;
+			else if (!strcmp(optarg, "tcp"))
+				cfg->transport = TRANSPORT_TCP;
+			else if (!strcmp(optarg, "tls"))
+				cfg->transport = TRANSPORT_TLS;
+			else
+				return cli_usage_error("--transport: '%s' is not udp, tcp or tls", optarg);
+			break;
+		case OPT_CONNECTIONS:
+			rc = count_opt("--connections", optarg, 1, SL_MAX_SOCKETS, &n);
+			cfg->sockets = (unsigned)n;
+			have_conns = true;
+			break;
+		case OPT_RPC:
+			rc = count_opt("--requests-per-connection", optarg, 1,
+				       1000000000000ull, &cfg->requests_per_conn);
+			break;
+		case OPT_CA:
+			cfg->tls_ca = optarg;
+			break;
+		case OPT_TLS_INSECURE:
+			cfg->tls_insecure = true;
+			break;
+		case OPT_TLS_RESUME:
+			cfg->tls_resume = true;
+			break;
+		case OPT_SNI:
+			if (!*optarg || strlen(optarg) > 253)
+				return cli_usage_error("--sni: '%s' is not a host name", optarg);
+			sni = optarg;
 			break;
 		case OPT_ECHO:
 			cfg->echo = true;
@@ -343,6 +420,29 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		if (rc >= 0)
 			return rc;
 	}
+	if (cfg->transport == TRANSPORT_UDP) {
+		if (have_conns || cfg->requests_per_conn)
+			return cli_usage_error("--%s needs --transport tcp or tls (UDP: --sockets)",
+					       have_conns ? "connections" : "requests-per-connection");
+	} else {
+		const char *t = sl_transport_names[cfg->transport];
+
+		if (have_sockets)
+			return cli_usage_error("--sockets is for UDP: with --transport %s give --connections", t);
+		if (cfg->engine == ENGINE_XDP)
+			return cli_usage_error("--engine xdp is UDP only: --transport %s uses sockets", t);
+		if (have_gso)
+			return cli_usage_error("--no-gso is for UDP only, not --transport %s", t);
+		if (cfg->mix[REQ_CLASSIC])
+			return cli_usage_error("--mix classic needs UDP: RFC 3489 requests lack the magic cookie %s framing needs", t);
+	}
+	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume || sni) &&
+	    cfg->transport != TRANSPORT_TLS)
+		return cli_usage_error("--%s needs --transport tls", cfg->tls_ca ? "ca" :
+				       cfg->tls_insecure ? "tls-insecure" :
+				       cfg->tls_resume ? "tls-resume" : "sni");
+	if (cfg->tls_ca && cfg->tls_insecure)
+		return cli_usage_error("--ca and --tls-insecure are exclusive: --tls-insecure verifies nothing");
 	if (optind == argc)
 		return cli_usage_error("no target: give HOST[:PORT]");
 	if (optind + 1 < argc)
@@ -351,6 +451,8 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		return cli_usage_error("target '%s' is not IP, IP:PORT, [IPv6]:PORT or a resolvable HOST[:PORT]",
 			    argv[optind]);
 	stun_addr_format(&cfg->target, cfg->target_str, sizeof(cfg->target_str));
+	if (sni)	/* what the certificate must name, sent as SNI */
+		snprintf(cfg->target_host, sizeof(cfg->target_host), "%s", sni);
 	if (cfg->rate && have_inflight)
 		return cli_usage_error("--rate (open loop) and --inflight (closed loop) exclude each other");
 	if (!cfg->duration_s && !cfg->count)

@@ -99,13 +99,21 @@ static void describe_load(FILE *f, const struct sl_config *cfg)
 			fprintf(f, ", echoes counted");
 		return;
 	}
+	const char *unit = cfg->transport == TRANSPORT_UDP ? "socket" : "connection";
+
+	if (cfg->transport != TRANSPORT_UDP)
+		fprintf(f, "%s, ", sl_transport_names[cfg->transport]);
 	if (cfg->rate > 0)
 		fprintf(f, "open loop at %.0f requests/s", cfg->rate);
 	else
-		fprintf(f, "closed loop, %u in flight per socket", cfg->inflight);
-	fprintf(f, ", %u socket%s, %u thread%s", cfg->sockets,
+		fprintf(f, "closed loop, %u in flight per %s", cfg->inflight, unit);
+	fprintf(f, ", %u %s%s, %u thread%s", cfg->sockets, unit,
 		cfg->sockets == 1 ? "" : "s", cfg->threads,
 		cfg->threads == 1 ? "" : "s");
+	if (cfg->requests_per_conn)
+		fprintf(f, ", %llu request%s per connection",
+			(unsigned long long)cfg->requests_per_conn,
+			cfg->requests_per_conn == 1 ? "" : "s");
 }
 
 void sl_report_text(FILE *f, const struct sl_result *r)
@@ -152,6 +160,27 @@ void sl_report_text(FILE *f, const struct sl_result *r)
 	if (c->table_full)
 		fprintf(f, "  table full %12llu  sends skipped: too many requests outstanding\n",
 			(unsigned long long)c->table_full);
+	if (r->cfg->transport != TRANSPORT_UDP) {
+		fprintf(f, "  connections %11llu  %12.0f/s  (%llu attempted, %llu replaced after their requests)\n",
+			(unsigned long long)c->conn_established,
+			(double)c->conn_established / s,
+			(unsigned long long)c->conn_attempts,
+			(unsigned long long)c->conn_recycled);
+		if (r->cfg->transport == TRANSPORT_TLS)
+			fprintf(f, "  handshakes %12llu  %12.0f/s  (%llu resumed a session)\n",
+				(unsigned long long)c->handshakes, (double)c->handshakes / s,
+				(unsigned long long)c->handshakes_resumed);
+		if (c->conn_errors)
+			fprintf(f, "  connect errors %8llu\n", (unsigned long long)c->conn_errors);
+		if (c->handshake_errors)
+			fprintf(f, "  handshake errors %6llu\n",
+				(unsigned long long)c->handshake_errors);
+		if (c->conn_closed_by_peer)
+			fprintf(f, "  closed by server %6llu\n",
+				(unsigned long long)c->conn_closed_by_peer);
+		if (r->conn_error)
+			fprintf(f, "  first error  %s\n", r->conn_error);
+	}
 	if (h->total)
 		fprintf(f, "  latency    p50 %.1f us  p90 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f us  mean %.1f us\n",
 			us(hist_percentile(h, 50)), us(hist_percentile(h, 90)),
@@ -192,6 +221,7 @@ void sl_report_json(FILE *f, const struct sl_result *r)
 		json_string(f, cfg->xdp_ifname);
 		fprintf(f, ",\n");
 	}
+	fprintf(f, "  \"transport\": \"%s\",\n", sl_transport_names[cfg->transport]);
 	fprintf(f, "  \"mode\": \"%s\",\n  \"rate_target\": %.1f,\n  \"inflight\": %u,\n",
 		cfg->rate > 0 ? "open" : "closed", cfg->rate,
 		cfg->rate > 0 ? 0 : cfg->inflight);
@@ -221,6 +251,29 @@ void sl_report_json(FILE *f, const struct sl_result *r)
 		(unsigned long long)c->table_full);
 	fprintf(f, "  \"sent_per_s\": %.1f,\n  \"answered_per_s\": %.1f,\n  \"valid_per_s\": %.1f,\n",
 		(double)c->sent / s, (double)c->answered / s, (double)c->valid / s);
+	if (cfg->transport != TRANSPORT_UDP) {
+		fprintf(f, "  \"connections\": %u,\n  \"requests_per_connection\": %llu,\n",
+			cfg->sockets, (unsigned long long)cfg->requests_per_conn);
+		fprintf(f, "  \"connections_attempted\": %llu,\n  \"connections_established\": %llu,\n",
+			(unsigned long long)c->conn_attempts,
+			(unsigned long long)c->conn_established);
+		fprintf(f, "  \"connections_per_s\": %.1f,\n  \"connections_replaced\": %llu,\n",
+			(double)c->conn_established / s, (unsigned long long)c->conn_recycled);
+		fprintf(f, "  \"handshakes\": %llu,\n  \"handshakes_per_s\": %.1f,\n",
+			(unsigned long long)c->handshakes, (double)c->handshakes / s);
+		fprintf(f, "  \"handshakes_resumed\": %llu,\n",
+			(unsigned long long)c->handshakes_resumed);
+		fprintf(f, "  \"connect_errors\": %llu,\n  \"handshake_errors\": %llu,\n",
+			(unsigned long long)c->conn_errors,
+			(unsigned long long)c->handshake_errors);
+		fprintf(f, "  \"closed_by_server\": %llu,\n  \"first_connection_error\": ",
+			(unsigned long long)c->conn_closed_by_peer);
+		if (r->conn_error)
+			json_string(f, r->conn_error);
+		else
+			fputs("null", f);
+		fputs(",\n", f);
+	}
 	fprintf(f, "  \"latency_us\": {\"count\": %llu, \"p50\": %.3f, \"p90\": %.3f, "
 		"\"p99\": %.3f, \"p99_9\": %.3f, \"max\": %.3f, \"mean\": %.3f},\n",
 		(unsigned long long)h->total, us(hist_percentile(h, 50)),

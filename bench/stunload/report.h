@@ -18,6 +18,7 @@ struct sl_result {
 	double total_s;		/* including the wait for the last answers */
 	int status;		/* the exit status */
 	const char *verdict;	/* "ok", "invalid answers", ... */
+	const char *conn_error;	/* streams: the first connect/handshake error */
 };
 
 /* One second of the run: counter deltas and the interval's latencies. */

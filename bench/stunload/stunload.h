@@ -16,6 +16,7 @@
 #define SL_MAX_THREADS	64
 #define SL_MAX_SOCKETS	65536
 #define SL_BATCH	32	/* requests per sendmmsg, answers per recvmmsg */
+#define SL_TLS_PORT	5349	/* RFC 8489 6.2.3: STUN over TLS */
 
 /* Kinds of Binding Request in the --mix. */
 enum req_kind {
@@ -54,11 +55,24 @@ enum map_expect {
 };
 
 enum sl_engine { ENGINE_SOCKET, ENGINE_XDP };
+enum sl_transport { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_TLS };
+extern const char *const sl_transport_names[3];
 
 struct sl_config {
 	struct stun_addr target;
 	char target_str[STUN_ADDR_STRLEN];
+	/* What a TLS certificate must name: the host name given, else the
+	 * IP literal. */
+	char target_host[256];
 	enum sl_engine engine;
+	/* --transport tcp/tls: `sockets` counts connections (--connections);
+	 * each carries requests_per_conn requests and is then replaced by a
+	 * new one (0: persistent). */
+	enum sl_transport transport;
+	uint64_t requests_per_conn;
+	bool tls_insecure;	/* --tls-insecure */
+	bool tls_resume;	/* --tls-resume: offer the last session again */
+	const char *tls_ca;	/* --ca FILE */
 	double duration_s;	/* 0: bounded by count only */
 	uint64_t count;		/* 0: bounded by duration only */
 	double rate;		/* requests/s in total; 0: closed loop */
@@ -102,6 +116,15 @@ struct sl_counters {
 	uint64_t pace_dropped;	/* open loop: schedule slots skipped */
 	uint64_t table_full;	/* too many outstanding on a socket */
 	uint64_t invalid[BAD_KIND_COUNT];
+	/* --transport tcp/tls */
+	uint64_t conn_attempts;		/* connect() calls */
+	uint64_t conn_established;	/* TCP connections made */
+	uint64_t conn_errors;		/* connect() failed (refused, ...) */
+	uint64_t handshakes;		/* TLS handshakes completed */
+	uint64_t handshakes_resumed;	/* of which resumed a session */
+	uint64_t handshake_errors;	/* TLS handshakes failed */
+	uint64_t conn_closed_by_peer;	/* closed or reset by the server */
+	uint64_t conn_recycled;		/* closed by us after K answers */
 };
 
 #define CNT_ADD(field, n) \
