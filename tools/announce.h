@@ -8,6 +8,10 @@
  *   announce_probe.c  the checks: GET /healthz, a Binding Request
  *   announce_route.c  the addresses on the interface, through libnl-route-3
  *   announce_main.c   the command line, the loop, signals and the log
+ *
+ * A program of its own rather than a stunctl command: it is a long-running
+ * service with its own unit that needs only CAP_NET_ADMIN and libnl, while
+ * stunctl is the XDP tool (libbpf, libxdp, CAP_BPF) run by hand.
  */
 #ifndef STUNRING_ANNOUNCE_H
 #define STUNRING_ANNOUNCE_H
