@@ -30,20 +30,17 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Wait for events on fd until deadline: > 0 ready, 0 timed out, -1 error. */
+/* Wait for events on fd until deadline: > 0 ready, 0 timed out, -1 error
+ * or a signal (EINTR: only SIGTERM and SIGINT have handlers, and then the
+ * announcer is stopping, so the check ends at once and is not counted). */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
-	for (;;) {
-		uint64_t now = now_ns();
-		struct pollfd p = { .fd = fd, .events = events };
-		int r;
+	uint64_t now = now_ns();
+	struct pollfd p = { .fd = fd, .events = events };
 
-		if (now >= deadline)
-			return 0;
-		r = poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
-		if (r >= 0 || errno != EINTR)
-			return r;
-	}
+	if (now >= deadline)
+		return 0;
+	return poll(&p, 1, (int)((deadline - now + 999999) / 1000000));
 }
 
 static bool fail(char *why, size_t cap, const char *fmt, const char *arg)

@@ -14,11 +14,13 @@ Every answer must come from the address asked and answer our transaction.
       RATE requests/s for SECONDS, round robin over SOCKETS sockets per
       server.  Writes one line per request to OUT: "SEND_TIME FAMILY NODE"
       (CLOCK_REALTIME seconds; NODE is LOST without an answer in 1 s).
+      OUT.started appears when the first request is sent.
   analyze OUT FROM TO UNTIL
-      Of the stream in OUT: "total=T lost=L lost_outside=X after=N
-      nodes_after=A,B": lost_outside counts the losses sent before FROM or
-      after TO, after and nodes_after the answers to requests sent between
-      TO and UNTIL.
+      Of the stream in OUT: "total=T lost=L lost_outside=X before=A,B,C
+      after=N nodes_after=A,B": lost_outside counts the losses sent before
+      FROM or after TO, before names the nodes that answered requests sent
+      in the second before FROM, after and nodes_after the answers to
+      requests sent between TO and UNTIL.
 """
 import os, select, socket, struct, sys, time
 
@@ -109,6 +111,7 @@ def stream(out, seconds, rate, per_server, servers):
     gap = 1.0 / float(rate)
     start = time.monotonic()
     end = start + float(seconds)
+    open(out + ".started", "w").close()	# the test waits for this
     n = 0
     while True:
         now = time.monotonic()
@@ -153,7 +156,7 @@ def stream(out, seconds, rate, per_server, servers):
 def analyze(out, t_from, t_to, t_until):
     t_from, t_to, t_until = float(t_from), float(t_to), float(t_until)
     lost = outside = after = 0
-    nodes = set()
+    nodes, before = set(), set()
     total = 0
     with open(out) as f:
         for line in f:
@@ -164,10 +167,13 @@ def analyze(out, t_from, t_to, t_until):
                 lost += 1
                 if t < t_from or t > t_to:
                     outside += 1
-            elif t_to < t < t_until:
+            elif t_from - 1.0 <= t < t_from:
+                before.add(node)
+            if node != "LOST" and t_to < t < t_until:
                 after += 1
                 nodes.add(node)
-    print(f"total={total} lost={lost} lost_outside={outside} after={after} "
+    print(f"total={total} lost={lost} lost_outside={outside} "
+          f"before={','.join(sorted(before))} after={after} "
           f"nodes_after={','.join(sorted(nodes))}")
 
 
