@@ -187,6 +187,10 @@ else
 	for k in 1 2 3; do show "$TMP/ann$k.log"; done
 	finish
 fi
+if [ "${LAB_BFD:-0}" = 1 ]; then
+	up=$(nsx "$R" birdc -s "$TMP/router.ctl" show bfd sessions | grep -cw Up)
+	check "LAB_BFD=1: the router's BFD sessions with the nodes are up ($up of 6)" [ "$up" = 6 ]
+fi
 # The node templates export nothing but the service prefixes.
 bad=$(ip -n "$R" route show proto bird | grep -v "^$A4 " | grep -v '^[[:space:]]')
 bad6=$(ip -n "$R" -6 route show proto bird | grep -v "^$A6 " | grep -v '^[[:space:]]')
