@@ -24,7 +24,7 @@ install-man: $(MAN_PAGES)
 ALL_TARGETS += $(MAN_PAGES)
 INSTALL_TARGETS += install-man
 # The test runs every program's --help against its page.
-TEST_DEPS += $(MAN_PAGES) $(BUILD)/stunringd $(BUILD)/stunctl $(BUILD)/stunprobe \
+TEST_DEPS += $(MAN_PAGES) $(BUILD)/stunringd $(BUILD)/stunctl $(BUILD)/stunprobe $(BUILD)/stunring-announce \
 	     $(BUILD)/stunload $(BUILD)/stun-reflector
 TEST_PROGS += tests/e2e/test_man_pages.sh
 # scdoc builds the pages; mandoc lints them in the test.

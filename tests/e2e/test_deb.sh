@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/e2e/test_deb.sh - the Debian package that make deb builds, as an
 # operator receives it: lintian finds no error; unpacked into a throwaway
-# root it holds the binaries (stunringd and stunctl in /usr/sbin), the
-# hardened unit and the sysusers file for dh_installsystemd and
-# dh_installsysusers, the example config as a conffile, the man pages,
+# root it holds the binaries (stunringd, stunctl and stunring-announce in
+# /usr/sbin), the hardened unit and the sysusers file for dh_installsystemd
+# and dh_installsysusers, the example config as a conffile, the man pages,
+# the anycast examples (announcer unit, BIRD templates),
 # libstunring's headers, library and stunring.pc (a program builds against
 # them); the unpacked stunringd runs and answers on loopback with the
 # packaged config's keys.  Installing it into a booted Debian with apt is
@@ -31,14 +32,17 @@ dpkg-deb -x "$DEB" "$ROOT"
 dpkg-deb -e "$DEB" "$TMP/control"
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 missing=""
-for f in usr/sbin/stunringd usr/sbin/stunctl usr/bin/stunprobe usr/bin/stunload \
+for f in usr/sbin/stunringd usr/sbin/stunctl usr/sbin/stunring-announce usr/bin/stunprobe usr/bin/stunload \
 	usr/bin/stun-reflector etc/stunring/stunringd.conf \
 	lib/systemd/system/stunringd.service usr/lib/sysusers.d/stunring.conf \
 	usr/share/man/man8/stunringd.8.gz usr/share/man/man5/stunringd.conf.5.gz \
-	usr/share/man/man8/stunctl.8.gz usr/share/man/man1/stunprobe.1.gz \
+	usr/share/man/man8/stunctl.8.gz usr/share/man/man8/stunring-announce.8.gz \
+	usr/share/man/man1/stunprobe.1.gz \
 	usr/share/man/man1/stunload.1.gz usr/include/stunring/stunring.h \
 	usr/include/stunring/stun_wire.h "usr/lib/$MA/libstunring.a" \
-	"usr/lib/$MA/pkgconfig/stunring.pc" usr/share/doc/stunring/copyright; do
+	"usr/lib/$MA/pkgconfig/stunring.pc" usr/share/doc/stunring/copyright \
+	usr/share/doc/stunring/examples/stunring-announce.service \
+	usr/share/doc/stunring/examples/anycast/bird-node.conf; do
 	[ -e "$ROOT/$f" ] || missing="$missing $f"
 done
 check "every file where it belongs${missing:+ (missing:$missing)}" [ -z "$missing" ]

@@ -30,7 +30,7 @@ if ! command -v mandoc >/dev/null; then
 	echo "1..0 # SKIP mandoc not installed (Debian package mandoc; make deps installs it)"
 	exit 0
 fi
-PROGS="stunringd:8 stunctl:8 stunprobe:1 stunload:1 stun-reflector:1"
+PROGS="stunringd:8 stunctl:8 stunprobe:1 stunload:1 stun-reflector:1 stunring-announce:8"
 for p in $PROGS; do
 	if [ ! -x "$B/${p%:*}" ]; then
 		echo "1..0 # SKIP $B/${p%:*} not built"

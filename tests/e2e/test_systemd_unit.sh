@@ -90,4 +90,27 @@ check "Type=notify, WatchdogSec=, ExecReload= sends SIGHUP, Restart=on-failure" 
 check "a system user from tools/dist/stunringd.sysusers" \
 	eval 'u=$(sed -n "s/^User=//p" "$UNIT") && [ -n "$u" ] &&
 	      grep -Eq "^u $u " tools/dist/stunringd.sysusers'
+# stunring-announce.service (the anycast announcer): verified together with
+# the daemon's unit it binds to (--man=no: its page is not installed here).
+AUNIT=tools/dist/stunring-announce.service
+if [ -x "$BUILD/stunring-announce" ]; then
+	sed "s|^ExecStart=/usr/local/bin/stunring-announce|ExecStart=$PWD/$BUILD/stunring-announce|" \
+		"$AUNIT" >"$TMP/stunring-announce.service"
+	systemd-analyze verify --man=no "$TMP/stunringd.service" "$TMP/stunring-announce.service" \
+		>"$TMP/verify" 2>&1
+	rc=$?
+	check "$AUNIT: systemd-analyze verify: exit 0, nothing said" \
+		eval '[ $rc -eq 0 ] && [ ! -s "$TMP/verify" ]'
+	show "$TMP/verify"
+	ascore=$(exposure "$TMP/stunring-announce.service")
+	check "$AUNIT: exposure ${ascore:-?} <= 2.0, as its comment says" \
+		eval '[ -n "$ascore" ] && awk -v s="$ascore" "BEGIN { exit !(s <= 2.0) }" &&
+		      grep -q "^# Exposure (systemd-analyze security --offline=yes): $ascore\.$" "$AUNIT"'
+	grep -E '✗|Overall' "$TMP/sec" | sed 's/^/# /'
+	check "$AUNIT: bound to stunringd (After=, BindsTo=), only CAP_NET_ADMIN" \
+		eval 'grep -q "^After=stunringd.service" "$AUNIT" && grep -qx "BindsTo=stunringd.service" "$AUNIT" &&
+		      grep -qx "CapabilityBoundingSet=CAP_NET_ADMIN" "$AUNIT"'
+else
+	skip "$AUNIT" "$BUILD/stunring-announce not built"
+fi
 finish
