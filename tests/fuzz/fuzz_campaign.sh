@@ -5,6 +5,7 @@
 #
 # Usage: fuzz_campaign.sh EXECS CHUNK [HARNESS...]   (default: every harness)
 #   nice -n 19 tests/fuzz/fuzz_campaign.sh 100000000 300
+#   tests/fuzz/fuzz_campaign.sh 0 0     (prints the score, runs nothing)
 #
 # Every chunk is one row of build/fuzz/campaign.tsv (date, harness, seconds,
 # executions, exec/s, coverage, features, corpus, peak RSS, verdict).  A
@@ -58,9 +59,16 @@ for h in "${harnesses[@]}"; do
 		echo "$name: $(total "$name") executions so far" >&2
 	done
 done
-echo "# harness executions (since the last crash)"
-for h in "${harnesses[@]}"; do
-	name=$(basename "$h")
-	echo "$name $(total "$name")"
-done
+# The score of every harness in the table, since its last crash: chunks,
+# executions, seconds, mean exec/s, and the last chunk's coverage, corpus
+# and the highest peak RSS.
+printf '%-14s %6s %13s %7s %8s %5s %6s %7s %9s %7s\n' harness chunks executions seconds exec/s cov ft corpus bytes rss_mb
+awk -F'\t' 'NR > 1 { h = $2; if ($11 == "crash") { n[h] = x[h] = t[h] = r[h] = 0; next }
+		if ($11 != "ok") next
+		if (!(h in n)) order[++k] = h
+		n[h]++; x[h] += $4; t[h] += $3; c[h] = $6; f[h] = $7; u[h] = $8; b[h] = $9
+		if ($10 > r[h]) r[h] = $10 }
+	END { for (i = 1; i <= k; i++) { h = order[i]
+		printf "%-14s %6d %13d %7d %8d %5s %6s %7s %9s %7d\n", h, n[h], x[h], t[h],
+			t[h] ? x[h] / t[h] : 0, c[h], f[h], u[h], b[h], r[h] } }' "$tsv"
 exit $rc
