@@ -57,7 +57,7 @@ $(BUILD)/fuzz/fuzz_validate: tests/fuzz/fuzz_validate.c $(FUZZ_VALIDATE_SRCS) $(
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -Ibench/stunload $< $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) -o $@
 
-# make test: a short bounded run of each harness (about 30 s in all).
+# make test: a short bounded run of each harness (6 s each, 30 s in all).
 $(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec tests/fuzz/fuzz_run.sh %s\n' "$(FUZZ_SMOKE_TIME)" >$@
