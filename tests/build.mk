@@ -30,15 +30,34 @@ TEST_PROGS += $(UNIT_BINS) $(BUILD)/tests/test_noalloc tests/unit/check_lib_symb
 # --- fuzzing (clang libFuzzer + ASan + UBSan) ------------------------------
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined -Isrc -D_GNU_SOURCE
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_respond $(BUILD)/fuzz/fuzz_addr
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_respond $(BUILD)/fuzz/fuzz_addr $(BUILD)/fuzz/fuzz_config \
+	     $(BUILD)/fuzz/fuzz_cli $(BUILD)/fuzz/fuzz_validate
 FUZZ_TIME ?= 300
-FUZZ_SMOKE_TIME ?= 15
+FUZZ_SMOKE_TIME ?= 6
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $< $(LIB_SRCS) -o $@
 
-# make test: a short bounded run of each harness (about 30 s in all).
+# The harnesses beyond the codec link the code they test from source, so
+# that it is instrumented too (the daemon's config reader with libinih, the
+# cli library, stunload's validator and transaction table).
+FUZZ_CONFIG_SRCS := src/daemon/config_load.c src/daemon/config_ini.c src/daemon/config.c \
+		    src/daemon/rfc5780.c src/daemon/log.c $(CLI_SRCS)
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(LIB_HDRS) \
+			   $(wildcard src/daemon/*.h src/cli/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(INIH_LIBS) -o $@
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c $(CLI_SRCS) $(LIB_SRCS) $(LIB_HDRS) src/cli/cli.h
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $< $(CLI_SRCS) $(LIB_SRCS) -o $@
+FUZZ_VALIDATE_SRCS := bench/stunload/validate.c bench/stunload/txtable.c
+$(BUILD)/fuzz/fuzz_validate: tests/fuzz/fuzz_validate.c $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) \
+			     $(LIB_HDRS) $(wildcard bench/stunload/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -Ibench/stunload $< $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) -o $@
+
+# make test: a short bounded run of each harness (6 s each, 30 s in all).
 $(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec tests/fuzz/fuzz_run.sh %s\n' "$(FUZZ_SMOKE_TIME)" >$@

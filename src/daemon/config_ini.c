@@ -82,17 +82,25 @@ static int on_entry(void *user, const char *section, const char *name,
 	return 1;	/* never an inih error: entry reports its own */
 }
 
-int config_ini_read(const char *path, const struct config_ini_ops *ops, void *user)
+int config_ini_read_stream(FILE *f, const struct config_ini_ops *ops, void *user)
 {
-	struct reader r = { .ops = ops, .user = user };
+	struct reader r = { .f = f, .ops = ops, .user = user };
 
-	r.f = fopen(path, "re");
-	if (!r.f)
-		return -errno;
 	ini_parse_stream(next_line, &r, on_entry, &r);
-	fclose(r.f);
 	free(r.buf);
 	if (r.read_errno)
 		return -r.read_errno;
 	return r.stopped ? 1 : 0;
+}
+
+int config_ini_read(const char *path, const struct config_ini_ops *ops, void *user)
+{
+	FILE *f = fopen(path, "re");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = config_ini_read_stream(f, ops, user);
+	fclose(f);
+	return rc;
 }

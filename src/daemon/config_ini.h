@@ -10,6 +10,8 @@
 #ifndef STUNRINGD_CONFIG_INI_H
 #define STUNRINGD_CONFIG_INI_H
 
+#include <stdio.h>
+
 struct config_ini_ops {
 	/* One `key = value`.  Return 0 to go on, anything else to stop. */
 	int (*entry)(void *user, unsigned int line, const char *key, const char *value);
@@ -21,5 +23,8 @@ struct config_ini_ops {
  * having been called for each line that needs it), 1 when entry asked to
  * stop, or -errno when the file cannot be opened or read. */
 int config_ini_read(const char *path, const struct config_ini_ops *ops, void *user);
+/* The same over an open stream, read to its end (not closed): the fuzz
+ * harness hands in an fmemopen() buffer. */
+int config_ini_read_stream(FILE *f, const struct config_ini_ops *ops, void *user);
 
 #endif

@@ -116,9 +116,11 @@ static void on_problem(void *user, unsigned int line, const char *msg)
 static struct config_cmdline cmdline;	/* kept for SIGHUP */
 static const char *path;		/* NULL: no file */
 
-/* Defaults, file, command line, then the checks across options.  Command
- * line problems print as they always did; the rest land in pr. */
-static int build(struct daemon_config *cfg, struct problems *pr)
+/* Defaults, file (pr->path; read from in when in is not NULL), command
+ * line cl, then the checks across options.  Command line problems print
+ * as they always did; the rest land in pr. */
+static int build(struct daemon_config *cfg, struct problems *pr,
+		 const struct config_cmdline *cl, FILE *in)
 {
 	static const struct config_ini_ops ops = { on_entry, on_problem };
 	static struct loading l;
@@ -129,9 +131,10 @@ static int build(struct daemon_config *cfg, struct problems *pr)
 	l.cfg = cfg;
 	l.pr = pr;
 	config_defaults(cfg);
-	if (path) {
+	if (pr->path) {
 		cli_set_sink(sink, pr);
-		rc = config_ini_read(path, &ops, &l);
+		rc = in ? config_ini_read_stream(in, &ops, &l)
+			: config_ini_read(pr->path, &ops, &l);
 		cli_set_sink(NULL, NULL);
 		if (rc < 0) {
 			char msg[200];
@@ -139,28 +142,37 @@ static int build(struct daemon_config *cfg, struct problems *pr)
 			problem(pr, 0, msg);
 		}
 	}
-	for (unsigned int i = 0; i < cmdline.n; i++) {
-		int id = cmdline.opt[i].id;
+	for (unsigned int i = 0; i < cl->n; i++) {
+		int id = cl->opt[i].id;
 		if (!touched[(unsigned int)id % 512]) {
 			touched[(unsigned int)id % 512] = true;
 			config_option_reset(cfg, id);
 		}
-		if ((rc = config_option_apply(cfg, id, cmdline.opt[i].arg)) >= 0)
+		if ((rc = config_option_apply(cfg, id, cl->opt[i].arg)) >= 0)
 			return rc;
 	}
 	/* Problems that involve several options belong to the file as a
 	 * whole when there is one. */
 	if (pr->n)	/* what follows would only echo those problems */
 		return EXIT_USAGE;
-	if (path)
+	if (pr->path)
 		cli_set_sink(sink, pr);
 	rc = config_finish(cfg);
 	if (rc < 0)
 		rc = rfc5780_configure(cfg);
 	cli_set_sink(NULL, NULL);
-	if (!path && rc >= 0)
+	if (!pr->path && rc >= 0)
 		return rc;
 	return pr->n ? EXIT_USAGE : -1;
+}
+
+int config_check_stream(struct daemon_config *cfg, const char *name, FILE *in,
+			FILE *out)
+{
+	static const struct config_cmdline none;
+	struct problems pr = { .path = name, .print = out };
+
+	return build(cfg, &pr, &none, in);
 }
 
 const char *config_load_path(void)
@@ -184,7 +196,7 @@ int config_load(struct daemon_config *cfg, int argc, char **argv)
 				       CONFIG_DEFAULT_PATH);
 	pr.path = path;
 	pr.print = cmdline.check_only ? stderr : NULL;
-	rc = build(cfg, &pr);
+	rc = build(cfg, &pr, &cmdline, NULL);
 	if (cmdline.check_only) {
 		if (rc >= 0)
 			return EXIT_USAGE;
@@ -210,7 +222,7 @@ int config_reload(struct daemon_config *fresh, char *err, size_t errlen)
 			 "and no --config was given)", CONFIG_DEFAULT_PATH);
 		return -1;
 	}
-	if (build(fresh, &pr) < 0)
+	if (build(fresh, &pr, &cmdline, NULL) < 0)
 		return 0;
 	if (pr.n > 1)
 		snprintf(err, errlen, "%s (and %u more)", pr.first, pr.n - 1);

@@ -10,6 +10,7 @@
 #define STUNRINGD_CONFIG_LOAD_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "config.h"
 
@@ -23,6 +24,14 @@ int config_load(struct daemon_config *cfg, int argc, char **argv);
  * kept.  0 when fresh is good; -1 with the problem in err (one line, the
  * first problem and how many more), fresh then meaningless. */
 int config_reload(struct daemon_config *fresh, char *err, size_t errlen);
+
+/* --check-config on a file already open, without a command line (the fuzz
+ * harness): defaults, the file read from in and named name in messages,
+ * the checks across options.  Each problem is one line on out: "NAME:LINE:
+ * problem", or "NAME: problem" for one that belongs to the file as a
+ * whole.  -1 when the file is good, else EXIT_USAGE. */
+int config_check_stream(struct daemon_config *cfg, const char *name, FILE *in,
+			FILE *out);
 
 /* The file in use, or NULL when there is none. */
 const char *config_load_path(void);
