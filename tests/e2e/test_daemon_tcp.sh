@@ -103,7 +103,7 @@ for engine in uring mmsg; do
 	if start_daemon "caps-$engine" -- -w 1 -e $engine --listen 127.0.0.1:0 \
 		--tcp-listen 127.0.0.1:0 --max-connections 6 --max-connections-per-source 3; then
 		P=$(tcp_port)
-		sleep 60 | tcp hold 3 --host 127.0.0.1 --port "$P" --src 127.0.0.5 >"$TMP/h5" 2>&1 &
+		timeout 60 python3 "$PY" hold 3 --host 127.0.0.1 --port "$P" --src 127.0.0.5 >"$TMP/h5" 2>&1 &
 		H5=$!
 		PIDS+=("$H5")
 		check "$E caps: 3 connections from 127.0.0.5 served" wait_for "$TMP/h5" held
@@ -111,7 +111,7 @@ for engine in uring mmsg; do
 		check "$E caps: a 4th from 127.0.0.5 closed at once without an answer ($got)" [ "$got" = closed ]
 		got=$(tcp probe --host 127.0.0.1 --port "$P" --src 127.0.0.6)
 		check "$E caps: 127.0.0.6 still served ($got)" [ "$got" = answered ]
-		sleep 60 | tcp hold 3 --host 127.0.0.1 --port "$P" --src 127.0.0.6 >"$TMP/h6" 2>&1 &
+		timeout 60 python3 "$PY" hold 3 --host 127.0.0.1 --port "$P" --src 127.0.0.6 >"$TMP/h6" 2>&1 &
 		H6=$!
 		PIDS+=("$H6")
 		check "$E caps: 3 from 127.0.0.6 held too (6 = --max-connections)" wait_for "$TMP/h6" held
@@ -147,7 +147,7 @@ for engine in uring mmsg; do
 		got=$(tcp idle --host 127.0.0.1 --port "$P" --timeout 15)
 		check "$E an idle connection closed by the idle timeout ($got s)" \
 			eval '[ "${got%% *}" = closed ] && awk "BEGIN { exit !(${got#* } < 10) }"'
-		got=$(tcp steady --host 127.0.0.1 --port "$P" --gap 0.5 --seconds 5)
+		got=$(tcp steady --host 127.0.0.1 --port "$P" --gap 0.5 --seconds 3)
 		check "$E a connection with a request every 500 ms stays open past the idle timeout ($got)" \
 			eval '[ "${got#* * }" = "until the end" ]'
 		# A header announcing 20 + 240 > 256 bytes.
@@ -172,7 +172,7 @@ for engine in uring mmsg; do
 		P=$(tcp_port)
 		tcp basic --host 127.0.0.1 --port "$P" >/dev/null 2>&1	# warm up
 		before=$(rss_kib "$DPID")
-		got=$(tcp flood --host 127.0.0.1 --port "$P" --seconds 6 --bytes $((200 << 20)))
+		got=$(tcp flood --host 127.0.0.1 --port "$P" --seconds 3 --bytes $((200 << 20)))
 		after=$(rss_kib "$DPID")
 		echo "# $got; RSS ${before} -> ${after} KiB"
 		sent=$(echo "$got" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
@@ -193,7 +193,7 @@ for engine in uring mmsg; do
 	if start_daemon "term-$engine" -- -w 2 -e $engine --listen 127.0.0.1:0 \
 		--tcp-listen 127.0.0.1:0; then
 		P=$(tcp_port)
-		sleep 60 | tcp hold 10 --host 127.0.0.1 --port "$P" >"$TMP/h" 2>&1 &
+		timeout 60 python3 "$PY" hold 10 --host 127.0.0.1 --port "$P" >"$TMP/h" 2>&1 &
 		H=$!
 		PIDS+=("$H")
 		wait_for "$TMP/h" held
