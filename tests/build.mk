@@ -35,7 +35,7 @@ FUZZ_BINS := $(BUILD)/fuzz/fuzz_respond $(BUILD)/fuzz/fuzz_addr $(BUILD)/fuzz/fu
 FUZZ_TIME ?= 300
 FUZZ_SMOKE_TIME ?= 6
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_check.h $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $< $(LIB_SRCS) -o $@
 
@@ -44,15 +44,15 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_HDRS)
 # cli library, stunload's validator and transaction table).
 FUZZ_CONFIG_SRCS := src/daemon/config_load.c src/daemon/config_ini.c src/daemon/config.c \
 		    src/daemon/rfc5780.c src/daemon/log.c $(CLI_SRCS)
-$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(LIB_HDRS) \
+$(BUILD)/fuzz/fuzz_config: tests/fuzz/fuzz_config.c tests/fuzz/fuzz_check.h $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(LIB_HDRS) \
 			   $(wildcard src/daemon/*.h src/cli/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_CONFIG_SRCS) $(LIB_SRCS) $(INIH_LIBS) -o $@
-$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c $(CLI_SRCS) $(LIB_SRCS) $(LIB_HDRS) src/cli/cli.h
+$(BUILD)/fuzz/fuzz_cli: tests/fuzz/fuzz_cli.c tests/fuzz/fuzz_check.h $(CLI_SRCS) $(LIB_SRCS) $(LIB_HDRS) src/cli/cli.h
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) $< $(CLI_SRCS) $(LIB_SRCS) -o $@
 FUZZ_VALIDATE_SRCS := bench/stunload/validate.c bench/stunload/txtable.c
-$(BUILD)/fuzz/fuzz_validate: tests/fuzz/fuzz_validate.c $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) \
+$(BUILD)/fuzz/fuzz_validate: tests/fuzz/fuzz_validate.c tests/fuzz/fuzz_check.h $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) \
 			     $(LIB_HDRS) $(wildcard bench/stunload/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -Ibench/stunload $< $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) -o $@

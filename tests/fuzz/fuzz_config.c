@@ -17,6 +17,7 @@
  *  - an accepted configuration is within its documented ranges.
  */
 #include "daemon/config_load.h"
+#include "fuzz_check.h"
 
 #include <pwd.h>
 #include <stdio.h>
@@ -43,17 +44,6 @@ struct passwd *getpwnam(const char *name)
 	}
 	return NULL;
 }
-
-#define CHECK(c, ...)                                                         \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "invariant failed: %s (%s:%d): ", #c, \
-				__FILE__, __LINE__);                          \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			abort();                                              \
-		}                                                             \
-	} while (0)
 
 /* Lines as getline sees them: each '\n' ends one, and a last line without
  * one still counts. */
