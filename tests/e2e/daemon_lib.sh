@@ -215,3 +215,23 @@ xdp_veth_cleanup() {
 	rm -rf /sys/fs/bpf/stunring/"$SIF"@* 2>/dev/null
 	cleanup
 }
+
+# check_eq NAME GOT WANT: ok when equal, else not ok with both values.
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
+}
+
+# jget KEY [SUBKEY]: a field (or a field of an object field) of the JSON
+# object on stdin; "null" when absent, "INVALID-JSON" when it is not JSON.
+jget() {
+	python3 -c '
+import json, sys
+try:
+    d = json.load(sys.stdin)
+except ValueError:
+    print("INVALID-JSON"); sys.exit(0)
+v = d.get(sys.argv[1])
+if isinstance(v, dict) and len(sys.argv) > 2:
+    v = v.get(sys.argv[2])
+print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$@"
+}

@@ -35,22 +35,6 @@ in_ns() { ip netns exec "$NS" "$@"; }
 load() { in_ns timeout 60 "$LOAD" --no-progress "$@"; }
 in_ns ip link set lo up
 
-# jget KEY: a field of the JSON object on stdin ("null" when absent).
-jget() {
-	python3 -c '
-import json, sys
-try:
-    d = json.load(sys.stdin)
-except ValueError:
-    print("INVALID-JSON"); sys.exit(0)
-v = d.get(sys.argv[1])
-if isinstance(v, dict) and len(sys.argv) > 2:
-    v = v.get(sys.argv[2])
-print("null" if v is None else (str(v).lower() if isinstance(v, bool) else v))' "$@"
-}
-check_eq() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got:  '$2'"; echo "#   want: '$3'"; fi
-}
 wait_listen() {
 	local p i
 	for p in "$@"; do
