@@ -103,6 +103,8 @@ struct stun_xdp_config {
 	__u64 cap_t, cap_tau;
 	__u32 kmask[4];			/* bucket key mask, IPv6 (network order) */
 	__u32 kmask4;			/* ... and IPv4 (the last word) */
+	__u32 kpad;
+	__u64 bucket_seed[2];		/* keys the bucket hash: random per attach */
 	/* IPv4 sources skip the trie when the lists are short: acl4[] holds
 	 * the ACL's prefixes that can match an IPv4 source, longest first,
 	 * each with its verdict; the first match decides, none means denied
@@ -123,7 +125,11 @@ struct stun_xdp_config {
 	__u64 owner_start;
 };
 
-#define STUN_XDP_BUCKETS 65536	/* per-source buckets (LRU: never more) */
+/* Per-source buckets: STUN_XDP_BUCKET_SETS sets of STUN_XDP_BUCKET_WAYS,
+ * 65536 buckets of 32 bytes (2 MiB), never more. */
+#define STUN_XDP_BUCKET_WAYS 4
+#define STUN_XDP_BUCKET_SETS 16384	/* a power of two */
+#define STUN_XDP_BUCKETS (STUN_XDP_BUCKET_SETS * STUN_XDP_BUCKET_WAYS)
 
 /* acl_allow's values: the bits of a prefix.  The trie holds the allow
  * list and, when there is one, the deny list too, so that its longest
@@ -143,13 +149,19 @@ struct stun_xdp_acl_key {
 	__u8 addr[16];
 };
 
-/* buckets: key the masked source prefix (IPv4 mapped, 4 words). */
+/* A bucket's key: the masked source prefix (IPv4 mapped, 4 words). */
 struct stun_xdp_bucket_key {
 	__u32 w[4];
 };
 struct stun_xdp_bucket {
-	__u64 tat;			/* full again at (bpf_ktime_get_coarse_ns) */
+	struct stun_xdp_bucket_key key;
+	__u64 tat;			/* full again at (bpf_ktime_get_coarse_ns);
+					   0: never used */
 	__u64 drops;			/* requests refused: stunctl limits */
+};
+/* One element of the buckets array: the ways a prefix's hash can use. */
+struct stun_xdp_bucket_set {
+	struct stun_xdp_bucket way[STUN_XDP_BUCKET_WAYS];
 };
 
 /* An address as the program keeps it.  IPv4 uses addr[0..3]. */

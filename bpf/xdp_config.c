@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "stunring.h"
@@ -105,6 +106,12 @@ int stun_xdp_config_init(struct stun_xdp_config *c,
 
 	memset(c, 0, sizeof(*c));
 	c->enabled = !o->disabled;
+	/* Keys the buckets' hash (stun_xdp.bpf.c bucket_set): unknown to a
+	 * flooder, who could otherwise fill one set with prefixes of his
+	 * choice.  Without entropy the table still works, only aimable. */
+	if (getrandom(c->bucket_seed, sizeof(c->bucket_seed), GRND_NONBLOCK) !=
+	    sizeof(c->bucket_seed))
+		c->bucket_seed[0] = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
 	c->always_fingerprint = o->always_fingerprint;
 	/* The program answers what the daemon answers in basic mode: the
 	 * codec's own mask and its own rule for SOFTWARE (length, UTF-8). */

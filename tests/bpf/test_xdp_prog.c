@@ -940,6 +940,107 @@ static void acl_verdicts(void **st)
 	assert_int_equal(c.acl_scan4, 0);
 }
 
+/* One request from src (a literal address): the verdict. */
+static int limited_run(const char *src, struct run *r)
+{
+	uint8_t msg[1024], frame[MAX_FRAME];
+	size_t n = request(msg, false, NULL);
+	struct frame_spec s = spec_default(strchr(src, ':') != NULL, msg, n);
+
+	s.src = src;
+	run_frame(frame, build_frame(frame, &s), r);
+	return r->ret;
+}
+
+/* The bucket of the prefix of IPv4-mapped key k, or NULL. */
+static bool find_bucket(const uint32_t k[4], struct stun_xdp_bucket *out)
+{
+	static struct stun_xdp_bucket_set set;
+	int fd = bpf_map__fd(skel->maps.buckets);
+
+	for (uint32_t i = 0; i < STUN_XDP_BUCKET_SETS; i++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &i, &set), 0);
+		for (int w = 0; w < STUN_XDP_BUCKET_WAYS; w++)
+			if (set.way[w].tat && !memcmp(set.way[w].key.w, k, 16)) {
+				*out = set.way[w];
+				return true;
+			}
+	}
+	return false;
+}
+
+/* The per-source buckets: exactly BURST answers to a prefix at once (the
+ * rate is 1/s: no token comes back within the burst's microseconds), then
+ * drops counted in the prefix's bucket; other prefixes untouched; and a
+ * flood of new prefixes larger than the table recycles buckets without
+ * forgetting the limited one (its time runs furthest ahead). */
+static void source_buckets(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	/* BURST s ahead: the flood (seconds) cannot catch the limited bucket up. */
+	enum { BURST = 50, FLOOD = 3 * STUN_XDP_BUCKETS / 2 };
+	static struct stun_limits l;
+	static struct stun_xdp_bucket_set zero_set;
+	struct stun_xdp_opts o = { .limits = &l };
+	struct stun_xdp_bucket b;
+	struct run r;
+	char a[64];
+
+	memset(&l, 0, sizeof(l));
+	l.rate = 1, l.burst = BURST, l.prefix4 = 24, l.prefix6 = 64;
+	set_config(&o);
+	for (uint32_t i = 0; i < STUN_XDP_BUCKET_SETS; i++)
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.buckets), &i,
+						     &zero_set, BPF_ANY), 0);
+	/* 192.0.2.1 and 192.0.2.77 share a /24; 2001:db8::42 and ::99 a /64. */
+	const char *first[] = { "192.0.2.1", "2001:db8::42" };
+	const char *same[] = { "192.0.2.77", "2001:db8::99" };
+	const char *other[] = { "203.0.113.5", "2001:db8:1::1" };
+	for (int v6 = 0; v6 < 2; v6++) {
+		for (int i = 0; i < BURST; i++)
+			if (limited_run(first[v6], &r) != XDP_TX_)
+				fail_msg("%s: request %d of the burst: verdict %d", first[v6], i,
+					 r.ret);
+		assert_int_equal(limited_run(first[v6], &r), XDP_DROP_);
+		assert_counter(&r, STUN_XDP_DROP_RATE);
+		assert_int_equal(limited_run(same[v6], &r), XDP_DROP_);
+		assert_counter(&r, STUN_XDP_DROP_RATE);
+		assert_int_equal(limited_run(other[v6], &r), XDP_TX_);
+	}
+	const uint32_t k4[4] = { 0, 0, htonl(0xFFFF), htonl(0xC0000200) };
+	assert_true(find_bucket(k4, &b));
+	assert_int_equal(b.drops, 2);
+	/* The flood: 98304 /64s, one request each, all answered. */
+	for (int i = 0; i < FLOOD; i++) {
+		snprintf(a, sizeof(a), "2001:db8:%x:%x::9", 0x100 + (i >> 16), i & 0xFFFF);
+		if (limited_run(a, &r) != XDP_TX_)
+			for (int c = 0; c < STUN_XDP_COUNTER_COUNT; c++)
+				if (r.moved[c])
+					fail_msg("flood source %s (%d): verdict %d, %s", a, i, r.ret,
+						 stun_xdp_counter_name(c));
+	}
+	/* The limited prefix's bucket is still there, untouched (a token may
+	 * have come back while the flood ran, so no request is sent now). */
+	struct stun_xdp_bucket after;
+	assert_true(find_bucket(k4, &after));
+	assert_int_equal(after.drops, 2);
+	assert_int_equal(after.tat, b.tat);
+	/* Spread over the sets by the hash, and recycled: the table holds
+	 * most of it, never all of it. */
+	unsigned int used = 0;
+	static struct stun_xdp_bucket_set set;
+	for (uint32_t i = 0; i < STUN_XDP_BUCKET_SETS; i++) {
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.buckets), &i, &set), 0);
+		for (int w = 0; w < STUN_XDP_BUCKET_WAYS; w++)
+			used += set.way[w].tat != 0;
+	}
+	if (used < STUN_XDP_BUCKETS * 3 / 4 || used >= FLOOD)
+		fail_msg("%u buckets in use after a flood of %d prefixes", used, FLOOD);
+	struct stun_xdp_opts off = { 0 };
+	set_config(&off);
+}
+
 /* The enable flag, without reloading anything. */
 static void enable_flag(void **st)
 {
@@ -1396,6 +1497,7 @@ int main(void)
 		cmocka_unit_test(grow_at_tail),
 		cmocka_unit_test(no_room),
 		cmocka_unit_test(acl_verdicts),
+		cmocka_unit_test(source_buckets),
 	};
 
 	vcases = calloc(MAX_CASES, sizeof(*vcases));
