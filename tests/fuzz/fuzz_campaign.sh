@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(build/fuzz/fuzz_respond build/fuzz/fuzz_addr \
-	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate)
+	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate build/fuzz/fuzz_stream)
 tsv=build/fuzz/campaign.tsv
 mkdir -p build/fuzz
 [ -s "$tsv" ] || printf 'date\tharness\tseconds\texecutions\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tpeak_rss_mb\tverdict\n' >"$tsv"
