@@ -44,7 +44,8 @@
 #define PER_SOURCE 2
 #define NSRC 3
 #define WIRE_MAX 16384
-#define RX_MAX 16384
+#define RX_MAX 16384		/* above any out_cap */
+#define WANT_MAX (8 * WIRE_MAX)	/* replies: at most 20 + ~140 for 20 bytes */
 
 void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
 		     const struct stun_addr *peer)
@@ -59,7 +60,7 @@ struct peer {
 	uint32_t wire_len, delivered;
 	/* The model: framed up to here, its replies, a fault found. */
 	uint32_t framed;
-	uint8_t want[RX_MAX];
+	uint8_t want[WANT_MAX];
 	uint32_t want_len;
 	int fault;		/* 0, or bits 1 << STREAM_CLOSE_NOT_STUN / _TOO_BIG */
 	uint32_t got;		/* reply bytes the peer read */
@@ -98,7 +99,10 @@ static uint16_t rd16(const uint8_t *p)
 /* The model frames what was delivered, as the core must. */
 static void model_frame(struct peer *q)
 {
-	while (!q->fault && q->framed < q->delivered) {
+	/* At a fault the model stays on that message: as more of it is
+	 * delivered, the other fault may show too (the core, paused, may
+	 * look at it only then). */
+	while (q->framed < q->delivered) {
 		const uint8_t *m = q->wire + q->framed;
 		uint32_t avail = q->delivered - q->framed;
 		long fl = stun_frame_len(m, avail);
@@ -108,16 +112,16 @@ static void model_frame(struct peer *q)
 		 * depends on the split (4 to 7 bytes show the length, not
 		 * the cookie), so either is right. */
 		if (avail >= 4 && 20u + rd16(m + 2) > W.tcp.max_msg)
-			q->fault = 1 << STREAM_CLOSE_TOO_BIG;
+			q->fault |= 1 << STREAM_CLOSE_TOO_BIG;
 		if (fl < 0)
 			q->fault |= 1 << STREAM_CLOSE_NOT_STUN;
 		if (q->fault)
 			return;
 		if (fl == 0)
 			return;
-		CHECK(q->want_len + (uint32_t)fl + STUN_RESPONSE_OVERHEAD <= RX_MAX, "model room");
+		CHECK(q->want_len + (uint32_t)fl + STUN_RESPONSE_OVERHEAD <= WANT_MAX, "model room");
 		if (stun_respond(m, (size_t)fl, &SRC[q->src], &LOCAL, &S.tcp[fam_index(&SRC[q->src])],
-				 q->want + q->want_len, RX_MAX - q->want_len, &rep) != STUN_VERDICT_DROP)
+				 q->want + q->want_len, WANT_MAX - q->want_len, &rep) != STUN_VERDICT_DROP)
 			q->want_len += rep.len;
 		q->framed += (uint32_t)fl;
 	}
