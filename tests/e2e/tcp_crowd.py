@@ -13,10 +13,14 @@ REASON" and exits 1), then reads commands from stdin, one a line:
           must not be readable; EOF or a reset is)
   close   close them all, print "closed N"
 and at EOF closes them all and exits.
+
+--tls: each connection does a TLS handshake first (blocking, one at a time,
+certificate not verified: a benchmark's idle TLS crowd, bench/tcp_compare.sh).
 """
 import argparse
 import os
 import select
+import ssl
 import socket
 import struct
 import sys
@@ -71,6 +75,29 @@ def open_crowd(o):
     return socks, None
 
 
+def open_tls_crowd(o):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    socks = []
+    for i in range(o.count):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(o.timeout)
+        s.bind((src_addr(o.base, i // o.per_source), 0))
+        try:
+            s.connect((o.host, o.port))
+            t = ctx.wrap_socket(s)
+            req = struct.pack("!HHI", 1, 0, COOKIE) + os.urandom(12)
+            t.sendall(req)
+            d = t.recv(512)
+        except (OSError, ssl.SSLError) as e:
+            return None, f"connection {i + 1}: {e}"
+        if d[:2] != b"\x01\x01" or d[4:20] != req[4:20]:
+            return None, "a wrong answer"
+        socks.append(t)
+    return socks, None
+
+
 def intact(socks):
 
     ep = select.epoll()
@@ -89,9 +116,10 @@ def main():
     p.add_argument("--per-source", type=int, default=32)
     p.add_argument("--base", default="127.1.0.0")
     p.add_argument("--timeout", type=float, default=20)
+    p.add_argument("--tls", action="store_true")
     o = p.parse_args()
     t0 = time.monotonic()
-    socks, err = open_crowd(o)
+    socks, err = (open_tls_crowd if o.tls else open_crowd)(o)
     if err:
         print(f"failed {err}", flush=True)
         return 1
