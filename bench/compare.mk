@@ -31,3 +31,11 @@ BENCH_TARGETS += bench-metrics
 bench-limits: $(BUILD)/stunringd $(BUILD)/stunload $(BUILD)/stunctl $(BUILD)/bpf/xdp_reflect.bpf.o
 	bench/limits_overhead.sh
 BENCH_TARGETS += bench-limits
+
+# STUN over TCP (and TLS with TLS_CERT/TLS_KEY): stunringd against coturn,
+# requests/s over persistent connections, connections/s under churn, memory
+# per idle connection, UDP beside an idle crowd (bench/README.md).
+.PHONY: bench-tcp
+bench-tcp: $(BUILD)/stunringd $(BUILD)/stunload
+	bench/tcp_compare.sh
+BENCH_TARGETS += bench-tcp

@@ -31,7 +31,7 @@ TEST_PROGS += $(UNIT_BINS) $(BUILD)/tests/test_noalloc tests/unit/check_lib_symb
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
 	      -fno-sanitize-recover=undefined -Isrc -D_GNU_SOURCE
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_respond $(BUILD)/fuzz/fuzz_addr $(BUILD)/fuzz/fuzz_config \
-	     $(BUILD)/fuzz/fuzz_cli $(BUILD)/fuzz/fuzz_validate
+	     $(BUILD)/fuzz/fuzz_cli $(BUILD)/fuzz/fuzz_validate $(BUILD)/fuzz/fuzz_stream
 FUZZ_TIME ?= 300
 FUZZ_SMOKE_TIME ?= 6
 
@@ -56,8 +56,15 @@ $(BUILD)/fuzz/fuzz_validate: tests/fuzz/fuzz_validate.c tests/fuzz/fuzz_check.h 
 			     $(LIB_HDRS) $(wildcard bench/stunload/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_FLAGS) -Ibench/stunload $< $(FUZZ_VALIDATE_SRCS) $(LIB_SRCS) -o $@
+# The TCP stream core with its pool, timers, sources and the limiter.
+FUZZ_STREAM_SRCS := $(addprefix src/daemon/, stream_conn.c stream_sources.c stream_close.c \
+		    config.c log.c limiter.c) $(CLI_SRCS)
+$(BUILD)/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz_check.h $(FUZZ_STREAM_SRCS) $(LIB_SRCS) \
+			   $(LIB_HDRS) $(wildcard src/daemon/*.h src/cli/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) $(URING_CFLAGS) -Isrc/daemon $< $(FUZZ_STREAM_SRCS) $(LIB_SRCS) -lpthread -o $@
 
-# make test: a short bounded run of each harness (6 s each, 30 s in all).
+# make test: a short bounded run of each harness (6 s each, 36 s in all).
 $(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec tests/fuzz/fuzz_run.sh %s\n' "$(FUZZ_SMOKE_TIME)" >$@

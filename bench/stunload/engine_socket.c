@@ -11,6 +11,7 @@
  * --timeout for the last answers.
  */
 #include "engine.h"
+#include "run_phase.h"
 #include "cli/cli.h"
 #include "pacing.h"
 #include "requests.h"
@@ -350,24 +351,14 @@ static void pin(struct sl_worker *w)
 static int run(struct wctx *x)
 {
 	struct sl_worker *w = x->w;
-	const struct sl_config *cfg = x->cfg;
 	bool open_loop = w->rate > 0;
-	uint64_t timeout = cfg->timeout_ns;
-	uint64_t scan_every = timeout / 10, next_scan, drain_until = 0;
-	/* Grace period after the last answer: --timeout / 10, 2..100 ms. */
-	uint64_t linger = timeout / 10, linger_until = 0;
+	uint64_t timeout = x->cfg->timeout_ns;
 	struct epoll_event evs[64];
+	struct sl_phase ph;
 	struct pacer pacer;
 	int ep;
 
-	if (scan_every < 1000000)
-		scan_every = 1000000;
-	if (scan_every > 100000000)
-		scan_every = 100000000;
-	if (linger < 2000000)
-		linger = 2000000;
-	if (linger > 100000000)
-		linger = 100000000;
+	sl_phase_init(&ph, w, timeout, 100000000);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
 		return -errno;
@@ -386,50 +377,27 @@ static int run(struct wctx *x)
 	else
 		for (unsigned i = 0; i < w->nsocks; i++)
 			refill(x, &w->socks[i]);
-	next_scan = w->start_ns + scan_every;
 
 	for (;;) {
-		uint64_t now = sl_now_ns(), wake;
+		uint64_t now = sl_now_ns();
 		struct timespec ts;
 		int n;
 
-		if (x->sending && (now >= w->end_ns || *w->stop ||
-				   (w->quota && w->c.sent >= w->quota))) {
-			x->sending = false;
-			w->stopped_ns = now;
-			drain_until = now + timeout;
-		}
+		sl_phase_check_stop(&ph, w, &x->sending, now);
 		if (x->sending && open_loop) {
 			send_due(x, &pacer, now);
 			CNT_ADD(w->c.pace_dropped, pacer.dropped - w->c.pace_dropped);
 		}
 		if (!x->sending) {
-			if (*w->stop > 1)
-				break;
-			/* Everything answered: listen a little longer, so a
-			 * duplicate of the last answers is still counted. */
-			if (!outstanding(w) && !linger_until)
-				linger_until = now + linger;
-			if (linger_until && now >= linger_until)
-				break;
-			if (now >= drain_until) {
-				expire(x, UINT64_MAX, false);
-				break;
-			}
-		}
+			enum sl_phase_next next = sl_phase_draining(&ph, w, now, outstanding(w) != 0);
 
-		wake = next_scan;
-		if (x->sending && open_loop && pacer_next_ns(&pacer) < wake)
-			wake = pacer_next_ns(&pacer);
-		if (!x->sending && drain_until < wake)
-			wake = drain_until;
-		if (linger_until && linger_until < wake)
-			wake = linger_until;
-		if (x->sending && w->end_ns < wake)
-			wake = w->end_ns;
-		wake = wake > now ? wake - now : 0;
-		ts.tv_sec = (time_t)(wake / 1000000000u);
-		ts.tv_nsec = (long)(wake % 1000000000u);
+			if (next == SL_PHASE_EXPIRE_END)
+				expire(x, UINT64_MAX, false);
+			if (next != SL_PHASE_GO)
+				break;
+		}
+		ts = sl_phase_wait(&ph, w, x->sending, now,
+				   open_loop ? pacer_next_ns(&pacer) : UINT64_MAX);
 		n = epoll_pwait2(ep, evs, 64, &ts, NULL);
 		if (n < 0 && errno != EINTR) {
 			int err = errno;
@@ -445,10 +413,8 @@ static int run(struct wctx *x)
 				refill(x, s);
 		}
 		now = sl_now_ns();
-		if (now >= next_scan) {
+		if (sl_phase_scan_due(&ph, now))
 			expire(x, now - timeout, !open_loop);
-			next_scan = now + scan_every;
-		}
 	}
 	if (x->sending)
 		w->stopped_ns = sl_now_ns();

@@ -23,6 +23,7 @@
  * are allocated once, before the loop.
  */
 #include "engine.h"
+#include "run_phase.h"
 #include "cli/cli.h"
 #include "pacing.h"
 #include "requests.h"
@@ -662,70 +663,42 @@ static int run(struct sctx *x)
 	struct sl_worker *w = x->w;
 	bool open_loop = w->rate > 0;
 	uint64_t timeout = x->cfg->timeout_ns;
-	uint64_t scan_every = timeout / 10, next_scan, drain_until = 0;
-	uint64_t linger = timeout / 10, linger_until = 0;
 	struct epoll_event evs[64];
+	struct sl_phase ph;
 	struct pacer pacer;
 
-	if (scan_every < 1000000)
-		scan_every = 1000000;
-	if (scan_every > 20000000)	/* also the reconnect clock */
-		scan_every = 20000000;
-	if (linger < 2000000)
-		linger = 2000000;
-	if (linger > 100000000)
-		linger = 100000000;
+	/* The scan is also the reconnect clock: at least every 20 ms. */
+	sl_phase_init(&ph, w, timeout, 20000000);
 	for (unsigned i = 0; i < x->n; i++)
 		conn_start(x, &x->c[i]);
 	if (open_loop)
 		pacer_init(&pacer, w->start_ns, w->rate, SL_BATCH);
-	next_scan = w->start_ns + scan_every;
 
 	for (;;) {
-		uint64_t now = sl_now_ns(), wake;
+		uint64_t now = sl_now_ns();
 		struct timespec ts;
 		int n;
 
-		if (x->sending && (now >= w->end_ns || *w->stop ||
-				   (w->quota && w->c.sent >= w->quota))) {
-			x->sending = false;
-			w->stopped_ns = now;
-			drain_until = now + timeout;
-		}
+		sl_phase_check_stop(&ph, w, &x->sending, now);
 		if (x->sending && open_loop) {
 			send_due(x, &pacer, now);
 			CNT_ADD(w->c.pace_dropped, pacer.dropped - w->c.pace_dropped);
 		}
 		if (!x->sending) {
-			if (*w->stop > 1)
-				break;
-			if (!outstanding(x) && !linger_until)
-				linger_until = now + linger;
-			if (linger_until && now >= linger_until)
-				break;
-			if (now >= drain_until) {
+			enum sl_phase_next next = sl_phase_draining(&ph, w, now, outstanding(x) != 0);
+
+			if (next == SL_PHASE_EXPIRE_END)
 				for (unsigned i = 0; i < x->n; i++) {
 					uint32_t lost = tx_expire(&x->c[i].tx, UINT64_MAX);
 
 					if (lost)
 						CNT_ADD(w->c.lost, lost);
 				}
+			if (next != SL_PHASE_GO)
 				break;
-			}
 		}
-
-		wake = next_scan;
-		if (x->sending && open_loop && pacer_next_ns(&pacer) < wake)
-			wake = pacer_next_ns(&pacer);
-		if (!x->sending && drain_until < wake)
-			wake = drain_until;
-		if (linger_until && linger_until < wake)
-			wake = linger_until;
-		if (x->sending && w->end_ns < wake)
-			wake = w->end_ns;
-		wake = wake > now ? wake - now : 0;
-		ts.tv_sec = (time_t)(wake / 1000000000u);
-		ts.tv_nsec = (long)(wake % 1000000000u);
+		ts = sl_phase_wait(&ph, w, x->sending, now,
+				   open_loop ? pacer_next_ns(&pacer) : UINT64_MAX);
 		n = epoll_pwait2(x->ep, evs, 64, &ts, NULL);
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -736,10 +709,8 @@ static int run(struct sctx *x)
 				on_event(x, c, evs[i].events);
 		}
 		now = sl_now_ns();
-		if (now >= next_scan) {
+		if (sl_phase_scan_due(&ph, now))
 			scan(x, now, now - timeout);
-			next_scan = now + scan_every;
-		}
 	}
 	if (x->sending)
 		w->stopped_ns = sl_now_ns();

@@ -153,6 +153,15 @@ static inline struct limit_bucket *limit_bucket(struct limiter *l, const uint64_
 	return old;
 }
 
+/* Does this response also take a token of the error bucket
+ * (--error-rate-limit)?  An error, classic, RESPONSE-PORT or PADDING
+ * response: the kinds an attacker would pick to amplify. */
+static inline bool limit_strict(const struct stun_reply *rep, const struct stun_addr *peer)
+{
+	return rep->verdict == STUN_VERDICT_ERROR || rep->classic || rep->padding ||
+	       rep->dst.port != peer->port;
+}
+
 /* May this worker send a response to the peer with key k (limit_key)?
  * strict: an error, classic, RESPONSE-PORT or PADDING response, which
  * also takes a token of the stricter bucket.  LIMIT_OK, or why not. */

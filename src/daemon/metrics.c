@@ -133,6 +133,16 @@ static void write_tcp(FILE *f, const struct worker_stats *s)
 	       "Times a TCP peer was no longer read because its unsent responses "
 	       "reached the bound (backpressure).");
 	counter_line(f, "stunring_tcp_paused_total", "", s->tcp_paused);
+	header(f, "stunring_tcp_limited_total", "counter",
+	       "Framed TCP requests refused by the abuse limits (the UDP buckets), by "
+	       "limit: acl, rate_limit, error_rate_limit, global_cap; each closed its "
+	       "connection.");
+	for (int r = 0; r < LIMIT_REASON_COUNT; r++) {
+		char lbl[48];
+
+		snprintf(lbl, sizeof(lbl), "reason=\"%s\"", limit_reason_name((enum limit_reason)r));
+		counter_line(f, "stunring_tcp_limited_total", lbl, s->tcp_limited[r]);
+	}
 }
 
 static void write_rfc5780(FILE *f, const struct worker_stats *s)

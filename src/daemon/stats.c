@@ -68,7 +68,7 @@ void stats_log(const char *what, const struct worker_stats *s,
 			 (unsigned long long)s->from_role[2], (unsigned long long)s->from_role[3],
 			 (unsigned long long)s->changed[1], (unsigned long long)s->changed[2],
 			 (unsigned long long)s->changed[3], (unsigned long long)s->response_port);
-	char tcp[640] = "";
+	char tcp[768] = "";
 	if (s->tcp_accepted) {
 		uint64_t closed = 0;
 		size_t t = 0;
@@ -90,6 +90,11 @@ void stats_log(const char *what, const struct worker_stats *s,
 				t += (size_t)snprintf(tcp + t, sizeof(tcp) - t, " closed_%s=%llu",
 						      stream_close_name((enum stream_close)r),
 						      (unsigned long long)s->tcp_closed[r]);
+		for (int r = 0; r < LIMIT_REASON_COUNT && t < sizeof(tcp); r++)
+			if (s->tcp_limited[r])
+				t += (size_t)snprintf(tcp + t, sizeof(tcp) - t, " tcp_limited_%s=%llu",
+						      limit_reason_name((enum limit_reason)r),
+						      (unsigned long long)s->tcp_limited[r]);
 	}
 	log_info("%s: requests=%llu answered=%llu errors=%llu dropped=%llu "
 		 "send_failed=%llu%s | truncated=%llu%s%s | batches=%llu rearms=%llu "

@@ -58,6 +58,9 @@ struct worker_stats {
 	uint64_t tcp_errors[FAM_COUNT];
 	uint64_t tcp_dropped;
 	uint64_t tcp_paused;
+	/* Framed requests refused by the abuse limits (limiter.h, the same
+	 * buckets as UDP): each closes its connection (stream_conn.c). */
+	uint64_t tcp_limited[LIMIT_REASON_COUNT];
 } __attribute__((aligned(64)));
 
 #define STAT_ADD(st, field, n) \

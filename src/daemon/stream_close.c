@@ -17,6 +17,7 @@ static const char *const close_names[STREAM_CLOSE_COUNT] = {
 	[STREAM_CLOSE_TOO_BIG] = "too_big",
 	[STREAM_CLOSE_NOT_STUN] = "not_stun",
 	[STREAM_CLOSE_OVERFLOW] = "overflow",
+	[STREAM_CLOSE_RATE_LIMIT] = "rate_limit",
 	[STREAM_CLOSE_SHUTDOWN] = "shutdown",
 };
 

@@ -140,6 +140,7 @@ struct stream_conn *stream_open(struct worker *w, struct stream_pool *p, int fd,
 	c->timer = 0;
 	c->in_len = c->out_off = c->out_len = 0;
 	c->paused = c->sending = false;
+	c->finish = 0;
 	c->listener = (uint8_t)listener;
 	c->fam = (uint8_t)fam_index(peer);
 	c->eflags = 0;
@@ -204,21 +205,76 @@ static uint32_t out_room(struct stream_pool *p, struct stream_conn *c)
 	return p->out_cap - c->out_len;
 }
 
-/* Answer one framed message of len bytes into out (room checked). */
-static void answer(struct worker *w, struct stream_pool *p, struct stream_conn *c,
-		   const uint8_t *msg, uint32_t len)
+/* The abuse limits (limiter.h) on a framed request, with the worker's own
+ * buckets: the ones its UDP datagrams charge, so a source gets its rate
+ * over both transports together, not once per transport.  The ACL is
+ * checked at accept (stream_open) and again here, since SIGHUP may deny a
+ * source that holds a connection.
+ *
+ * A request over a limit is not answered and ends its connection
+ * (counted: tcp_limited by the limit, then tcp_closed rate_limit or acl),
+ * where a datagram just gets no answer.  Over UDP no answer is a loss the
+ * client retransmits into; over TCP the client does not retransmit (RFC
+ * 8489 section 6.2.2) and would wait for its whole transaction timeout
+ * (39.5 s) on a connection we hold for nothing.  Closing tells it at
+ * once, frees the slot, and costs an abusive source a new handshake
+ * (under the per-source cap) per refused request.  No STUN error code
+ * says "slow down" (RFC 8489 has none; a 4xx would itself be an answer
+ * to limit).  The answers to the requests before it were within the
+ * limits: they are sent first (finish), so a pipelining client gets all
+ * it was granted, in order, then the end of the stream. */
+static int finish(struct stream_conn *c, enum stream_close why)
+{
+	if (!stream_out_pending(c))
+		return why;
+	c->finish = (uint8_t)(why + 1);
+	c->paused = true;	/* the engine stops reading; a send resumes */
+	return -1;
+}
+
+static int charge(struct worker *w, struct stream_conn *c, const struct stun_reply *rep,
+		  const uint64_t key[2])
+{
+	enum limit_reason why = limit_charge(&w->limiter, w->limits, key,
+					     c->fam == FAM_IPV6, limit_strict(rep, &c->peer));
+
+	if (why == LIMIT_OK)
+		return -1;
+	STAT_INC(&w->stats, tcp_limited[why]);
+	return finish(c, STREAM_CLOSE_RATE_LIMIT);
+}
+
+/* Answer one framed message of len bytes into out (room checked).  -1, or
+ * why to close (the abuse limits refused it). */
+static int answer(struct worker *w, struct stream_pool *p, struct stream_conn *c,
+		  const uint8_t *msg, uint32_t len)
 {
 	const struct settings *s = w->used_settings;
+	const struct limit_params *lp = w->limits;
 	uint8_t *out = in_buf(p, c) + p->in_cap + c->out_len;
 	struct stun_reply rep;
+	uint64_t key[2];
 
 	STAT_INC(&w->stats, tcp_requests[c->fam]);
+	if (__builtin_expect(lp->acl || lp->buckets || lp->cap_t, 0)) {
+		limit_key(&c->peer, key);
+		if (lp->acl && limit_acl_denied(lp, key)) {
+			STAT_INC(&w->stats, tcp_limited[LIMIT_ACL]);
+			return finish(c, STREAM_CLOSE_ACL);
+		}
+	}
 	if (stun_respond(msg, len, &c->peer, &c->local, &s->tcp[c->fam], out,
 			 p->out_cap - c->out_len, &rep) == STUN_VERDICT_DROP) {
 		STAT_INC(&w->stats, tcp_dropped);
 		if (__builtin_expect(log_threshold >= LOG_LVL_DEBUG, 0))
 			worker_log_drop(w, rep.reason, &c->peer);
 	} else {
+		if (__builtin_expect(lp->buckets || lp->cap_t, 0)) {
+			int rc = charge(w, c, &rep, key);
+
+			if (rc >= 0 || c->finish)
+				return rc;
+		}
 		c->out_len += rep.len;
 		if (rep.verdict == STUN_VERDICT_ERROR)
 			STAT_INC(&w->stats, tcp_errors[c->fam]);
@@ -228,6 +284,7 @@ static void answer(struct worker *w, struct stream_pool *p, struct stream_conn *
 	/* A complete message, answered or not: the idle clock restarts. */
 	if (c->timer != 2 || c->deadline != w->limiter.now + p->idle_ns)
 		timer_push(p, c, 1, w->limiter.now + p->idle_ns);
+	return -1;
 }
 
 /* Frame and answer the messages at the start of buf[0, len), as long as
@@ -261,7 +318,12 @@ static int consume(struct worker *w, struct stream_pool *p, struct stream_conn *
 			*used = off;
 			return -1;
 		}
-		answer(w, p, c, buf + off, (uint32_t)fl);
+		int rc = answer(w, p, c, buf + off, (uint32_t)fl);
+
+		if (rc >= 0 || c->finish) {
+			*used = off;
+			return rc;
+		}
 		off += (uint32_t)fl;
 	}
 	c->paused = false;
@@ -288,8 +350,8 @@ int stream_input(struct worker *w, struct stream_pool *p, struct stream_conn *c,
 {
 	int rc;
 
-	if (c->state != STREAM_OPEN)
-		return -1;
+	if (c->state != STREAM_OPEN || c->finish)
+		return -1;	/* finish: bytes read before the engine stopped */
 	while (len) {
 		uint32_t n;
 
@@ -300,8 +362,8 @@ int stream_input(struct worker *w, struct stream_pool *p, struct stream_conn *c,
 
 			rc = consume(w, p, c, data, (uint32_t)(len > UINT32_MAX ? UINT32_MAX : len),
 				     &used);
-			if (rc >= 0)
-				return rc;
+			if (rc >= 0 || c->finish)
+				return rc;	/* finish: the rest is never read */
 			data += used;
 			len -= used;
 			if (!len)
@@ -318,7 +380,7 @@ int stream_input(struct worker *w, struct stream_pool *p, struct stream_conn *c,
 		len -= n;
 		if (c->paused)
 			continue;	/* keep it: answered once sends make room */
-		if ((rc = drain_in(w, p, c)) >= 0)
+		if ((rc = drain_in(w, p, c)) >= 0 || c->finish)
 			return rc;
 	}
 	return -1;
@@ -328,6 +390,8 @@ int stream_resume(struct worker *w, struct stream_pool *p, struct stream_conn *c
 {
 	if (c->state != STREAM_OPEN)
 		return -1;
+	if (c->finish)	/* refused by a limit: close once all is sent */
+		return stream_out_pending(c) ? -1 : c->finish - 1;
 	c->paused = false;
 	return drain_in(w, p, c);
 }

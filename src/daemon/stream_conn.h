@@ -43,6 +43,8 @@ enum stream_close {
 	STREAM_CLOSE_TOO_BIG,		/* a message over --tcp-max-message */
 	STREAM_CLOSE_NOT_STUN,		/* bytes that cannot be framed as STUN */
 	STREAM_CLOSE_OVERFLOW,		/* kept sending while paused, past the buffer */
+	STREAM_CLOSE_RATE_LIMIT,	/* a request over --rate-limit, --error-rate-limit
+					 * or --max-response-rate (stream_conn.c) */
 	STREAM_CLOSE_SHUTDOWN,		/* the daemon stopped */
 	STREAM_CLOSE_COUNT
 };
@@ -62,6 +64,9 @@ struct stream_conn {
 	uint8_t timer;		/* 0: on no list, 1: first message, 2: idle */
 	bool paused;		/* stopped reading: out has no room */
 	bool sending;		/* the engine sends out[out_off, ...): no compaction */
+	/* Refused by an abuse limit (stream_conn.c): read nothing more, send
+	 * what out holds, then close: why + 1 (0: no). */
+	uint8_t finish;
 	uint8_t listener;	/* index in cfg->tcp_listen */
 	uint8_t fam;		/* FAM_IPV4 / FAM_IPV6, of the peer */
 	uint16_t eflags;	/* the engine's own (recv armed, close queued...) */
@@ -109,7 +114,8 @@ struct stream_conn *stream_open(struct worker *w, struct stream_pool *p, int fd,
 int stream_input(struct worker *w, struct stream_pool *p, struct stream_conn *c,
 		 const uint8_t *data, size_t len);
 /* After a send completed on a paused connection: answer what in[] holds.
- * -1 (still paused, or not), or why to close. */
+ * -1 (still paused, or not), or why to close (also: a connection refused
+ * by a limit whose replies have all been sent). */
 int stream_resume(struct worker *w, struct stream_pool *p, struct stream_conn *c);
 
 static inline uint8_t *stream_out(const struct stream_pool *p, const struct stream_conn *c)

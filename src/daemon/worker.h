@@ -220,11 +220,10 @@ static inline uint32_t worker_answer(struct worker *w, unsigned int rx_sock,
 		return 0;
 	}
 	if (__builtin_expect(lp->buckets || lp->cap_t, 0)) {
-		bool strict = rep->verdict == STUN_VERDICT_ERROR || rep->classic ||
-			      rep->padding || rep->dst.port != peer.port;
 		enum limit_reason why;
 
-		why = limit_charge(&w->limiter, lp, key, peer.family == STUN_FAMILY_IPV6, strict);
+		why = limit_charge(&w->limiter, lp, key, peer.family == STUN_FAMILY_IPV6,
+				   limit_strict(rep, &peer));
 		if (why != LIMIT_OK) {
 			STAT_INC(&w->stats, limited[why]);
 			return 0;

@@ -21,7 +21,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(build/fuzz/fuzz_respond build/fuzz/fuzz_addr \
-	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate)
+	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate build/fuzz/fuzz_stream)
 tsv=build/fuzz/campaign.tsv
 mkdir -p build/fuzz
 [ -s "$tsv" ] || printf 'date\tharness\tseconds\texecutions\texec_per_s\tcov\tft\tcorpus_units\tcorpus_bytes\tpeak_rss_mb\tverdict\n' >"$tsv"
@@ -63,9 +63,9 @@ done
 # executions, seconds, mean exec/s, and the last chunk's coverage, corpus
 # and the highest peak RSS.
 printf '%-14s %6s %13s %7s %8s %5s %6s %7s %9s %7s\n' harness chunks executions seconds exec/s cov ft corpus bytes rss_mb
-awk -F'\t' 'NR > 1 { h = $2; if ($11 == "crash") { n[h] = x[h] = t[h] = r[h] = 0; next }
+awk -F'\t' 'NR > 1 { h = $2; if (!(h in seen)) { seen[h] = 1; order[++k] = h }
+		if ($11 == "crash") { n[h] = x[h] = t[h] = r[h] = 0; next }
 		if ($11 != "ok") next
-		if (!(h in n)) order[++k] = h
 		n[h]++; x[h] += $4; t[h] += $3; c[h] = $6; f[h] = $7; u[h] = $8; b[h] = $9
 		if ($10 > r[h]) r[h] = $10 }
 	END { for (i = 1; i <= k; i++) { h = order[i]

@@ -24,7 +24,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(build/fuzz/fuzz_respond build/fuzz/fuzz_addr \
-	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate)
+	build/fuzz/fuzz_config build/fuzz/fuzz_cli build/fuzz/fuzz_validate build/fuzz/fuzz_stream)
 
 seed_respond() {
 	local dir=$1 f k p i=0
@@ -103,6 +103,21 @@ seed_validate() {
 	done
 }
 
+# Byte 0 the setup, then operations (fuzz_stream.c step()): open a
+# connection, append requests of several sizes, deliver them in chunks of 1,
+# 7 and 256 bytes, read the replies whole or through a send in flight, let
+# time pass, close; with and without the limits, several maximum sizes.
+seed_stream() {
+	local dir=$1 i=0 setup body
+	body='\x00\x00\x01\x00\x00\x01\x00\x05\x01\x00\x10\x03\x00\x06\x03\x00\x00\x06\x00\x07\x00\x01\x03\x00\xff\x05\x00\x08\x40\x09\x00'
+	for setup in 00 01 02 03 13 23 43 63 a3; do
+		printf "\\x$setup$body" >"$dir/seed-$i"
+		i=$((i + 1))
+	done
+	# Two connections, garbage on the second, timers.
+	printf '\x01\x00\x00\x00\x01\x01\x10\x04\x02\x1fGET / HTTP/1.0\r\n\r\n\x03\x10\xff\x03\x00\x13\x08\xff\x08\xff' >"$dir/seed-$i"
+}
+
 echo "1..${#harnesses[@]}"
 n=0 rc=0
 for h in "${harnesses[@]}"; do
@@ -122,6 +137,7 @@ for h in "${harnesses[@]}"; do
 		fuzz_config) seed_config "$corpus" ;;
 		fuzz_cli) seed_cli "$corpus" ;;
 		fuzz_validate) seed_validate "$corpus" ;;
+		fuzz_stream) seed_stream "$corpus" ;;
 		esac
 	fi
 	log=build/fuzz/$name.log

@@ -11,7 +11,9 @@
  *     maximum close the connection as soon as they are seen;
  *   - a peer that never reads: paused, then overflow only past 2 x max;
  *   - the pool: full, per-source cap, slots come back;
- *   - the timers: first-message and idle deadlines, in order.
+ *   - the timers: first-message and idle deadlines, in order;
+ *   - the abuse limits: the answers a bucket grants, then a close once they
+ *     are sent.
  */
 #include "test_util.h"
 
@@ -261,6 +263,53 @@ static void timers(void **state)
 	teardown_worker();
 }
 
+/* --rate-limit 3/3: 6 requests in one segment get the 3 answers the
+ * bucket grants, in order; the connection reads nothing more and closes
+ * (rate_limit) once they are sent, not before. */
+static void rate_limited(void **state)
+{
+	uint8_t reqs[6 * 20], junk[20];
+	struct stun_limits l = { .rate = 3, .burst = 3, .prefix4 = 32, .prefix6 = 64 };
+	struct stream_conn *c;
+	(void)state;
+
+	setup_worker(4, 0);
+	assert_int_equal(limiter_init(&W.limiter), 0);
+	W.limiter.now = 1000;
+	limit_params_init(&S.limits, &l, 1);
+	for (uint32_t i = 0; i < 6; i++)
+		make_request(reqs + 20 * i, 20, i);
+	c = open_from("192.0.2.7:40000");
+	assert_non_null(c);
+	assert_int_equal(stream_input(&W, &W.tcp, c, reqs, sizeof(reqs)), -1);
+	assert_true(c->paused);
+	assert_int_equal(W.stats.tcp_limited[LIMIT_RATE], 1);
+	uint32_t pending = stream_out_pending(c), off = 0;
+	const uint8_t *out = stream_out(&W.tcp, c);
+	for (uint32_t i = 0; i < 3; i++) {	/* the replies, in order */
+		assert_memory_equal(out + off + 8, reqs + 20 * i + 8, 12);
+		off += 20u + (uint32_t)(out[off + 2] << 8 | out[off + 3]);
+	}
+	assert_int_equal(off, pending);
+	/* More bytes the engine had read: ignored, not an overflow. */
+	memset(junk, 0xff, sizeof(junk));
+	assert_int_equal(stream_input(&W, &W.tcp, c, junk, sizeof(junk)), -1);
+	stream_sent(c, pending - 1);
+	assert_int_equal(stream_resume(&W, &W.tcp, c), -1);	/* one byte left */
+	stream_sent(c, 1);
+	assert_int_equal(stream_resume(&W, &W.tcp, c), STREAM_CLOSE_RATE_LIMIT);
+	assert_int_equal(W.stats.tcp_answered[FAM_IPV4], 3);
+	/* A new connection from the same source, bucket empty: closes at
+	 * once, nothing queued. */
+	c = open_from("192.0.2.7:40001");
+	assert_int_equal(stream_input(&W, &W.tcp, c, reqs, 20), STREAM_CLOSE_RATE_LIMIT);
+	assert_int_equal(stream_out_pending(c), 0);
+	assert_int_equal(W.stats.tcp_limited[LIMIT_RATE], 2);
+	memset(&S.limits, 0, sizeof(S.limits));
+	limiter_free(&W.limiter);
+	teardown_worker();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +318,7 @@ int main(void)
 		cmocka_unit_test(never_reads),
 		cmocka_unit_test(pool_and_sources),
 		cmocka_unit_test(timers),
+		cmocka_unit_test(rate_limited),
 	};
 	return cmocka_run_group_tests_name("stream core", tests, NULL, NULL);
 }
