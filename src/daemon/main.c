@@ -26,6 +26,7 @@
 #include "rfc5780.h"
 #include "stats.h"
 #include "stream_sources.h"
+#include "stream_tls.h"
 #include "test_faults.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -298,6 +299,11 @@ int main(int argc, char **argv)
 		return rc;
 	if ((rc = tcp_listeners_open(&cfg, nw, tcp_fds))) {
 		listeners_close(fds, nw * cfg.n_listen);
+		return rc;
+	}
+	if ((rc = stream_tls_start(&cfg))) {
+		listeners_close(fds, nw * cfg.n_listen);
+		listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
 		return rc;
 	}
 	if (cfg.n_tcp_listen) {

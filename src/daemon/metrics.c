@@ -133,6 +133,16 @@ static void write_tcp(FILE *f, const struct worker_stats *s)
 	       "Times a TCP peer was no longer read because its unsent responses "
 	       "reached the bound (backpressure).");
 	counter_line(f, "stunring_tcp_paused_total", "", s->tcp_paused);
+	header(f, "stunring_tls_handshakes_total", "counter",
+	       "TLS handshakes on --tls-listen connections, by result (failed: an error, "
+	       "the handshake timeout, or the peer left; refusals by --tls-max-handshakes "
+	       "are only counted as closes).");
+	counter_line(f, "stunring_tls_handshakes_total", "result=\"ok\"", s->tls_handshakes_ok);
+	counter_line(f, "stunring_tls_handshakes_total", "result=\"failed\"",
+		     s->tls_handshakes_failed);
+	header(f, "stunring_tls_resumed_total", "counter",
+	       "TLS handshakes that resumed a session (a session ticket).");
+	counter_line(f, "stunring_tls_resumed_total", "", s->tls_resumed);
 }
 
 static void write_rfc5780(FILE *f, const struct worker_stats *s)

@@ -58,6 +58,12 @@ struct worker_stats {
 	uint64_t tcp_errors[FAM_COUNT];
 	uint64_t tcp_dropped;
 	uint64_t tcp_paused;
+	/* TLS (stream_tls.c): handshakes finished, failed (error, timeout,
+	 * peer gone; refusals by --tls-max-handshakes are only closes), and
+	 * the finished ones that resumed a session (a ticket). */
+	uint64_t tls_handshakes_ok;
+	uint64_t tls_handshakes_failed;
+	uint64_t tls_resumed;
 } __attribute__((aligned(64)));
 
 #define STAT_ADD(st, field, n) \
