@@ -283,6 +283,9 @@ int main(int argc, char **argv)
 		nw = MAX_WORKERS;
 	if ((rc = choose_engine(&cfg)))
 		return rc;
+	/* The certificate before anything else: its error is the only line. */
+	if ((rc = stream_tls_start(&cfg)))
+		return rc;
 
 	/* Before any thread exists, so every thread inherits the mask. */
 	sigemptyset(&sigs);
@@ -299,11 +302,6 @@ int main(int argc, char **argv)
 		return rc;
 	if ((rc = tcp_listeners_open(&cfg, nw, tcp_fds))) {
 		listeners_close(fds, nw * cfg.n_listen);
-		return rc;
-	}
-	if ((rc = stream_tls_start(&cfg))) {
-		listeners_close(fds, nw * cfg.n_listen);
-		listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
 		return rc;
 	}
 	if (cfg.n_tcp_listen) {

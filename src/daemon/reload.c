@@ -119,12 +119,35 @@ static void take_reloadable(struct daemon_config *run, const struct daemon_confi
 	run->log_level = f->log_level;
 }
 
+/* SIGHUP without a configuration file: only the certificate (a renewal
+ * replaces the files the command line names). */
+static void reload_certificate(struct reload_ctx *r)
+{
+	char err[700];
+	struct settings *s;
+
+	if (stream_tls_reload(r->running, r->running, err, sizeof(err))) {
+		log_error("SIGHUP: %s; the old certificate keeps serving", err);
+		return;
+	}
+	if (!(s = settings_new(r->running, r->n, generation + 1))) {
+		log_error("SIGHUP: out of memory; nothing changed");
+		return;
+	}
+	generation++;
+	publish(r, s);
+}
+
 void reload_run(struct reload_ctx *r)
 {
 	struct daemon_config *f = &fresh[spare];
 	struct tally t = { 0 };
 	char err[700];
 
+	if (!config_load_path() && r->running->n_tls_listen) {
+		reload_certificate(r);
+		return;
+	}
 	if (config_reload(f, err, sizeof(err))) {
 		log_error("SIGHUP: %s; nothing changed", err);
 		return;

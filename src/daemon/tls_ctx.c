@@ -46,7 +46,9 @@ static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outle
 /* OpenSSL's last reason, for a message ("unknown" when it gave none). */
 static const char *ssl_reason(void)
 {
-	unsigned long e = ERR_peek_last_error();
+	/* The first error is the cause ("no start line"), the last only
+	 * where it surfaced ("PEM lib"). */
+	unsigned long e = ERR_peek_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
 	return r ? r : "unknown error";
