@@ -115,7 +115,7 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_xdp_unprivileged.sh \
 	tests/e2e/test_systemd_unit.sh \
 	tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh \
-	tests/e2e/test_daemon_tcp.sh
+	tests/e2e/test_daemon_tcp.sh tests/e2e/test_daemon_tls.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev
 # --metrics (libmicrohttpd) and its test: a real Prometheus and promtool.
 DEB_PKGS += libmicrohttpd-dev prometheus curl
