@@ -164,8 +164,9 @@ done
 # --- third-party peers ---------------------------------------------------------
 cp "$TMP/ec.crt" "$TMP/live.crt"
 cp "$TMP/ec.key" "$TMP/live.key"
+MP=$(free_pair 127.0.0.1)
 if start_daemon "peers" -- -w 2 --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 \
-	--tls-cert "$TMP/live.crt" --tls-key "$TMP/live.key"; then
+	--tls-cert "$TMP/live.crt" --tls-key "$TMP/live.key" --metrics "127.0.0.1:$MP"; then
 	P=$(tls_port)
 	# A Binding Request with FINGERPRINT, through openssl's own client.
 	python3 -c 'import sys,os; sys.path.insert(0, "tests/e2e"); import stun_tcp as t
@@ -188,6 +189,9 @@ print(r[:2].hex(), r[8:20].hex(), xm[0] if xm else None, len(r))' "$TMP/resp.bin
 	check "Python's ssl client: mapped = its own address too ($got)" \
 		eval '[ "${got%% *}" != failed ] && [ "${got##* }" != "" ]'
 	skip "coturn's turnutils_stunclient over TLS" "it has no TLS option (UDP only: -p -L -f)"
+	m=$(curl -s "http://127.0.0.1:$MP/metrics" | grep '^stunring_tls_handshakes_total')
+	check "/metrics counts the 3 handshakes: $(echo $m)" \
+		eval 'echo "$m" | grep -qx "stunring_tls_handshakes_total{result=\"ok\"} 3" && echo "$m" | grep -qx "stunring_tls_handshakes_total{result=\"failed\"} 0"'
 
 	# --- SIGHUP: a broken certificate keeps the old one, a new one serves --
 	old=$(served_fp "$P")
