@@ -160,7 +160,9 @@ int stream_tls_reload(const struct daemon_config *running, const struct daemon_c
 	char what[400];
 	SSL_CTX *ctx;
 
-	if (!running->n_tls_listen || !current)
+	/* A file that no longer has tls-listen: that needs a restart (logged
+	 * as such); the certificate in use stays. */
+	if (!running->n_tls_listen || !current || !f->n_tls_listen)
 		return 0;
 	if (!f->tls_cert || !f->tls_key) {
 		snprintf(err, errlen, "--tls-listen needs --tls-cert and --tls-key");
