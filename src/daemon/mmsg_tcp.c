@@ -7,7 +7,8 @@
  * kernel keeps the peer's data and its window closes), and for EPOLLOUT
  * only while replies wait for room in the socket's send buffer; the
  * interest changes (one epoll_ctl) only when one of those two does.
- * Replies are sent at once after each read, with MSG_DONTWAIT.
+ * Replies are sent at once after each read, with MSG_DONTWAIT.  TLS
+ * connections go through the filter's conn_* calls (stream_tls.h).
  */
 #include "mmsg_tcp.h"
 #include "log.h"

@@ -14,6 +14,10 @@
  * ring (a parked send of a peer that never reads would otherwise stay
  * forever), wait for those completions, then close the socket through the
  * ring and give the slot back once that completes.
+ *
+ * A --tls-listen connection is the same, through the TLS filter's conn_*
+ * calls (stream_tls.h): the ring reads and sends ciphertext, the filter
+ * turns it into the core's plaintext and back.
  */
 #include "uring_tcp.h"
 #include "log.h"
