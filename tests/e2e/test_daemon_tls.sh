@@ -54,6 +54,17 @@ served_fp() {
 		openssl x509 -noout -fingerprint -sha256 2>/dev/null | cut -d= -f2
 }
 file_fp() { openssl x509 -noout -fingerprint -sha256 -in "$1" | cut -d= -f2; }
+# free_pair, and P free for TCP on 127.0.0.1 too (free_pair checks UDP only;
+# a client's ephemeral port may hold it).
+free_pair_tls() {
+	local p
+	for _ in $(seq 20); do
+		p=$(free_pair "$@")
+		python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1])))' "$p" \
+			2>/dev/null && break
+	done
+	echo "$p"
+}
 
 if ! mkcert ec ec || ! mkcert rsa rsa || ! mkcert ec2 ec; then
 	not_ok "openssl req makes the test certificates"
@@ -65,7 +76,7 @@ ok "throwaway certificates: ECDSA P-256 ($(file_fp "$TMP/ec.crt" | cut -c1-11)..
 for engine in uring mmsg; do
 	E="$engine:"
 	# --- dual-ip/tcp rows of expected.tsv over TLS, IPv4, ECDSA -------------
-	P=$(free_pair 127.0.0.1 127.0.0.2)
+	P=$(free_pair_tls 127.0.0.1 127.0.0.2)
 	if start_daemon "dual4-$engine" -- -w 2 -e $engine --listen "127.0.0.1:$P" \
 		--alt-ip 127.0.0.2 --alt-port $((P + 1)) --tls-listen "127.0.0.1:$P" \
 		--tls-cert "$TMP/ec.crt" --tls-key "$TMP/ec.key"; then
@@ -164,7 +175,7 @@ done
 # --- third-party peers ---------------------------------------------------------
 cp "$TMP/ec.crt" "$TMP/live.crt"
 cp "$TMP/ec.key" "$TMP/live.key"
-MP=$(free_pair 127.0.0.1)
+MP=$(free_pair_tls 127.0.0.1)
 if start_daemon "peers" -- -w 2 --listen 127.0.0.1:0 --tls-listen 127.0.0.1:0 \
 	--tls-cert "$TMP/live.crt" --tls-key "$TMP/live.key" --metrics "127.0.0.1:$MP"; then
 	P=$(tls_port)
