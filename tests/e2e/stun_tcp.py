@@ -524,7 +524,7 @@ def flood(o):
             n = bad.send(chunk)
             sent += n
             stalled_since = None
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantWriteError):
             stalled_since = stalled_since or time.monotonic()
             time.sleep(0.02)
         except ConnectionError:

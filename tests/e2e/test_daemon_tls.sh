@@ -10,6 +10,10 @@
 #     namespace of our own (::1 + fd00:13::2);
 #   - basic mode over IPv4 and IPv6 with the RSA certificate: one byte per
 #     record, split everywhere, 200 requests in one record;
+#   - stunload --transport tls: 8 persistent connections, every answer valid;
+#     churn with --tls-resume (session tickets: resumed handshakes, counted
+#     alike by the daemon); a peer that never reads its replies (backpressure
+#     through the TLS filter: it cannot push 200 MB in, the RSS stays);
 #   - TLS 1.2 and 1.3 each negotiated, ALPN stun.nat-discovery agreed when
 #     offered, no ALPN (and another protocol only) still served;
 #   - the handshake timeout (a peer that never sends a ClientHello is
@@ -25,10 +29,14 @@
 #     old one (fingerprint checked with openssl s_client), SIGHUP with a new
 #     one serves it to new connections;
 #   - kTLS: skipped loudly where the kernel has no "tls" ULP (this one).
+#
+# No pause between the pieces of a split request (--gap 0): each piece is a
+# TLS record of its own, and the daemon decrypts record by record, so the
+# core gets the request in those pieces however TCP segments them.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
-need_built "$DAEMON" "$BUILD/stunprobe"
+need_built "$DAEMON" "$BUILD/stunprobe" "$BUILD/stunload"
 need_tools "TLS tests" openssl python3
 PY=tests/e2e/stun_tcp.py
 
@@ -36,6 +44,7 @@ tls_port() {
 	sed -n "s/.* accepting TLS on ${1:-127.0.0.1}:\([0-9]*\) .*/\1/p" "$DLOG" | head -1
 }
 tcp() { timeout 120 python3 "$PY" "$@"; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 wait_for() {
 	for _ in $(seq 400); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	return 1
@@ -80,7 +89,7 @@ for engine in uring mmsg; do
 	if start_daemon "dual4-$engine" -- -w 2 -e $engine --listen "127.0.0.1:$P" \
 		--alt-ip 127.0.0.2 --alt-port $((P + 1)) --tls-listen "127.0.0.1:$P" \
 		--tls-cert "$TMP/ec.crt" --tls-key "$TMP/ec.key"; then
-		tcp vectors --tls --ca "$TMP/ec.crt" --host 127.0.0.1 --port "$P" --a2 127.0.0.2 \
+		tcp vectors --gap 0 --tls --ca "$TMP/ec.crt" --host 127.0.0.1 --port "$P" --a2 127.0.0.2 \
 			--p2 $((P + 1)) --label "$E TLS IPv4 dual-ip/tcp" >"$TMP/vec" 2>&1
 		rc=$?
 		tap_lines "" <"$TMP/vec"
@@ -102,7 +111,7 @@ for engine in uring mmsg; do
 		if start_daemon "dual6-$engine" ip netns exec "$NS" -- -w 2 -e $engine \
 			--listen "[::1]:$P" --alt-ip fd00:13::2 --alt-port $((P + 1)) \
 			--tls-listen "[::1]:$P" --tls-cert "$TMP/ec.crt" --tls-key "$TMP/ec.key"; then
-			ip netns exec "$NS" timeout 120 python3 "$PY" vectors --tls --ca "$TMP/ec.crt" \
+			ip netns exec "$NS" timeout 120 python3 "$PY" vectors --gap 0 --tls --ca "$TMP/ec.crt" \
 				--host ::1 --port "$P" --a2 fd00:13::2 --p2 $((P + 1)) \
 				--label "$E TLS IPv6 dual-ip/tcp" >"$TMP/vec" 2>&1
 			rc=$?
@@ -122,10 +131,10 @@ for engine in uring mmsg; do
 		--tls-listen 127.0.0.1:0 --tls-listen "[::1]:0" \
 		--tls-cert "$TMP/rsa.crt" --tls-key "$TMP/rsa.key"; then
 		P4=$(tls_port) P6=$(tls_port '\[::1\]')
-		tcp basic --tls --ca "$TMP/rsa.crt" --host 127.0.0.1 --port "$P4" \
+		tcp basic --gap 0 --tls --ca "$TMP/rsa.crt" --host 127.0.0.1 --port "$P4" \
 			--label "$E TLS basic IPv4 (RSA)" >"$TMP/b" 2>&1
 		tap_lines "" <"$TMP/b"
-		tcp basic --tls --ca "$TMP/rsa.crt" --host ::1 --port "$P6" \
+		tcp basic --gap 0 --tls --ca "$TMP/rsa.crt" --host ::1 --port "$P6" \
 			--label "$E TLS basic IPv6 (RSA)" >"$TMP/b" 2>&1
 		tap_lines "" <"$TMP/b"
 		tcp tlsmatrix --tls --ca "$TMP/rsa.crt" --host 127.0.0.1 --port "$P4" \
@@ -139,6 +148,33 @@ for engine in uring mmsg; do
 			eval '[ "$DRC" -eq 0 ] && [ "$(total tcp_requests)" -gt 400 ] && [ "$(total tcp_requests)" = "$(total tcp_answered)" ] && [ "$(total tls_handshakes_ok)" = 9 ] && [ "$(total tls_handshakes_failed)" = 0 ]'
 	else
 		not_ok "$E TLS basic daemon starts"
+	fi
+
+	# --- stunload (persistent, churn with tickets), a peer that never reads --
+	if start_daemon "load-$engine" -- -w 2 -e $engine --listen 127.0.0.1:0 \
+		--tls-listen 127.0.0.1:0 --tls-cert "$TMP/ec.crt" --tls-key "$TMP/ec.key"; then
+		P=$(tls_port)
+		out=$(timeout 60 "$BUILD/stunload" --no-progress --transport tls --ca "$TMP/ec.crt" \
+			--connections 8 -n 4000 --json "127.0.0.1:$P")
+		check_eq "$E stunload --transport tls, 8 persistent connections: valid/handshakes" \
+			"$(jget valid <<<"$out")/$(jget handshakes <<<"$out")" 4000/8
+		out=$(timeout 60 "$BUILD/stunload" --no-progress --transport tls --ca "$TMP/ec.crt" \
+			--connections 4 --requests-per-connection 5 --tls-resume -n 400 --json "127.0.0.1:$P")
+		hs=$(jget handshakes <<<"$out") res=$(jget handshakes_resumed <<<"$out")
+		check "$E stunload churn (5 requests a connection, --tls-resume): 400 valid, $res of $hs handshakes resumed a session ticket" \
+			eval '[ "$(jget valid <<<"$out")" = 400 ] && [ "$hs" -ge 80 ] && [ "$res" -ge $((hs - 8)) ]'
+		tcp basic --tls --ca "$TMP/ec.crt" --host 127.0.0.1 --port "$P" >/dev/null 2>&1	# warm up
+		before=$(rss_kib "$DPID")
+		got=$(tcp flood --tls --ca "$TMP/ec.crt" --host 127.0.0.1 --port "$P" --seconds 2 --bytes $((200 << 20)))
+		after=$(rss_kib "$DPID")
+		sent=$(echo "$got" | sed -n 's/.*sent=\([0-9]*\).*/\1/p')
+		check "$E TLS peer that never reads could not push 200 MB in, another was served ($got; RSS $before -> $after KiB, at most +2048)" \
+			eval '[ -n "$sent" ] && [ "$sent" -lt $((200 << 20)) ] && echo "$got" | grep -q "stalled=1" && echo "$got" | grep -q "served=[1-9]" && [ "$after" -le $((before + 2048)) ]'
+		stop_daemon
+		check "$E the daemon counted the same: $(total tls_handshakes_ok) handshakes ok ($((8 + hs + 3)) made), $(total tls_resumed) resumed ($res), backpressure (tcp_paused=$(total tcp_paused)), exit 0" \
+			eval '[ "$DRC" -eq 0 ] && [ "$(total tls_handshakes_ok)" = $((8 + hs + 3)) ] && [ "$(total tls_resumed)" = "$res" ] && [ "$(total tcp_paused)" -ge 1 ]'
+	else
+		not_ok "$E TLS load daemon starts"
 	fi
 
 	# --- handshake timeout and limit, not TLS, SIGTERM ----------------------
