@@ -28,6 +28,8 @@
 #     the file, exit 64; SIGHUP with a broken certificate keeps serving the
 #     old one (fingerprint checked with openssl s_client), SIGHUP with a new
 #     one serves it to new connections;
+#   - the tls-* keys in a configuration file; SIGHUP with tls-cert and tls-key
+#     naming other files applies them at once;
 #   - kTLS: skipped loudly where the kernel has no "tls" ULP (this one).
 #
 # No pause between the pieces of a split request (--gap 0): each piece is a
@@ -267,6 +269,25 @@ print(r[:2].hex(), r[8:20].hex(), xm[0] if xm else None, len(r))' "$TMP/resp.bin
 		eval '[ "$DRC" -eq 0 ] && [ "$(total tls_handshakes_failed)" = 0 ]'
 else
 	not_ok "peers daemon starts"
+fi
+
+# --- the same keys in a configuration file; SIGHUP with new file names -----------
+printf 'listen = 127.0.0.1:0\ntls-listen = 127.0.0.1:0\ntls-cert = %s\ntls-key = %s\ntls-handshake-timeout = 2s\ntls-max-handshakes = 64\n' \
+	"$TMP/ec.crt" "$TMP/ec.key" >"$TMP/tls.conf"
+check "--check-config accepts the tls-* keys" eval '"$DAEMON" --check-config --config "$TMP/tls.conf" >/dev/null'
+if start_daemon "conf" -- -w 1 --config "$TMP/tls.conf"; then
+	P=$(tls_port)
+	check_eq "config file: its certificate serves" "$(served_fp "$P")" "$(file_fp "$TMP/ec.crt")"
+	sed -i "s|$TMP/ec\.|$TMP/rsa.|" "$TMP/tls.conf"
+	kill -HUP "$DPID"
+	wait_for "$DLOG" "re-read (generation"
+	check "SIGHUP with tls-cert and tls-key naming other files: applied, not a restart ($(grep -c 'SIGHUP: tls-' "$DLOG") lines)" \
+		eval 'grep -q "SIGHUP: tls-cert: .*ec.crt -> .*rsa.crt" "$DLOG" && grep -q "0 keys need a restart" "$DLOG"'
+	check_eq "... and the new certificate serves" "$(served_fp "$P")" "$(file_fp "$TMP/rsa.crt")"
+	stop_daemon
+	check "config daemon exits 0" [ "$DRC" -eq 0 ]
+else
+	not_ok "a daemon with the tls-* keys in its configuration file starts"
 fi
 
 # --- kTLS ------------------------------------------------------------------------
