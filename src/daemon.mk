@@ -18,6 +18,9 @@ ALL_TARGETS += $(DAEMON)
 INSTALL_BINS += $(DAEMON)
 
 $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
+# --tls-listen (stream_tls.c, tls_ctx.c): OpenSSL 3 (libssl-dev, in
+# tools/tls_client.mk's DEB_PKGS).
+DAEMON_TLS_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o $(BUILD)/obj/src/daemon/xdp_fdstore.o $(BUILD)/san/src/daemon/xdp_fdstore.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
@@ -25,7 +28,7 @@ $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
 
 $(DAEMON): $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $(DAEMON_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB) $(LIB) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(DAEMON_TLS_LIBS) -lpthread
 
 # The same daemon under ASan+UBSan: make test runs end-to-end tests on it.
 DAEMON_SAN_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/san/%.o)
@@ -33,7 +36,7 @@ DAEMON_SAN := $(BUILD)/san/stunringd
 $(DAEMON_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(DAEMON_SAN): $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) -lpthread
+	$(CC) $(SAN_CFLAGS) -o $@ $(DAEMON_SAN_OBJS) $(XDP_LOADER_OBJS) $(CLI_LIB_SAN) $(LIB_SAN) $(URING_LIBS) $(INIH_LIBS) $(XDP_LDLIBS) $(MHD_LIBS) $(CAPNG_LIBS) $(SYSTEMD_LIBS) $(DAEMON_TLS_LIBS) -lpthread
 
 # make run: the defaults (0.0.0.0:3478 and [::]:3478).  3478 needs no
 # privilege; if another server holds it, retry once on 13478 with a note.
@@ -112,7 +115,7 @@ TEST_PROGS += tests/e2e/test_daemon_cli.sh tests/e2e/test_daemon_config.sh \
 	tests/e2e/test_daemon_xdp_unprivileged.sh \
 	tests/e2e/test_systemd_unit.sh \
 	tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh \
-	tests/e2e/test_daemon_tcp.sh
+	tests/e2e/test_daemon_tcp.sh tests/e2e/test_daemon_tls.sh
 TEST_PROGS += tests/e2e/test_daemon_tcp_limits.sh tests/e2e/test_daemon_tcp_crowd.sh \
 	tests/e2e/test_daemon_tcp_term.sh
 DEB_PKGS += coturn stun-client tshark iproute2 util-linux procps python3 libinih-dev

@@ -33,6 +33,9 @@
 #define DEFAULT_TCP_IDLE_S 30
 #define DEFAULT_TCP_FIRST_S 5
 #define DEFAULT_TCP_MAX_MSG 2048
+#define DEFAULT_TLS_PORT 5349
+#define DEFAULT_TLS_HANDSHAKE_S 5
+#define DEFAULT_TLS_MAX_HANDSHAKES 1024
 
 static const char usage_text[] =
 "Usage: stunringd [OPTION]...\n"
@@ -102,6 +105,19 @@ static const char usage_text[] =
 "                             cannot be STUN) closes the connection (default\n"
 "                             2048, 128 to 64K)\n"
 "\n"
+"STUN over TLS (RFC 8489 section 6.2.3, stuns:; the TCP limits apply too):\n"
+"      --tls-listen IP[:PORT],...  accept TLS connections on these addresses\n"
+"                             (repeatable; default port 5349); needs\n"
+"                             --tls-cert and --tls-key\n"
+"      --tls-cert FILE        the certificate (PEM, chain after it), re-read\n"
+"                             on SIGHUP\n"
+"      --tls-key FILE         its private key (PEM, RSA or ECDSA)\n"
+"      --tls-handshake-timeout TIME\n"
+"                             close a connection whose handshake is not done\n"
+"                             TIME after it was accepted (default 5s)\n"
+"      --tls-max-handshakes N  handshakes in progress at once; a connection\n"
+"                             over it is closed at once (default 1024)\n"
+"\n"
 "Privileges:\n"
 "  -u, --user NAME            once the sockets are bound (and XDP attached),\n"
 "                             run as user NAME and its group, without\n"
@@ -147,6 +163,9 @@ enum {
 	/* TCP (stream_conn.h) */
 	OPT_TCP_LISTEN, OPT_MAX_CONNS, OPT_MAX_CONNS_PER_SOURCE, OPT_TCP_IDLE_TIMEOUT,
 	OPT_TCP_FIRST_TIMEOUT, OPT_TCP_MAX_MESSAGE,
+	/* TLS (stream_tls.h) */
+	OPT_TLS_LISTEN, OPT_TLS_CERT, OPT_TLS_KEY, OPT_TLS_HANDSHAKE_TIMEOUT,
+	OPT_TLS_MAX_HANDSHAKES,
 };
 
 static const struct option long_opts[] = {
@@ -184,6 +203,11 @@ static const struct option long_opts[] = {
 	{ "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE_TIMEOUT },
 	{ "tcp-first-message-timeout", required_argument, NULL, OPT_TCP_FIRST_TIMEOUT },
 	{ "tcp-max-message", required_argument, NULL, OPT_TCP_MAX_MESSAGE },
+	{ "tls-listen", required_argument, NULL, OPT_TLS_LISTEN },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-handshake-timeout", required_argument, NULL, OPT_TLS_HANDSHAKE_TIMEOUT },
+	{ "tls-max-handshakes", required_argument, NULL, OPT_TLS_MAX_HANDSHAKES },
 	{ "log-level", required_argument, NULL, 'L' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
@@ -197,7 +221,7 @@ static unsigned int option_flags(int id)
 {
 	switch (id) {
 	case 'l': case OPT_ALT_IP: case OPT_ADV_IP: case OPT_ADV_ALT_IP:
-	case OPT_ALLOW: case OPT_DENY: case OPT_TCP_LISTEN:
+	case OPT_ALLOW: case OPT_DENY: case OPT_TCP_LISTEN: case OPT_TLS_LISTEN:
 		return CONFIG_OPT_LIST;
 	case 'c': case OPT_CHECK_CONFIG: case 'h': case 'V':
 		return CONFIG_OPT_CMDLINE_ONLY;
@@ -239,6 +263,7 @@ void config_option_reset(struct daemon_config *cfg, int id)
 	switch (id) {
 	case 'l': cfg->n_listen = 0; break;
 	case OPT_TCP_LISTEN: cfg->n_tcp_listen = 0; break;
+	case OPT_TLS_LISTEN: cfg->n_tls_listen = 0; break;
 	case OPT_ALT_IP: memset(cfg->alt_ip, 0, sizeof(cfg->alt_ip)); break;
 	case OPT_ADV_IP: memset(cfg->adv, 0, sizeof(cfg->adv)); break;
 	case OPT_ADV_ALT_IP: memset(cfg->adv_alt, 0, sizeof(cfg->adv_alt)); break;
@@ -264,8 +289,10 @@ static int add_addrs(struct listen_spec *ls, unsigned int *nls, const char *opt,
 	struct stun_addr addrs[MAX_LISTEN];
 	unsigned int n = 0;
 	const char *why;
+	bool tls = !strcmp(opt, "--tls-listen");
 
-	if (cli_parse_addrs(list, STUN_DEFAULT_PORT, addrs, &n, MAX_LISTEN - *nls, &why))
+	if (cli_parse_addrs(list, tls ? DEFAULT_TLS_PORT : STUN_DEFAULT_PORT, addrs, &n,
+			    MAX_LISTEN - *nls, &why))
 		return cli_bad_value(opt, list, why, "IP[:PORT] items, at most %d "
 				     "in all", MAX_LISTEN);
 	for (unsigned int k = 0; k < n; k++) {
@@ -274,7 +301,8 @@ static int add_addrs(struct listen_spec *ls, unsigned int *nls, const char *opt,
 		l->addr = addrs[k];
 		l->role = ROLE_PRIMARY;
 		l->implicit = implicit;
-		l->what = strcmp(opt, "--tcp-listen") ? NULL : "TCP";
+		l->what = tls ? "TLS" : strcmp(opt, "--tcp-listen") ? NULL : "TCP";
+		l->tls = tls;
 		stun_addr_format(&l->addr, l->text, sizeof(l->text));
 		for (unsigned int i = 0; i < *nls; i++)
 			if (stun_addr_equal(&ls[i].addr, &l->addr) && l->addr.port)
@@ -337,6 +365,8 @@ void config_defaults(struct daemon_config *cfg)
 	cfg->tcp_idle_ns = DEFAULT_TCP_IDLE_S * CLI_S;
 	cfg->tcp_first_ns = DEFAULT_TCP_FIRST_S * CLI_S;
 	cfg->tcp_max_msg = DEFAULT_TCP_MAX_MSG;
+	cfg->tls_handshake_ns = DEFAULT_TLS_HANDSHAKE_S * CLI_S;
+	cfg->tls_max_handshakes = DEFAULT_TLS_MAX_HANDSHAKES;
 }
 
 int config_cmdline(int argc, char **argv, struct config_cmdline *cl)
@@ -525,6 +555,28 @@ int config_option_apply(struct daemon_config *cfg, int c, const char *optarg)
 					     "a size from 128 to 64K");
 		cfg->tcp_max_msg = (unsigned int)v;
 		break;
+	case OPT_TLS_LISTEN:
+		if ((rc = add_addrs(cfg->tls_listen, &cfg->n_tls_listen, "--tls-listen",
+				    optarg, false)) >= 0)
+			return rc;
+		break;
+	case OPT_TLS_CERT:
+	case OPT_TLS_KEY:
+		if (!*optarg)
+			return cli_usage_error("--%s: expected a file name", option_name(c));
+		if (!(*(c == OPT_TLS_CERT ? &cfg->tls_cert : &cfg->tls_key) = keep(cfg, optarg)))
+			return cli_usage_error("--%s '%s': name too long", option_name(c), optarg);
+		break;
+	case OPT_TLS_HANDSHAKE_TIMEOUT:
+		if (cli_parse_duration(optarg, CLI_S, 100 * CLI_MS, 3600 * CLI_S, &v, &why))
+			return cli_bad_value("--tls-handshake-timeout", optarg, why, "100ms to 1h");
+		cfg->tls_handshake_ns = v;
+		break;
+	case OPT_TLS_MAX_HANDSHAKES:
+		if (cli_parse_count(optarg, 1, 1u << 24, &v, &why))
+			return cli_bad_value("--tls-max-handshakes", optarg, why, "1 to 16M");
+		cfg->tls_max_handshakes = (unsigned int)v;
+		break;
 	case 'L':
 		if ((rc = log_level_parse(optarg)) < 0)
 			return cli_usage_error("--log-level '%s': expected error, warn, info "
@@ -550,6 +602,22 @@ int config_finish(struct daemon_config *cfg)
 				    "with --rfc5780, --alt-ip or --alt-port");
 	if (cfg->xdp_mode != XDP_AUTO && !cfg->xdp_ifname)
 		return cli_usage_error("--xdp-mode needs --xdp IFACE");
+	if (cfg->n_tls_listen && (!cfg->tls_cert || !cfg->tls_key))
+		return cli_usage_error("--tls-listen needs --tls-cert FILE and --tls-key FILE");
+	/* The TLS listeners join the TCP ones: the engines accept on both
+	 * alike, the filter (stream_tls.h) goes by listen_spec.tls. */
+	if (cfg->n_tcp_listen + cfg->n_tls_listen > MAX_LISTEN)
+		return cli_usage_error("--tcp-listen and --tls-listen: at most %d addresses "
+				       "in all", MAX_LISTEN);
+	for (unsigned int k = 0; k < cfg->n_tls_listen; k++) {
+		const struct listen_spec *t = &cfg->tls_listen[k];
+
+		for (unsigned int i = 0; i < cfg->n_tcp_listen; i++)
+			if (t->addr.port && stun_addr_equal(&cfg->tcp_listen[i].addr, &t->addr))
+				return cli_usage_error("'%s' given to both --tcp-listen and "
+						       "--tls-listen", t->text);
+		cfg->tcp_listen[cfg->n_tcp_listen++] = *t;
+	}
 	return -1;
 }
 
@@ -625,9 +693,21 @@ static void option_text(const struct daemon_config *cfg, int id, char *buf, size
 	case 'u': snprintf(buf, n, "%s", cfg->user ? cfg->user : ""); break;
 	case OPT_TCP_LISTEN:
 		for (unsigned int i = 0; i < cfg->n_tcp_listen && used < n; i++)
-			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
-						 cfg->tcp_listen[i].text);
+			if (!cfg->tcp_listen[i].tls)
+				used += (size_t)snprintf(buf + used, n - used, "%s%s",
+							 used ? "," : "", cfg->tcp_listen[i].text);
 		break;
+	case OPT_TLS_LISTEN:
+		for (unsigned int i = 0; i < cfg->n_tls_listen && used < n; i++)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
+						 cfg->tls_listen[i].text);
+		break;
+	case OPT_TLS_CERT: snprintf(buf, n, "%s", cfg->tls_cert ? cfg->tls_cert : ""); break;
+	case OPT_TLS_KEY: snprintf(buf, n, "%s", cfg->tls_key ? cfg->tls_key : ""); break;
+	case OPT_TLS_HANDSHAKE_TIMEOUT:
+		snprintf(buf, n, "%llums", (unsigned long long)(cfg->tls_handshake_ns / CLI_MS));
+		break;
+	case OPT_TLS_MAX_HANDSHAKES: snprintf(buf, n, "%u", cfg->tls_max_handshakes); break;
 	case OPT_MAX_CONNS: snprintf(buf, n, "%u", cfg->max_conns); break;
 	case OPT_MAX_CONNS_PER_SOURCE: snprintf(buf, n, "%u", cfg->max_conns_per_source); break;
 	case OPT_TCP_IDLE_TIMEOUT:
@@ -654,6 +734,7 @@ static bool reloadable(int id)
 	switch (id) {
 	case 's': case OPT_FINGERPRINT: case OPT_NO_CLASSIC: case OPT_NO_RESPONSE_PORT:
 	case 'i': case 'L':
+	case OPT_TLS_CERT: case OPT_TLS_KEY:	/* re-read on every SIGHUP (stream_tls.h) */
 		return true;
 	default:
 		return is_limit(id);

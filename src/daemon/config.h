@@ -53,6 +53,7 @@ struct listen_spec {
 				 * the host has no IPv6 */
 	char text[STUN_ADDR_STRLEN];	/* formatted, for messages */
 	const char *what;	/* NULL, or which RFC 5780 socket (messages) */
+	bool tls;		/* a --tls-listen address (in tcp_listen[]) */
 	/* What stun_respond is told for datagrams received here: one of
 	 * daemon_config.fam[] (set by config_parse). */
 	const struct stun_server_cfg *stun;
@@ -103,6 +104,14 @@ struct daemon_config {
 	uint64_t tcp_idle_ns;		/* no complete message for this long */
 	uint64_t tcp_first_ns;		/* no first message this long after accept */
 	unsigned int tcp_max_msg;	/* largest STUN message, header included */
+	/* --tls-listen (stream_tls.h): as given in tls_listen[]; config_finish
+	 * appends them to tcp_listen[] (tls set), so that the engines accept
+	 * on them like any TCP listener and only the filter differs. */
+	struct listen_spec tls_listen[MAX_LISTEN];
+	unsigned int n_tls_listen;
+	const char *tls_cert, *tls_key;	/* PEM files; read at start and on SIGHUP */
+	uint64_t tls_handshake_ns;	/* no finished handshake this long after accept */
+	unsigned int tls_max_handshakes;	/* in progress at once, in the daemon */
 };
 
 #define CONFIG_DEFAULT_PATH "/etc/stunring/stunringd.conf"

@@ -87,7 +87,8 @@ static int on_entry(void *user, unsigned int line, const char *key, const char *
 	unsigned int *seen = &l->seen_line[(unsigned int)o.id % 512];
 	if (*seen && !(o.flags & CONFIG_OPT_LIST)) {
 		snprintf(msg, sizeof(msg), "'%s' given twice (first on line %u); only "
-			 "listen, tcp-listen, alt-ip, advertise-ip, advertise-alt-ip, allow and deny may repeat",
+			 "listen, tcp-listen, tls-listen, alt-ip, advertise-ip, advertise-alt-ip, "
+			 "allow and deny may repeat",
 			 o.name, *seen);
 		problem(l->pr, line, msg);
 		return 0;

@@ -56,7 +56,7 @@ static int bind_error(const struct listen_spec *l, const char *what, int err)
 	case EADDRINUSE:
 		log_error("cannot listen on %s: address already in use (another STUN "
 			  "server running? stop it or pick another --%slisten IP:PORT)",
-			  name, l->what && !strcmp(l->what, "TCP") ? "tcp-" : "");
+			  name, l->tls ? "tls-" : l->what && !strcmp(l->what, "TCP") ? "tcp-" : "");
 		return EXIT_INUSE;
 	case EACCES:
 	case EPERM:
@@ -302,7 +302,8 @@ int tcp_listeners_open(struct daemon_config *cfg, unsigned int workers, int *fds
 			}
 		}
 		/* Not "listening on": that line names the UDP sockets. */
-		log_info("accepting TCP on %s%s: %u socket%s (SO_REUSEPORT)", l->text,
+		log_info("accepting %s on %s%s: %u socket%s (SO_REUSEPORT)", l->tls ? "TLS" : "TCP",
+			 l->text,
 			 picked ? " (port picked by the kernel)" : "", workers,
 			 workers == 1 ? "" : "s");
 	}

@@ -26,6 +26,7 @@
 #include "rfc5780.h"
 #include "stats.h"
 #include "stream_sources.h"
+#include "stream_tls.h"
 #include "test_faults.h"
 #include "watchdog.h"
 #include "worker.h"
@@ -281,6 +282,9 @@ int main(int argc, char **argv)
 	if (nw > MAX_WORKERS)
 		nw = MAX_WORKERS;
 	if ((rc = choose_engine(&cfg)))
+		return rc;
+	/* The certificate before anything else: its error is the only line. */
+	if ((rc = stream_tls_start(&cfg)))
 		return rc;
 
 	/* Before any thread exists, so every thread inherits the mask. */

@@ -143,6 +143,16 @@ static void write_tcp(FILE *f, const struct worker_stats *s)
 		snprintf(lbl, sizeof(lbl), "reason=\"%s\"", limit_reason_name((enum limit_reason)r));
 		counter_line(f, "stunring_tcp_limited_total", lbl, s->tcp_limited[r]);
 	}
+	header(f, "stunring_tls_handshakes_total", "counter",
+	       "TLS handshakes on --tls-listen connections, by result (failed: an error, "
+	       "the handshake timeout, or the peer left; refusals by --tls-max-handshakes "
+	       "are only counted as closes).");
+	counter_line(f, "stunring_tls_handshakes_total", "result=\"ok\"", s->tls_handshakes_ok);
+	counter_line(f, "stunring_tls_handshakes_total", "result=\"failed\"",
+		     s->tls_handshakes_failed);
+	header(f, "stunring_tls_resumed_total", "counter",
+	       "TLS handshakes that resumed a session (a session ticket).");
+	counter_line(f, "stunring_tls_resumed_total", "", s->tls_resumed);
 }
 
 static void write_rfc5780(FILE *f, const struct worker_stats *s)

@@ -7,10 +7,12 @@
  * kernel keeps the peer's data and its window closes), and for EPOLLOUT
  * only while replies wait for room in the socket's send buffer; the
  * interest changes (one epoll_ctl) only when one of those two does.
- * Replies are sent at once after each read, with MSG_DONTWAIT.
+ * Replies are sent at once after each read, with MSG_DONTWAIT.  TLS
+ * connections go through the filter's conn_* calls (stream_tls.h).
  */
 #include "mmsg_tcp.h"
 #include "log.h"
+#include "stream_tls.h"
 
 #include <errno.h>
 #include <string.h>
@@ -29,14 +31,17 @@
 
 static void conn_close(struct mmsg_tcp *t, struct stream_conn *c, enum stream_close why)
 {
+	if (stream_is_tls(t->w, c))
+		tls_goodbye(t->w, c, why);	/* close_notify, best effort */
 	stream_closing(t->w, &t->w->tcp, c, why);
 	close(c->fd);	/* leaves the epoll set with it */
+	tls_release(t->w, c);
 	stream_release(&t->w->tcp, c);
 }
 
 static void set_interest(struct mmsg_tcp *t, struct stream_conn *c)
 {
-	uint16_t want = (c->paused ? 0 : EF_IN) | (stream_out_pending(c) ? EF_OUT : 0);
+	uint16_t want = (c->paused ? 0 : EF_IN) | (conn_out_pending(t->w, c) ? EF_OUT : 0);
 
 	if (want == c->eflags)
 		return;
@@ -53,11 +58,11 @@ static void set_interest(struct mmsg_tcp *t, struct stream_conn *c)
 static int flush(struct mmsg_tcp *t, struct stream_conn *c)
 {
 	for (;;) {
-		while (stream_out_pending(c)) {
-			ssize_t n = send(c->fd, stream_out(&t->w->tcp, c), stream_out_pending(c),
+		while (conn_out_pending(t->w, c)) {
+			ssize_t n = send(c->fd, conn_out(t->w, c), conn_out_pending(t->w, c),
 					 MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0) {
-				stream_sent(c, (uint32_t)n);
+				conn_sent(t->w, c, (uint32_t)n);
 				continue;
 			}
 			if (n < 0 && errno == EINTR)
@@ -66,12 +71,14 @@ static int flush(struct mmsg_tcp *t, struct stream_conn *c)
 				return -1;
 			return STREAM_CLOSE_ERROR;
 		}
-		if (!c->paused)
+		/* TLS: the core's replies are encrypted here, and a paused
+		 * core's requests go on once they were. */
+		if (!c->paused && !stream_is_tls(t->w, c))
 			return -1;
-		int rc = stream_resume(t->w, &t->w->tcp, c);
+		int rc = conn_resume(t->w, c);
 		if (rc >= 0)
 			return rc;
-		if (!stream_out_pending(c))
+		if (!conn_out_pending(t->w, c))
 			return -1;	/* nothing was answered: wait for input */
 	}
 }
@@ -87,7 +94,7 @@ static void on_conn(struct mmsg_tcp *t, struct stream_conn *c, uint32_t events)
 		ssize_t n = recv(c->fd, t->buf, t->buf_size, MSG_DONTWAIT);
 
 		if (n > 0) {
-			rc = stream_input(t->w, &t->w->tcp, c, t->buf, (size_t)n);
+			rc = conn_input(t->w, c, t->buf, (size_t)n);
 			if (rc < 0)
 				rc = flush(t, c);
 			if ((size_t)n < t->buf_size)
@@ -169,8 +176,12 @@ static void on_listener(struct mmsg_tcp *t, unsigned int li)
 		}
 		struct epoll_event ev = { .events = EPOLLIN,
 					  .data.u64 = stream_index(&w->tcp, c) };
+		int rc = w->cfg->tcp_listen[li].tls ? tls_open(w, c) : -1;
+
 		c->eflags = EF_IN;
-		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
+		if (rc >= 0)
+			conn_close(t, c, (enum stream_close)rc);
+		else if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, fd, &ev))
 			conn_close(t, c, STREAM_CLOSE_ERROR);
 	}
 }
@@ -200,6 +211,8 @@ void mmsg_tcp_sweep(struct mmsg_tcp *t)
 
 	if (t->epfd < 0)
 		return;
+	while ((c = tls_expired(t->w, t->w->limiter.now)))
+		conn_close(t, c, STREAM_CLOSE_TLS_TIMEOUT);
 	while ((c = stream_expired(&t->w->tcp, t->w->limiter.now, &why)))
 		conn_close(t, c, why);
 	if (t->accept_paused && t->w->limiter.now >= t->accept_after) {

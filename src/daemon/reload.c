@@ -7,6 +7,7 @@
 #include "config_load.h"
 #include "log.h"
 #include "settings.h"
+#include "stream_tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ bool reload_collect(struct reload_ctx *r)
 		if (used)
 			retired[kept++] = retired[k];
 		else
-			free(retired[k]);
+			settings_free(retired[k]);
 	}
 	n_retired = kept;
 	return n_retired > 0;
@@ -113,7 +114,28 @@ static void take_reloadable(struct daemon_config *run, const struct daemon_confi
 	}
 	run->limits = f->limits;
 	run->stats_interval_ms = f->stats_interval_ms;
+	run->tls_cert = f->tls_cert;
+	run->tls_key = f->tls_key;
 	run->log_level = f->log_level;
+}
+
+/* SIGHUP without a configuration file: only the certificate (a renewal
+ * replaces the files the command line names). */
+static void reload_certificate(struct reload_ctx *r)
+{
+	char err[700];
+	struct settings *s;
+
+	if (stream_tls_reload(r->running, r->running, err, sizeof(err))) {
+		log_error("SIGHUP: %s; the old certificate keeps serving", err);
+		return;
+	}
+	if (!(s = settings_new(r->running, r->n, generation + 1))) {
+		log_error("SIGHUP: out of memory; nothing changed");
+		return;
+	}
+	generation++;
+	publish(r, s);
 }
 
 void reload_run(struct reload_ctx *r)
@@ -122,8 +144,18 @@ void reload_run(struct reload_ctx *r)
 	struct tally t = { 0 };
 	char err[700];
 
+	if (!config_load_path() && r->running->n_tls_listen) {
+		reload_certificate(r);
+		return;
+	}
 	if (config_reload(f, err, sizeof(err))) {
 		log_error("SIGHUP: %s; nothing changed", err);
+		return;
+	}
+	/* The certificate is re-read on every SIGHUP (a renewal changes the
+	 * file, not its name); a bad one changes nothing, the old one serves. */
+	if (stream_tls_reload(r->running, f, err, sizeof(err))) {
+		log_error("SIGHUP: %s; nothing changed, the old certificate keeps serving", err);
 		return;
 	}
 	config_diff(r->boot, f, warn_restart, &t);

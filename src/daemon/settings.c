@@ -3,6 +3,7 @@
  * settings.c - build a settings block (settings.h).
  */
 #include "settings.h"
+#include "stream_tls.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,5 +25,14 @@ struct settings *settings_new(const struct daemon_config *cfg, unsigned int nwor
 		s->tcp[f].transport = STUN_TRANSPORT_TCP;
 	}
 	limit_params_init(&s->limits, &cfg->limits, nworkers);
+	s->tls_ctx = stream_tls_ctx_get();
 	return s;
+}
+
+void settings_free(struct settings *s)
+{
+	if (!s)
+		return;
+	stream_tls_ctx_put(s->tls_ctx);
+	free(s);
 }

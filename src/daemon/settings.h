@@ -29,10 +29,14 @@ struct settings {
 	unsigned int generation;
 	/* --allow, --deny, the rates per worker (limiter.h). */
 	struct limit_params limits;
+	/* --tls-listen: the SSL_CTX new connections use (stream_tls.h), one
+	 * reference held by the block; NULL without TLS. */
+	void *tls_ctx;
 };
 
 /* A block for cfg (malloc; NULL when out of memory). */
 struct settings *settings_new(const struct daemon_config *cfg, unsigned int nworkers,
 			      unsigned int generation);
+void settings_free(struct settings *s);
 
 #endif

@@ -68,7 +68,7 @@ void stats_log(const char *what, const struct worker_stats *s,
 			 (unsigned long long)s->from_role[2], (unsigned long long)s->from_role[3],
 			 (unsigned long long)s->changed[1], (unsigned long long)s->changed[2],
 			 (unsigned long long)s->changed[3], (unsigned long long)s->response_port);
-	char tcp[768] = "";
+	char tcp[1024] = "";
 	if (s->tcp_accepted) {
 		uint64_t closed = 0;
 		size_t t = 0;
@@ -85,6 +85,12 @@ void stats_log(const char *what, const struct worker_stats *s,
 				      (unsigned long long)(s->tcp_errors[0] + s->tcp_errors[1]),
 				      (unsigned long long)s->tcp_dropped,
 				      (unsigned long long)s->tcp_paused);
+		if (s->tls_handshakes_ok + s->tls_handshakes_failed)
+			t += (size_t)snprintf(tcp + t, sizeof(tcp) - t, " tls_handshakes_ok=%llu "
+					      "tls_handshakes_failed=%llu tls_resumed=%llu",
+					      (unsigned long long)s->tls_handshakes_ok,
+					      (unsigned long long)s->tls_handshakes_failed,
+					      (unsigned long long)s->tls_resumed);
 		for (int r = 0; r < STREAM_CLOSE_COUNT && t < sizeof(tcp); r++)
 			if (s->tcp_closed[r])
 				t += (size_t)snprintf(tcp + t, sizeof(tcp) - t, " closed_%s=%llu",

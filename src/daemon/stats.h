@@ -61,6 +61,12 @@ struct worker_stats {
 	/* Framed requests refused by the abuse limits (limiter.h, the same
 	 * buckets as UDP): each closes its connection (stream_conn.c). */
 	uint64_t tcp_limited[LIMIT_REASON_COUNT];
+	/* TLS (stream_tls.c): handshakes finished, failed (error, timeout,
+	 * peer gone; refusals by --tls-max-handshakes are only closes), and
+	 * the finished ones that resumed a session (a ticket). */
+	uint64_t tls_handshakes_ok;
+	uint64_t tls_handshakes_failed;
+	uint64_t tls_resumed;
 } __attribute__((aligned(64)));
 
 #define STAT_ADD(st, field, n) \

@@ -19,6 +19,9 @@ static const char *const close_names[STREAM_CLOSE_COUNT] = {
 	[STREAM_CLOSE_OVERFLOW] = "overflow",
 	[STREAM_CLOSE_RATE_LIMIT] = "rate_limit",
 	[STREAM_CLOSE_SHUTDOWN] = "shutdown",
+	[STREAM_CLOSE_TLS_TIMEOUT] = "tls_handshake_timeout",
+	[STREAM_CLOSE_TLS_BUSY] = "tls_max_handshakes",
+	[STREAM_CLOSE_TLS_ERROR] = "tls_error",
 };
 
 const char *stream_close_name(enum stream_close r)

@@ -154,6 +154,12 @@ refused:
 	return NULL;
 }
 
+void stream_restart_first_timer(struct worker *w, struct stream_pool *p, struct stream_conn *c)
+{
+	if (c->state == STREAM_OPEN && c->timer == 1)
+		timer_push(p, c, 0, w->limiter.now + p->first_ns);
+}
+
 void stream_closing(struct worker *w, struct stream_pool *p, struct stream_conn *c,
 		    enum stream_close why)
 {

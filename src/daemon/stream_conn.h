@@ -46,6 +46,10 @@ enum stream_close {
 	STREAM_CLOSE_RATE_LIMIT,	/* a request over --rate-limit, --error-rate-limit
 					 * or --max-response-rate (stream_conn.c) */
 	STREAM_CLOSE_SHUTDOWN,		/* the daemon stopped */
+	/* TLS (stream_tls.h) */
+	STREAM_CLOSE_TLS_TIMEOUT,	/* handshake not done in time */
+	STREAM_CLOSE_TLS_BUSY,		/* refused: --tls-max-handshakes reached */
+	STREAM_CLOSE_TLS_ERROR,		/* handshake failed, bad record, alert */
 	STREAM_CLOSE_COUNT
 };
 const char *stream_close_name(enum stream_close r);
@@ -134,6 +138,10 @@ static inline void stream_sent(struct stream_conn *c, uint32_t n)
 	if (c->out_off == c->out_len)
 		c->out_off = c->out_len = 0;
 }
+
+/* A filter (stream_tls.h) finished the connection's handshake: its
+ * first-message timeout starts again from now. */
+void stream_restart_first_timer(struct worker *w, struct stream_pool *p, struct stream_conn *c);
 
 /* The connection closes (counted as why): off the timer lists; the engine
  * then waits for its own operations and calls stream_release. */

@@ -14,9 +14,14 @@
  * ring (a parked send of a peer that never reads would otherwise stay
  * forever), wait for those completions, then close the socket through the
  * ring and give the slot back once that completes.
+ *
+ * A --tls-listen connection is the same, through the TLS filter's conn_*
+ * calls (stream_tls.h): the ring reads and sends ciphertext, the filter
+ * turns it into the core's plaintext and back.
  */
 #include "uring_tcp.h"
 #include "log.h"
+#include "stream_tls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +112,10 @@ static void conn_close(struct uring_tcp *t, struct stream_conn *c, enum stream_c
 {
 	if (c->state != STREAM_OPEN)
 		return;
+	/* close_notify (or a failed handshake's alert) unless a send of
+	 * ours is still in the socket: its record must not be cut. */
+	if (stream_is_tls(t->w, c) && !(c->eflags & EF_SEND))
+		tls_goodbye(t->w, c, why);
 	stream_closing(t->w, &t->w->tcp, c, why);
 	if (c->eflags & (EF_RECV | EF_SEND)) {
 		struct io_uring_sqe *sqe = sqe_get(t);
@@ -121,17 +130,18 @@ static void conn_close(struct uring_tcp *t, struct stream_conn *c, enum stream_c
 static void kick_send(struct uring_tcp *t, struct stream_conn *c)
 {
 	struct io_uring_sqe *sqe;
-	uint32_t n = stream_out_pending(c);
+	uint32_t n = conn_out_pending(t->w, c);
 
 	if (c->state != STREAM_OPEN || (c->eflags & EF_SEND) || !n)
 		return;
 	sqe = sqe_get(t);
 	/* A blocking socket: the ring waits for room in its send buffer,
 	 * and the completion says how much left. */
-	io_uring_prep_send(sqe, c->fd, stream_out(&t->w->tcp, c), n, MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, c->fd, conn_out(t->w, c), n, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, UT_UD(UT_SEND, stream_index(&t->w->tcp, c)));
 	c->eflags |= EF_SEND;
-	c->sending = true;
+	/* A TLS send reads the filter's ciphertext, not the core's out. */
+	c->sending = !stream_is_tls(t->w, c);
 }
 
 static void on_accept(struct uring_tcp *t, const struct io_uring_cqe *cqe)
@@ -187,6 +197,14 @@ static void on_accept(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		io_uring_sqe_set_data64(sqe, UT_UD(UT_IGNORE, 0));
 		return;
 	}
+	if (w->cfg->tcp_listen[li].tls) {
+		int rc = tls_open(w, c);
+
+		if (rc >= 0) {
+			conn_close(t, c, (enum stream_close)rc);
+			return;
+		}
+	}
 	arm_recv(t, c);
 }
 
@@ -207,7 +225,7 @@ static void on_recv(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		unsigned int bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
 
 		if (cqe->res > 0)
-			rc = stream_input(w, &w->tcp, c, tbuf(t, bid), (size_t)cqe->res);
+			rc = conn_input(w, c, tbuf(t, bid), (size_t)cqe->res);
 		recycle(t, bid);
 	}
 	if (c->state != STREAM_OPEN) {
@@ -245,9 +263,9 @@ static void on_send(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		conn_close(t, c, STREAM_CLOSE_ERROR);
 		return;
 	}
-	stream_sent(c, (uint32_t)cqe->res);
-	if (c->paused) {
-		rc = stream_resume(w, &w->tcp, c);
+	conn_sent(w, c, (uint32_t)cqe->res);
+	if (c->paused || stream_is_tls(w, c)) {
+		rc = conn_resume(w, c);
 		if (rc >= 0) {
 			conn_close(t, c, (enum stream_close)rc);
 			return;
@@ -271,6 +289,7 @@ void uring_tcp_cqe(struct uring_tcp *t, const struct io_uring_cqe *cqe)
 		on_send(t, cqe);
 		break;
 	case UT_CLOSE:
+		tls_release(t->w, &t->w->tcp.conns[UT_IDX(cqe->user_data)]);
 		stream_release(&t->w->tcp, &t->w->tcp.conns[UT_IDX(cqe->user_data)]);
 		break;
 	default:	/* UT_IGNORE: cancels of a close, closes of refused sockets */
@@ -286,6 +305,8 @@ void uring_tcp_batch_end(struct uring_tcp *t)
 
 	if (!w->ntcp)
 		return;
+	while ((c = tls_expired(w, w->limiter.now)))
+		conn_close(t, c, STREAM_CLOSE_TLS_TIMEOUT);
 	while ((c = stream_expired(&w->tcp, w->limiter.now, &why)))
 		conn_close(t, c, why);
 	for (uint32_t i = 0; i < t->nrearm; i++) {
@@ -395,6 +416,7 @@ void uring_tcp_teardown(struct uring_tcp *t)
 			struct stream_conn *c = &t->w->tcp.conns[i];
 			if (c->state != STREAM_FREE && !(c->eflags & EF_CLOSE))
 				close(c->fd);
+			tls_release(t->w, c);
 			stream_release(&t->w->tcp, c);
 		}
 	}

@@ -7,6 +7,7 @@
 #include "worker.h"
 #include "cli/cli.h"
 #include "log.h"
+#include "stream_tls.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -93,10 +94,18 @@ static void *worker_main(void *arg)
 		sem_post(w->started);
 		return NULL;
 	}
+	if (w->ntcp && stream_tls_worker_init(w)) {
+		stream_pool_free(&w->tcp);
+		limiter_free(&w->limiter);
+		w->setup_failed = true;
+		sem_post(w->started);
+		return NULL;
+	}
 	w->setup_failed = ops->setup(w, &ctx) != 0;
 	sem_post(w->started);
 	if (w->setup_failed) {
 		ops->teardown(ctx);
+		stream_tls_worker_free(w);
 		stream_pool_free(&w->tcp);
 		limiter_free(&w->limiter);
 		return NULL;
@@ -109,6 +118,7 @@ static void *worker_main(void *arg)
 		kill(getpid(), SIGUSR1);
 	}
 	ops->teardown(ctx);
+	stream_tls_worker_free(w);
 	stream_pool_free(&w->tcp);
 	limiter_free(&w->limiter);
 	return NULL;

@@ -68,6 +68,9 @@ struct worker {
 	unsigned int ntcp;
 	int tcp_fds[MAX_LISTEN];
 	struct stream_pool tcp;
+	/* --tls-listen (stream_tls.h): per connection the TLS state; NULL
+	 * without a TLS listener (the plaintext path then tests only this). */
+	struct stream_tls *tls;
 	int stop_fd;			/* eventfd, readable once we must stop */
 	enum io_engine engine;
 	/* SIGHUP's settings (settings.h): main stores next_settings; the

@@ -22,10 +22,32 @@ when one failed.
   send HEX    raw bytes, then "closed" / "answered" / "timeout"
   steady      a request every --gap seconds for --seconds: "answered N until
               the end" (or "until closed")
+  tlsinfo     (with --tls) one request: prints "VERSION ALPN MAPPED" (ALPN
+              "-" when none was agreed), or "failed WHY"
+  silent      a plain TCP connection that sends nothing (to a TLS port: no
+              ClientHello): prints "closed AFTER" or "open" after --timeout
+  silenthold N  N such connections, print "held", keep them (at most 60 s)
+  tlsmatrix   (with --tls) TLS 1.2 and 1.3, each offering ALPN
+              stun.nat-discovery, nothing, and h2 only: TAP lines (version
+              as pinned, stun.nat-discovery agreed only when offered, the
+              answer's XOR-MAPPED-ADDRESS the client's own address)
+  hslimit N   (with --tls) N silent connections (no ClientHello), then a TLS
+              request: prints "FIRST SILENT SECOND": FIRST the request's fate
+              while they hold the handshakes, SILENT whether the server closed
+              them ("silent-closed") within --timeout, SECOND a request's fate
+              after that
+
+With --tls every connection is TLS (Python's ssl module, not OpenSSL's
+command line): the certificate is checked against --ca and must name
+--host; --tls-version 1.2 or 1.3 pins the version, --alpn NAME offers ALPN
+(none by default).  Each sendall is one or more TLS records, so a request
+split across sends is split across records, and many requests in one
+sendall share a record.
 """
 import argparse
 import os
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -48,7 +70,18 @@ def tap(good, name, why=""):
     sys.stdout.flush()
 
 
-def connect(o, src=None):
+def tls_context(o):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(o.ca)
+    if o.tls_version:
+        v = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}[o.tls_version]
+        ctx.minimum_version = ctx.maximum_version = v
+    if o.alpn:
+        ctx.set_alpn_protocols([o.alpn])
+    return ctx
+
+
+def connect(o, src=None, plain=False):
     fam = socket.AF_INET6 if ":" in o.host else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -56,6 +89,13 @@ def connect(o, src=None):
         s.bind((src, 0))
     s.settimeout(o.timeout)
     s.connect((o.host, o.port))
+    if o.tls and not plain:
+        try:
+            s = tls_context(o).wrap_socket(s, server_hostname=o.host)
+        except (ssl.SSLError, OSError) as e:
+            # Refused at once (a limit): the handshake meets EOF or a reset.
+            s.close()
+            raise ConnectionResetError(f"TLS handshake: {e}")
     return s
 
 
@@ -82,7 +122,7 @@ def read_msg(s):
             if not d:
                 return None
             buf += d
-    except (socket.timeout, ConnectionError):
+    except (socket.timeout, ConnectionError, ssl.SSLError):
         return None
     return buf
 
@@ -93,7 +133,7 @@ def closed_without_answer(s, wait):
     try:
         d = s.recv(4096)
         return d == b""
-    except ConnectionResetError:
+    except (ConnectionResetError, ssl.SSLEOFError):
         return True
     except socket.timeout:
         return False
@@ -285,6 +325,76 @@ def basic(o):
     s.close()
 
 
+def tlsmatrix(o):
+    for v in ("1.2", "1.3"):
+        for alpn in ("stun.nat-discovery", None, "h2"):
+            o.tls_version, o.alpn = v, alpn
+            got = tlsinfo(o, quiet=True).split()
+            want_alpn = "stun.nat-discovery" if alpn == "stun.nat-discovery" else "-"
+            tap(got[0] == f"TLSv{v}" and got[1:2] == [want_alpn],
+                f"{o.label}: TLS {v} offering ALPN {alpn or 'nothing'}: {' '.join(got)}",
+                f"expected TLSv{v} {want_alpn}")
+
+
+def probe_once(o):
+    try:
+        s = connect(o, o.src)
+        s.sendall(binding())
+    except ConnectionError:
+        return "closed"
+    resp = read_msg(s)
+    if resp is not None:
+        return "answered"
+    return "closed" if closed_without_answer(s, 0.1) else "timeout"
+
+
+def hslimit(o):
+    socks = [connect(o, plain=True) for _ in range(o.n)]
+    time.sleep(0.2)  # accepted by now: each holds a handshake
+    first = probe_once(o)
+    closed = all(closed_without_answer(s, o.timeout) for s in socks)
+    second = probe_once(o)
+    print(f"{first} {'silent-closed' if closed else 'silent-open'} {second}")
+
+
+def tlsinfo(o, quiet=False):
+    try:
+        s = connect(o)
+        req = binding()
+        s.sendall(req)
+        resp = read_msg(s)
+    except (OSError, ssl.SSLError) as e:
+        out = f"failed {e}"
+    else:
+        why = ["no answer"] if resp is None else check_success(
+            resp, req, (norm(s.getsockname()[0]), s.getsockname()[1]), None, None, None)
+        if why:
+            out = "failed " + "; ".join(why)
+        else:
+            xm = rv.addr(dict(rv.attrs(resp))[0x0020], resp[4:20])
+            out = f"{s.version()} {s.selected_alpn_protocol() or '-'} {norm(xm[0])}:{xm[1]}"
+        s.close()
+    if not quiet:
+        print(out)
+    return out
+
+
+def silent(o):
+    s = connect(o, plain=True)
+    t0 = time.monotonic()
+    if closed_without_answer(s, o.timeout):
+        print(f"closed {time.monotonic() - t0:.1f}")
+    else:
+        print("open")
+
+
+def silenthold(o):
+    socks = [connect(o, o.src, plain=True) for _ in range(o.n)]
+    print("held", flush=True)
+    time.sleep(60)
+    del socks
+
+
 def hold(o):
     socks = []
     for i in range(o.n):
@@ -374,6 +484,10 @@ def send_raw(o):
     s.settimeout(o.timeout)
     try:
         d = s.recv(4096)
+        if d[:1] == b"\x15":
+            # A TLS alert record (bytes sent to a TLS port): then EOF?
+            print("alert, closed" if closed_without_answer(s, o.timeout) else "alert")
+            return
         print("closed" if d == b"" else "answered")
     except ConnectionResetError:
         print("closed")
@@ -410,7 +524,7 @@ def flood(o):
             n = bad.send(chunk)
             sent += n
             stalled_since = None
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantWriteError):
             stalled_since = stalled_since or time.monotonic()
             time.sleep(0.02)
         except ConnectionError:
@@ -427,7 +541,8 @@ def flood(o):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("cmd", choices=["vectors", "basic", "hold", "probe", "slow", "idle",
-                                   "send", "flood", "steady"])
+                                   "send", "flood", "steady", "tlsinfo", "silent",
+                                   "silenthold", "tlsmatrix", "hslimit"])
     p.add_argument("arg", nargs="?")
     p.add_argument("--host", required=True)
     p.add_argument("--port", type=int, required=True)
@@ -441,13 +556,19 @@ def main():
     p.add_argument("--bytes", type=int, default=200 << 20)
     p.add_argument("--keep", action="store_true")
     p.add_argument("--dir", default="tests/data/vectors")
+    p.add_argument("--tls", action="store_true")
+    p.add_argument("--ca")
+    p.add_argument("--tls-version", choices=["1.2", "1.3"])
+    p.add_argument("--alpn")
     o = p.parse_args()
     o.server = (norm(o.host), o.port)
     o.other = (norm(o.a2), o.p2) if o.a2 else None
-    o.n = int(o.arg or 1) if o.cmd == "hold" else 1
+    o.n = int(o.arg or 1) if o.cmd in ("hold", "silenthold", "hslimit") else 1
     o.hex = o.arg
     {"vectors": vectors, "basic": basic, "hold": hold, "probe": probe, "slow": slow,
-     "idle": idle, "send": send_raw, "flood": flood, "steady": steady}[o.cmd](o)
+     "idle": idle, "send": send_raw, "flood": flood, "steady": steady, "tlsinfo": tlsinfo,
+     "silent": silent, "silenthold": silenthold, "tlsmatrix": tlsmatrix,
+     "hslimit": hslimit}[o.cmd](o)
     return 1 if failed else 0
 
 

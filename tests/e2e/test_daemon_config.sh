@@ -104,6 +104,8 @@ declare -A value=(
 	[max-response-rate]=100k
 	[tcp-listen]=127.0.0.1:3478 [max-connections]=1000 [max-connections-per-source]=8
 	[tcp-idle-timeout]=1m [tcp-first-message-timeout]=2s [tcp-max-message]=4K
+	[tls-listen]=127.0.0.1:5349 [tls-cert]=/etc/ssl/cert.pem [tls-key]=/etc/ssl/key.pem
+	[tls-handshake-timeout]=2s [tls-max-handshakes]=100
 )
 missing="" refused=""
 for opt in $("$DAEMON" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed 's/.*--//' | sort -u); do
@@ -112,7 +114,7 @@ for opt in $("$DAEMON" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed '
 		missing="$missing $opt"
 		continue
 	fi
-	# alt-ip and xdp need company to pass the checks across keys.
+	# alt-ip, xdp and tls-listen need company to pass the checks across keys.
 	case $opt in
 	alt-ip | alt-port | rfc5780 | advertise-ip | advertise-alt-ip)
 		printf 'listen = 127.0.0.1:3478\n%s = %s\n' "$opt" "${value[$opt]}" >"$TMP/one.conf"
@@ -120,6 +122,7 @@ for opt in $("$DAEMON" --help | grep -oE '^ +(-[a-zA-Z], )?--[a-z0-9-]+' | sed '
 		[ "$opt" = advertise-ip ] && echo "rfc5780 = yes" >>"$TMP/one.conf"
 		[ "$opt" = alt-port ] && echo "alt-ip = 127.0.0.2" >>"$TMP/one.conf" ;;
 	xdp-mode) printf 'xdp = eth0\n%s = %s\n' "$opt" "${value[$opt]}" >"$TMP/one.conf" ;;
+	tls-listen) printf '%s = %s\ntls-cert = /x.pem\ntls-key = /y.pem\n' "$opt" "${value[$opt]}" >"$TMP/one.conf" ;;
 	*) printf '%s = %s\n' "$opt" "${value[$opt]}" >"$TMP/one.conf" ;;
 	esac
 	"$DAEMON" --check-config --config "$TMP/one.conf" >/dev/null 2>"$TMP/err" ||
