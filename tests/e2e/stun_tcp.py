@@ -89,7 +89,7 @@ def connect(o, src=None, plain=False):
         s.bind((src, 0))
     s.settimeout(o.timeout)
     s.connect((o.host, o.port))
-    if o.tls and not plain:
+    if getattr(o, "tls", False) and not plain:  # callers without --tls (stun_tcp_limits.py)
         try:
             s = tls_context(o).wrap_socket(s, server_hostname=o.host)
         except (ssl.SSLError, OSError) as e:
