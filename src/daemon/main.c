@@ -164,47 +164,6 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 	}
 }
 
-/* Start nw workers on their sockets and wait until each has set up its
- * engine.  Returns how many threads were started (all must be joined);
- * *ok is false when one could not start or set up. */
-static unsigned int start_workers(struct worker *workers, unsigned int nw,
-				  const struct daemon_config *cfg, const int *fds,
-				  const int *tcp_fds, const int *cpus, unsigned int ncpu,
-				  int stop_fd, sem_t *ready, bool *ok)
-{
-	unsigned int started = 0;
-
-	for (unsigned int i = 0; i < nw; i++) {
-		struct worker *w = &workers[i];
-
-		w->id = i;
-		w->nworkers = nw;
-		w->ntcp = cfg->n_tcp_listen;
-		memcpy(w->tcp_fds, &tcp_fds[i * cfg->n_tcp_listen],
-		       cfg->n_tcp_listen * sizeof(int));
-		w->cpu = cfg->pin && cpus[0] >= 0 ? cpus[i % ncpu] : -1;
-		w->cfg = cfg;
-		w->nsock = cfg->n_listen;
-		memcpy(w->fds, &fds[i * cfg->n_listen], cfg->n_listen * sizeof(int));
-		for (unsigned int l = 0; l < cfg->n_listen; l++)
-			w->wildcard[l] = addr_is_any(&cfg->listen[l].addr);
-		w->stop_fd = stop_fd;
-		w->engine = cfg->engine;
-		w->started = ready;
-		if (worker_start(w))
-			break;
-		started++;
-	}
-	for (unsigned int i = 0; i < started; i++)
-		while (sem_wait(ready) && errno == EINTR)
-			;
-	*ok = started == nw;
-	for (unsigned int i = 0; i < started; i++)
-		if (workers[i].setup_failed)
-			*ok = false;
-	return started;
-}
-
 /* What the unprivileged helper thread starts, and what came of it. */
 struct spawn {
 	struct worker *workers;
@@ -230,7 +189,7 @@ static void *spawn_threads(void *arg)
 	}
 	if ((sp->rc = metrics_http_start(sp->cfg, sp->workers, sp->nw)))
 		return NULL;
-	sp->started = start_workers(sp->workers, sp->nw, sp->cfg, sp->fds, sp->tcp_fds,
+	sp->started = worker_start_all(sp->workers, sp->nw, sp->cfg, sp->fds, sp->tcp_fds,
 				    sp->cpus, sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
 	sp->rc = sp->ok ? 0 : EXIT_OSERR;
 	return NULL;
@@ -377,7 +336,7 @@ int main(int argc, char **argv)
 	/* Off before the workers drain: nothing goes unanswered. */
 	privdrop_raise_xdp();
 	xdp_stop(&cfg);
-	worker_request_stop(stop_fd);
+	worker_request_stop(workers, nw, stop_fd);
 	for (unsigned int i = 0; i < started; i++) {
 		pthread_join(workers[i].thread, NULL);
 		if (workers[i].run_failed)
