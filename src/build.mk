@@ -16,7 +16,8 @@ LIB := $(BUILD)/libstunring.a
 LIB_SAN := $(BUILD)/san/libstunring.a
 LIB_HDRS := src/stunring.h src/stun_wire.h src/stun_bytes.h
 # What make install puts under include/stunring/.
-LIB_PUBLIC_HDRS := src/stunring.h src/stun_wire.h src/stunring_probe.h
+LIB_PUBLIC_HDRS := src/stunring.h src/stun_wire.h src/stunring_probe.h \
+		   src/stunring_server.h
 
 # The shared library: position-independent objects of the same sources.
 SO_NAME := libstunring.so.0
@@ -44,10 +45,11 @@ $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
+# src/daemon.mk adds the embedded server's objects and SO_LIBS.
 $(SO): $(LIB_PIC_OBJS) src/libstunring.map
 	$(CC) $(CFLAGS) -shared -fPIC -Wl,-soname,$(SO_NAME) \
 		-Wl,--version-script=src/libstunring.map -Wl,-z,defs \
-		-o $@ $(LIB_PIC_OBJS)
+		-o $@ $(filter %.o,$^) $(SO_LIBS)
 
 $(SO_LINK): $(SO)
 	ln -sf $(SO_NAME) $@

@@ -19,6 +19,23 @@ INSTALL_BINS += $(DAEMON)
 
 $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 
+# The embedded server (stunring_server.h) in libstunring.so: the daemon's
+# own configuration rules, sockets, workers and engines, UDP only; the
+# command-line helpers come along (config.c parses values with them).
+SERVER_LIB_SRCS := src/daemon/stunring_server.c src/daemon/worker.c \
+		   src/daemon/engine_uring.c src/daemon/engine_mmsg.c \
+		   src/daemon/uring_tcp.c src/daemon/mmsg_tcp.c \
+		   src/daemon/stream_conn.c src/daemon/stream_close.c \
+		   src/daemon/stream_sources.c src/daemon/limiter.c \
+		   src/daemon/listener.c src/daemon/log.c src/daemon/stats.c \
+		   src/daemon/settings.c src/daemon/config.c src/daemon/rfc5780.c \
+		   $(CLI_SRCS)
+SERVER_PIC_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+$(SERVER_PIC_OBJS): CPPFLAGS += $(URING_CFLAGS)
+$(SO): $(SERVER_PIC_OBJS)
+SO_LIBS = $(URING_LIBS) -lpthread
+-include $(SERVER_PIC_OBJS:.o=.d)
+
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o $(BUILD)/obj/src/daemon/xdp_fdstore.o $(BUILD)/san/src/daemon/xdp_fdstore.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)

@@ -16,11 +16,11 @@ else
 fi
 exported=$(nm -D --defined-only "$so" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | sed 's/@.*//' | sort -u)
 # Every function the public headers declare (static inline ones aside).
-declared=$(cat src/stunring.h src/stun_wire.h src/stunring_probe.h |
+declared=$(cat src/stunring.h src/stun_wire.h src/stunring_probe.h src/stunring_server.h |
 	grep -v 'static inline' |
 	grep -oE '\b(stun|stunring)_[a-z0-9_]+\(' | tr -d '(' | sort -u)
 declared=$(for f in $declared; do
-	grep -qE "static inline[^;]*\b$f\(" src/stunring.h src/stun_wire.h src/stunring_probe.h || echo "$f"
+	grep -qE "static inline[^;]*\b$f\(" src/stunring.h src/stun_wire.h src/stunring_probe.h src/stunring_server.h || echo "$f"
 done)
 missing=$(for f in $declared; do echo "$exported" | grep -qx "$f" || echo "$f"; done)
 if [ -z "$missing" ]; then
