@@ -8,6 +8,8 @@
     'Port Restricted Cone'
     >>> stunring.nat_behavior("stun.example.org").mapping
     'endpoint-independent'
+    >>> with stunring.serve("0.0.0.0", 3478, software="my app") as srv:
+    ...     run_the_app()                  # STUN answered by C threads
 
 Every call blocks (the GIL is released meanwhile: other Python threads run)
 and raises StunError when it cannot give an answer.  Servers are "HOST",
@@ -16,15 +18,16 @@ and raises StunError when it cannot give an answer.  Servers are "HOST",
 from __future__ import annotations
 
 import ctypes
+import threading
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple, Union
+from typing import Callable, Optional, Sequence, Tuple, Union
 
 from . import _lib
 
 __all__ = [
     "MappedAddress", "NatBehavior", "ServerFailure", "StunError",
     "NoServerAnswered", "mapped_address", "nat_behavior", "nat_type",
-    "get_ip_info", "NAT_TYPES",
+    "get_ip_info", "NAT_TYPES", "serve", "Server", "ServerStats",
 ]
 
 #: The classic names nat_type() returns (pystun's vocabulary).
@@ -228,3 +231,107 @@ def get_ip_info(source_ip: str = "0.0.0.0", source_port: int = 0,
     if out.nat_type == _BLOCKED or not out.mapped.family:
         return name, None, None
     return name, _s(out.mapped.ip), out.mapped.port
+
+
+# ---- the embedded server ---------------------------------------------------
+
+@dataclass(frozen=True)
+class ServerStats:
+    """A server's counters, summed over its workers."""
+    received: int       #: datagrams
+    requests: int       #: that reached the STUN codec
+    answered: int       #: success responses sent
+    errors: int         #: error responses sent (400, 420)
+    dropped: int        #: no reply: not STUN, malformed...
+    limited: int        #: no reply: ACL, rate limits
+    send_failed: int    #: replies the kernel refused
+    failed: bool        #: a worker's engine failed while serving
+
+
+class Server:
+    """A running embedded STUN server (see serve()).  Its workers are C
+    threads of this process: answering never enters Python."""
+
+    def __init__(self, handle: int, host: str, port: int, keep: tuple):
+        self._handle: Optional[int] = handle
+        self._keep = keep           # what C still points to
+        self._lock = threading.Lock()
+        self.host = host
+        #: the UDP port it listens on (the kernel's pick when 0 was asked)
+        self.port = port
+
+    @property
+    def running(self) -> bool:
+        return self._handle is not None
+
+    def stats(self) -> ServerStats:
+        """The counters so far."""
+        with self._lock:
+            if self._handle is None:
+                raise StunError("server stopped")
+            st = _lib.ServerStats()
+            _lib.lib.stunring_server_stats(self._handle, ctypes.byref(st))
+        return ServerStats(st.received, st.requests, st.answered, st.errors,
+                           st.dropped, st.limited, st.send_failed, bool(st.failed))
+
+    def stop(self) -> None:
+        """Answer what is queued, stop the workers, close the sockets.
+        Idempotent."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle is not None:
+            _lib.lib.stunring_server_stop(handle)
+
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __del__(self) -> None:
+        try:
+            self.stop()
+        except Exception:
+            pass
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<stunring.Server {self.host}:{self.port} {state}>"
+
+
+def serve(host: str = "0.0.0.0", port: int = 3478, *,
+          software: Optional[str] = None, workers: int = 1,
+          engine: str = "auto", fingerprint: bool = False,
+          options: Optional[Sequence[str]] = None,
+          log: Optional[Callable[[int, str], None]] = None,
+          log_level: int = 1) -> Server:
+    """Start stunringd's STUN server inside this process, on UDP host:port
+    (port 0: the kernel picks, see .port), with `workers` threads and the
+    io_uring engine when the kernel allows ("auto"; or "uring", "mmsg").
+
+    software: the SOFTWARE attribute of answers.  options: more of
+    stunringd.conf(5)'s keys as "key=value" ("rate-limit=100",
+    "alt-ip=192.0.2.2", ...).  log(level, line) receives the server's log
+    lines up to log_level (0 errors, 1 warnings, 2 info, 3 debug), from
+    its threads; without it the server logs nothing.
+    Returns a Server (a context manager); raises StunError when it cannot
+    start (the address is taken, not local, ...).
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    listen = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    opts = [o.encode() for o in (options or ())]
+    c_opts = (ctypes.c_char_p * (len(opts) + 1))(*opts, None)
+    cb = _lib.LOG_FN(lambda _u, lvl, line: log(lvl, _s(line))) if log \
+        else _lib.LOG_FN()
+    cfg = _lib.ServerConfig(
+        listen=listen.encode(), workers=workers, engine=engine.encode(),
+        software=software.encode() if software else None,
+        fingerprint=fingerprint, options=c_opts, log=cb, log_level=log_level)
+    handle = ctypes.c_void_p()
+    err = ctypes.create_string_buffer(512)
+    if _lib.lib.stunring_server_start(ctypes.byref(cfg), ctypes.byref(handle),
+                                      err, len(err)):
+        raise StunError(f"cannot serve on {listen}: {_s(err.value)}")
+    return Server(handle.value, host,
+                  _lib.lib.stunring_server_port(handle.value, 0), (cfg, c_opts, cb))

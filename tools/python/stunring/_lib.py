@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""ctypes bindings of libstunring.so.0 (stunring_probe.h).
+"""ctypes bindings of libstunring.so.0 (stunring_probe.h, stunring_server.h).
 
 The structs mirror the C header field for field; every call is a plain
 ctypes.CDLL call, which releases the GIL while the C function blocks.
@@ -96,6 +96,38 @@ class Classic(ctypes.Structure):
     ]
 
 
+LOG_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+
+class ServerConfig(ctypes.Structure):
+    _fields_ = [
+        ("listen", ctypes.c_char_p),
+        ("workers", ctypes.c_uint),
+        ("engine", ctypes.c_char_p),
+        ("software", ctypes.c_char_p),
+        ("fingerprint", ctypes.c_bool),
+        ("no_classic", ctypes.c_bool),
+        ("pin", ctypes.c_bool),
+        ("options", ctypes.POINTER(ctypes.c_char_p)),
+        ("log", LOG_FN),
+        ("log_user", ctypes.c_void_p),
+        ("log_level", ctypes.c_int),
+    ]
+
+
+class ServerStats(ctypes.Structure):
+    _fields_ = [
+        ("received", ctypes.c_uint64),
+        ("requests", ctypes.c_uint64),
+        ("answered", ctypes.c_uint64),
+        ("errors", ctypes.c_uint64),
+        ("dropped", ctypes.c_uint64),
+        ("limited", ctypes.c_uint64),
+        ("send_failed", ctypes.c_uint64),
+        ("failed", ctypes.c_bool),
+    ]
+
+
 def _load() -> ctypes.CDLL:
     """libstunring.so.0: $STUNRING_LIB, else the dynamic linker's search."""
     path = os.environ.get("STUNRING_LIB") or ctypes.util.find_library("stunring") \
@@ -116,6 +148,16 @@ def _load() -> ctypes.CDLL:
     for name in ("stunring_mapped_address", "stunring_nat_behavior",
                  "stunring_nat_type"):
         getattr(lib, name).restype = ctypes.c_int
+    lib.stunring_server_start.argtypes = [
+        ctypes.POINTER(ServerConfig), ctypes.POINTER(ctypes.c_void_p),
+        ctypes.c_char_p, ctypes.c_size_t]
+    lib.stunring_server_start.restype = ctypes.c_int
+    lib.stunring_server_port.argtypes = [ctypes.c_void_p, ctypes.c_uint]
+    lib.stunring_server_port.restype = ctypes.c_uint16
+    lib.stunring_server_stats.argtypes = [ctypes.c_void_p, ctypes.POINTER(ServerStats)]
+    lib.stunring_server_stats.restype = ctypes.c_int
+    lib.stunring_server_stop.argtypes = [ctypes.c_void_p]
+    lib.stunring_server_stop.restype = None
     for name in ("stunring_nat_type_name", "stunring_dependence_name",
                  "stunring_probe_status_name"):
         fn = getattr(lib, name)
