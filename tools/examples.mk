@@ -2,7 +2,7 @@
 # application does: against libstunring.so and the public headers alone
 # (copied to build/examples/include, as make install lays them out).
 
-EXAMPLES := $(BUILD)/examples/mapped_address
+EXAMPLES := $(BUILD)/examples/mapped_address $(BUILD)/examples/embed_server
 EXAMPLE_HDRS := $(LIB_PUBLIC_HDRS:src/%=$(BUILD)/examples/include/%)
 ALL_TARGETS += $(EXAMPLES) $(EXAMPLE_HDRS)
 TEST_DEPS += $(EXAMPLES)
