@@ -22,7 +22,7 @@ $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 # The embedded server (stunring_server.h) in libstunring.so: the daemon's
 # own configuration rules, sockets, workers and engines, UDP only; the
 # command-line helpers come along (config.c parses values with them).
-SERVER_LIB_SRCS := src/daemon/stunring_server.c src/daemon/worker.c \
+SERVER_LIB_SRCS := src/daemon/stunring_server.c src/daemon/server.c src/daemon/worker.c \
 		   src/daemon/engine_uring.c src/daemon/engine_mmsg.c \
 		   src/daemon/uring_tcp.c src/daemon/mmsg_tcp.c \
 		   src/daemon/stream_conn.c src/daemon/stream_close.c \

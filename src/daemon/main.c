@@ -18,12 +18,12 @@
 #include "config.h"
 #include "config_load.h"
 #include "cli/cli.h"
-#include "listener.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "privdrop.h"
 #include "reload.h"
 #include "rfc5780.h"
+#include "server.h"
 #include "stats.h"
 #include "stream_sources.h"
 #include "test_faults.h"
@@ -36,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -166,13 +165,9 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 
 /* What the unprivileged helper thread starts, and what came of it. */
 struct spawn {
-	struct worker *workers;
-	unsigned int nw, ncpu, started;
-	const struct daemon_config *cfg;
-	const int *fds, *tcp_fds, *cpus;
-	int stop_fd;
-	sem_t *ready;
-	bool ok;
+	struct server *srv;
+	unsigned int ncpu;
+	const int *cpus;
 	int rc;
 };
 
@@ -182,16 +177,13 @@ static void *spawn_threads(void *arg)
 {
 	struct spawn *sp = arg;
 
-	sp->ok = false;
 	if (privdrop_thread_none()) {
 		sp->rc = EXIT_OSERR;
 		return NULL;
 	}
-	if ((sp->rc = metrics_http_start(sp->cfg, sp->workers, sp->nw)))
+	if ((sp->rc = metrics_http_start(sp->srv->cfg, sp->srv->workers, sp->srv->nw)))
 		return NULL;
-	sp->started = worker_start_all(sp->workers, sp->nw, sp->cfg, sp->fds, sp->tcp_fds,
-				    sp->cpus, sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
-	sp->rc = sp->ok ? 0 : EXIT_OSERR;
+	sp->rc = server_start(sp->srv, sp->cpus, sp->ncpu);
 	return NULL;
 }
 
@@ -212,15 +204,13 @@ static void log_totals(const struct worker *workers, unsigned int n, bool rfc578
 int main(int argc, char **argv)
 {
 	static struct daemon_config cfg;
-	static int fds[MAX_WORKERS * MAX_LISTEN];
-	static int tcp_fds[MAX_WORKERS * MAX_LISTEN];
 	static int cpus[CPU_SETSIZE];
+	static struct server srv;
 	struct worker *workers;
 	unsigned int nw, ncpu, started;
 	sigset_t sigs;
-	sem_t ready;
 	bool ok, faults, bad_faults;
-	int rc, stop_fd;
+	int rc;
 
 	log_init();
 	rc = config_load(&cfg, argc, argv);
@@ -253,12 +243,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = privdrop_check(&cfg)) || (rc = listeners_open(&cfg, nw, fds)))
+	/* The server's sockets, workers' array and stop descriptor (server.c,
+	 * as the embedded server has them); the privileged steps around it
+	 * are stunringd's own. */
+	if ((rc = privdrop_check(&cfg)) || (rc = server_open(&srv, &cfg, nw)))
 		return rc;
-	if ((rc = tcp_listeners_open(&cfg, nw, tcp_fds))) {
-		listeners_close(fds, nw * cfg.n_listen);
-		return rc;
-	}
+	workers = srv.workers;
 	if (cfg.n_tcp_listen) {
 		raise_nofile(&cfg, nw);
 		if (stream_sources_init(cfg.max_conns, cfg.max_conns_per_source)) {
@@ -271,18 +261,8 @@ int main(int argc, char **argv)
 			 stream_conn_bytes(cfg.tcp_max_msg), cfg.tcp_max_msg);
 	}
 	rfc5780_log(&cfg);
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	workers = calloc(nw, sizeof(*workers));
-	if (stop_fd < 0 || !workers || sem_init(&ready, 0, 0)) {
-		log_error("cannot set up: %s", strerror(errno));
-		return EXIT_OSERR;
-	}
 	struct reload_ctx reload = { .running = &cfg, .boot = &boot, .workers = workers,
 				     .n = nw };
-	for (unsigned int i = 0; i < nw; i++) {
-		workers[i].cfg = &cfg;
-		workers[i].nsock = cfg.n_listen;
-	}
 	if (reload_init(&reload)) {
 		log_error("cannot set up: out of memory");
 		return EXIT_OSERR;
@@ -297,16 +277,12 @@ int main(int argc, char **argv)
 			xdp_stop(&cfg);
 		xdp_release();
 		metrics_http_close();
-		listeners_close(fds, nw * cfg.n_listen);
-		listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
-		close(stop_fd);
-		free(workers);
+		server_close(&srv);
 		return rc;
 	}
 	/* Its threads inherit the blocked signals; /readyz says 503 until
 	 * the workers are set up. */
-	struct spawn sp = { .workers = workers, .nw = nw, .ncpu = ncpu, .cfg = &cfg,
-			    .fds = fds, .tcp_fds = tcp_fds, .cpus = cpus, .stop_fd = stop_fd, .ready = &ready };
+	struct spawn sp = { .srv = &srv, .ncpu = ncpu, .cpus = cpus };
 	pthread_t spawner;
 	if (pthread_create(&spawner, NULL, spawn_threads, &sp)) {
 		log_error("cannot start a thread: %s", strerror(errno));
@@ -314,7 +290,7 @@ int main(int argc, char **argv)
 	} else {
 		pthread_join(spawner, NULL);
 	}
-	started = sp.started;
+	started = srv.started;
 	ok = sp.rc == 0;
 	rc = sp.rc;
 	if (ok) {
@@ -336,22 +312,15 @@ int main(int argc, char **argv)
 	/* Off before the workers drain: nothing goes unanswered. */
 	privdrop_raise_xdp();
 	xdp_stop(&cfg);
-	worker_request_stop(workers, nw, stop_fd);
-	for (unsigned int i = 0; i < started; i++) {
-		pthread_join(workers[i].thread, NULL);
-		if (workers[i].run_failed)
-			rc = 1;
-	}
+	if (server_stop(&srv))
+		rc = 1;
 	metrics_http_stop();
 	metrics_http_close();	/* when the start failed before serving */
 	xdp_release();
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
-	listeners_close(fds, nw * cfg.n_listen);
-	listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
 	stream_sources_free();
-	close(stop_fd);
-	free(workers);
+	server_close(&srv);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;

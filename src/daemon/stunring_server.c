@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * stunring_server.c - the embedded server (stunring_server.h): stunringd's
- * configuration rules (config.c, rfc5780.c), sockets (listener.c) and
- * workers (worker_start_all, the same engines) owned by one struct, with
- * the application's log callback as the sink of every thread it runs.
+ * configuration rules (config.c, rfc5780.c) and stunringd's server itself
+ * (server.c: sockets, workers, engines), with the application's log
+ * callback as the sink of every thread it runs.
  *
  * What stays stunringd's (main.c): signals, privilege drop, XDP, metrics,
  * SIGHUP reload, TCP (its per-source table, stream_sources.c, is still
@@ -13,30 +13,26 @@
 
 #include "cli/cli.h"
 #include "config.h"
-#include "listener.h"
 #include "log.h"
 #include "rfc5780.h"
+#include "server.h"
 #include "settings.h"
 #include "stats.h"
 #include "worker.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 struct stunring_server {
 	struct daemon_config cfg;
+	struct server srv;
 	struct log_sink sink;
-	unsigned int nw, started;
-	int stop_fd;
-	sem_t ready;
-	bool failed;
+	bool opened, failed;
 	struct settings *settings;
-	struct worker *workers;
-	int *fds;		/* nw x cfg.n_listen */
 };
 
 /* Options that belong to stunringd's process, not to an embedded server. */
@@ -165,20 +161,13 @@ static void on_failure(struct worker *w)
 }
 
 /* Everything start made, whatever it got to; s itself too. */
-static void teardown(struct stunring_server *s, bool opened)
+static void teardown(struct stunring_server *s)
 {
-	if (s->started)
-		worker_request_stop(s->workers, s->nw, s->stop_fd);
-	for (unsigned int i = 0; i < s->started; i++)
-		pthread_join(s->workers[i].thread, NULL);
-	if (opened)
-		listeners_close(s->fds, s->nw * s->cfg.n_listen);
-	if (s->stop_fd >= 0)
-		close(s->stop_fd);
-	sem_destroy(&s->ready);
+	if (s->opened) {
+		server_stop(&s->srv);
+		server_close(&s->srv);
+	}
 	free(s->settings);
-	free(s->workers);
-	free(s->fds);
 	free(s);
 }
 
@@ -191,8 +180,7 @@ int stunring_server_start(const struct stunring_server_config *c,
 				       .threshold = LOG_LVL_DEBUG };
 	const struct log_sink *old_sink;
 	struct stunring_server *s;
-	bool ok = false, opened = false;
-	int cpus[1] = { -1 }, no_tcp[1] = { -1 };
+	bool ok = false;
 
 	*out = NULL;
 	if (errlen)
@@ -200,13 +188,11 @@ int stunring_server_start(const struct stunring_server_config *c,
 	if (!c)
 		c = &defaults;
 	s = calloc(1, sizeof(*s));
-	if (!s || sem_init(&s->ready, 0, 0)) {
-		free(s);
+	if (!s) {
 		if (errlen)
 			snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	s->stop_fd = -1;
 	ctx.app = &s->sink;	/* silent until the callback is known */
 	old_sink = log_set_thread_sink(&start_sink);
 	cli_set_sink(cli_err, &ctx);
@@ -215,50 +201,45 @@ int stunring_server_start(const struct stunring_server_config *c,
 		goto out;
 	s->sink = (struct log_sink){ .fn = c->log, .user = c->log_user,
 				     .threshold = c->log_level };
-	s->nw = s->cfg.workers;
-	s->fds = calloc((size_t)s->nw * s->cfg.n_listen, sizeof(int));
-	if (!s->fds) {
+	if (choose_engine(&s->cfg) || server_open(&s->srv, &s->cfg, s->cfg.workers))
+		goto out;
+	s->opened = true;
+	s->settings = settings_new(&s->cfg, s->srv.nw, 0);
+	if (!s->settings) {
 		set_err(&ctx, "out of memory");
 		goto out;
 	}
-	if (choose_engine(&s->cfg) || listeners_open(&s->cfg, s->nw, s->fds))
-		goto out;
-	opened = true;
-	s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	s->workers = calloc(s->nw, sizeof(*s->workers));
-	s->settings = settings_new(&s->cfg, s->nw, 0);
-	if (s->stop_fd < 0 || !s->workers || !s->settings) {
-		set_err(&ctx, s->stop_fd < 0 ? strerror(errno) : "out of memory");
-		goto out;
-	}
-	for (unsigned int i = 0; i < s->nw; i++) {
-		struct worker *w = &s->workers[i];
+	for (unsigned int i = 0; i < s->srv.nw; i++) {
+		struct worker *w = &s->srv.workers[i];
 
-		w->cfg = &s->cfg;
-		w->nsock = s->cfg.n_listen;
 		w->log_sink = &s->sink;
 		w->on_failure = on_failure;
 		w->owner = s;
 		w->next_settings = s->settings;
 		worker_pick_settings(w);
 	}
-	if (s->cfg.pin)
-		cpus[0] = 0;
 	{
-		int allowed[CPU_SETSIZE];
-		unsigned int ncpu = s->cfg.pin ? cli_usable_cpus(allowed, CPU_SETSIZE) : 1;
+		int cpus[CPU_SETSIZE] = { -1 };
+		unsigned int ncpu = s->cfg.pin ? cli_usable_cpus(cpus, CPU_SETSIZE) : 1;
 
-		s->started = worker_start_all(s->workers, s->nw, &s->cfg, s->fds, no_tcp,
-					      s->cfg.pin ? allowed : cpus, ncpu,
-					      s->stop_fd, &s->ready, &ok);
+		sigset_t all, old;
+
+		/* The workers are born with every signal blocked: the
+		 * application's signals go to its own threads, and never
+		 * interrupt a worker's batch. */
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		if (server_start(&s->srv, cpus, ncpu))
+			set_err(&ctx, "a worker could not start");
+		else
+			ok = true;
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	}
-	if (!ok)
-		set_err(&ctx, "a worker could not start");
 out:
 	cli_set_sink(NULL, NULL);
 	log_set_thread_sink(old_sink);
 	if (!ok) {
-		teardown(s, opened);
+		teardown(s);
 		if (errlen && !err[0])
 			snprintf(err, errlen, "cannot start");
 		return -1;
@@ -281,8 +262,8 @@ int stunring_server_stats(const struct stunring_server *s,
 	if (!s)
 		return -1;
 	memset(&sum, 0, sizeof(sum));
-	for (unsigned int i = 0; i < s->started; i++)
-		stats_accumulate(&sum, &s->workers[i].stats);
+	for (unsigned int i = 0; i < s->srv.started; i++)
+		stats_accumulate(&sum, &s->srv.workers[i].stats);
 	st->received = sum.rx;
 	for (unsigned int f = 0; f < FAM_COUNT; f++) {
 		st->requests += sum.requests[f];
@@ -300,5 +281,5 @@ int stunring_server_stats(const struct stunring_server *s,
 void stunring_server_stop(struct stunring_server *s)
 {
 	if (s)
-		teardown(s, true);
+		teardown(s);
 }
