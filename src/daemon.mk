@@ -137,3 +137,14 @@ DEB_PKGS += libmicrohttpd-dev prometheus curl
 DEB_PKGS += libcap-ng-dev libsystemd-dev systemd
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)
+
+# The embedded server and the client in one process, under ASan+UBSan.
+EMBED_TEST_SAN := $(BUILD)/san/tests/test_embed_server
+EMBED_SAN_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/san/%.o)
+$(EMBED_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
+TEST_DEPS += $(EMBED_TEST_SAN)
+TEST_PROGS += $(EMBED_TEST_SAN)
+$(EMBED_TEST_SAN): tests/unit/test_embed_server.c $(EMBED_SAN_OBJS) $(LIB_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SAN_CFLAGS) -o $@ tests/unit/test_embed_server.c \
+		$(EMBED_SAN_OBJS) $(LIB_SAN) $(URING_LIBS) -lpthread
