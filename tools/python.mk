@@ -5,7 +5,8 @@
 # in a virtualenv: pip install --no-build-isolation tools/python.
 
 PYTHONDIR ?= $(PREFIX)/lib/python3/dist-packages
-PY_PKG_SRCS := tools/python/stunring/__init__.py tools/python/stunring/_lib.py
+PY_PKG_SRCS := tools/python/stunring/__init__.py tools/python/stunring/_lib.py \
+	       tools/python/stunring/py.typed
 
 INSTALL_TARGETS += install-python
 TEST_DEPS += $(SO_LINK) $(BUILD)/stunprobe $(BUILD)/stunringd

@@ -315,7 +315,8 @@ def serve(host: str = "0.0.0.0", port: int = 3478, *,
     lines up to log_level (0 errors, 1 warnings, 2 info, 3 debug), from
     its threads; without it the server logs nothing.
     Returns a Server (a context manager); raises StunError when it cannot
-    start (the address is taken, not local, ...).
+    start (the address is taken, not local, ...).  Keep the Server: like a
+    socket, it stops when its last reference goes.
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
