@@ -19,7 +19,7 @@ DESTDIR ?=
 # stunringd reads /etc/stunring/stunringd.conf: the example goes there
 # (never over an existing one).
 SYSCONFDIR ?= /etc
-# The codec library and stunring.pc (Debian: /usr/lib/<multiarch>).
+# libstunring (.a, .so.0) and stunring.pc (Debian: /usr/lib/<multiarch>).
 LIBDIR ?= $(PREFIX)/lib
 BUILD := build
 VERSION := $(shell sed -n 's/^#define STUNRING_VERSION "\(.*\)"/\1/p' src/stunring.h)
@@ -128,11 +128,13 @@ install: all $(INSTALL_TARGETS)
 		$(DESTDIR)$(PREFIX)/include/stunring
 	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
-	install -m 644 src/stunring.h src/stun_wire.h $(DESTDIR)$(PREFIX)/include/stunring/
+	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libstunring.so
+	install -m 644 $(LIB_PUBLIC_HDRS) $(DESTDIR)$(PREFIX)/include/stunring/
 	install -d $(DESTDIR)$(SYSCONFDIR)/stunring
 	test -e $(DESTDIR)$(SYSCONFDIR)/stunring/stunringd.conf || \
 		install -m 644 tools/dist/stunringd.conf $(DESTDIR)$(SYSCONFDIR)/stunring/
-	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: zero-allocation STUN codec\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: STUN codec, client and server library\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/stunring.pc
 
 clean:

@@ -22,6 +22,24 @@ $(DAEMON_OBJS): CPPFLAGS += $(URING_CFLAGS)
 # tools/tls_client.mk's DEB_PKGS).
 DAEMON_TLS_LIBS := $(shell pkg-config --libs openssl 2>/dev/null || echo -lssl -lcrypto)
 
+# The embedded server (stunring_server.h) in libstunring.so: the daemon's
+# own configuration rules, sockets, workers and engines, UDP only (the
+# stream engines link in, and with them OpenSSL, but are refused); the
+# command-line helpers come along (config.c parses values with them).
+SERVER_LIB_SRCS := src/daemon/stunring_server.c src/daemon/server.c src/daemon/worker.c \
+		   src/daemon/engine_uring.c src/daemon/engine_mmsg.c \
+		   src/daemon/uring_tcp.c src/daemon/mmsg_tcp.c \
+		   src/daemon/stream_conn.c src/daemon/stream_close.c \
+		   src/daemon/stream_sources.c src/daemon/stream_tls.c src/daemon/tls_ctx.c \
+		   src/daemon/limiter.c src/daemon/listener.c src/daemon/log.c src/daemon/stats.c \
+		   src/daemon/settings.c src/daemon/config.c src/daemon/rfc5780.c \
+		   $(CLI_SRCS)
+SERVER_PIC_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+$(SERVER_PIC_OBJS): CPPFLAGS += $(URING_CFLAGS)
+$(SO): $(SERVER_PIC_OBJS)
+SO_LIBS = $(URING_LIBS) $(DAEMON_TLS_LIBS) -lpthread
+-include $(SERVER_PIC_OBJS:.o=.d)
+
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o $(BUILD)/obj/src/daemon/xdp_fdstore.o $(BUILD)/san/src/daemon/xdp_fdstore.o: CPPFLAGS += -Ibpf -I$(BUILD)/bpf
 $(BUILD)/obj/src/daemon/xdp.o $(BUILD)/san/src/daemon/xdp.o: | $(XDP_SKEL)
@@ -125,3 +143,14 @@ DEB_PKGS += libmicrohttpd-dev prometheus curl
 DEB_PKGS += libcap-ng-dev libsystemd-dev systemd
 
 -include $(DAEMON_OBJS:.o=.d) $(DAEMON_SAN_OBJS:.o=.d)
+
+# The embedded server and the client in one process, under ASan+UBSan.
+EMBED_TEST_SAN := $(BUILD)/san/tests/test_embed_server
+EMBED_SAN_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/san/%.o)
+$(EMBED_SAN_OBJS): CPPFLAGS += $(URING_CFLAGS)
+TEST_DEPS += $(EMBED_TEST_SAN)
+TEST_PROGS += $(EMBED_TEST_SAN)
+$(EMBED_TEST_SAN): tests/unit/test_embed_server.c $(EMBED_SAN_OBJS) $(LIB_SAN)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SAN_CFLAGS) -o $@ tests/unit/test_embed_server.c \
+		$(EMBED_SAN_OBJS) $(LIB_SAN) $(URING_LIBS) $(DAEMON_TLS_LIBS) -lpthread

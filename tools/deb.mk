@@ -13,6 +13,9 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_WORK := $(BUILD)/deb
 DEB_TREE := $(DEB_WORK)/stunring-$(VERSION)
 DEB_FILE := $(BUILD)/stunring_$(VERSION)_$(DEB_ARCH).deb
+# libstunring.so.0 and the Python package, each in its own package.
+DEB_LIB_FILE := $(BUILD)/libstunring0_$(VERSION)_$(DEB_ARCH).deb
+DEB_PY_FILE := $(BUILD)/python3-stunring_$(VERSION)_all.deb
 DEB_PKGS += debhelper dpkg-dev fakeroot lintian
 
 # Rebuilt when a tracked file changes (make test checks the package too).
@@ -37,7 +40,9 @@ $(DEB_FILE): $(DEB_INPUTS)
 	cd $(DEB_TREE) && dpkg-buildpackage -us -uc -b --no-sign >../build.log 2>&1 || \
 		{ tail -n 40 ../build.log; exit 1; }
 	mv $(DEB_WORK)/stunring_$(VERSION)_$(DEB_ARCH).deb $(DEB_FILE)
-	lintian --tag-display-limit 0 $(DEB_FILE) | tee $(DEB_WORK)/lintian.txt
+	mv $(DEB_WORK)/libstunring0_$(VERSION)_$(DEB_ARCH).deb $(DEB_LIB_FILE)
+	mv $(DEB_WORK)/python3-stunring_$(VERSION)_all.deb $(DEB_PY_FILE)
+	lintian --tag-display-limit 0 $(DEB_FILE) $(DEB_LIB_FILE) $(DEB_PY_FILE) | tee $(DEB_WORK)/lintian.txt
 	@if grep -q '^E:' $(DEB_WORK)/lintian.txt; then \
 		echo "make deb: lintian reports errors" >&2; exit 1; fi
 	@echo "make deb: $(DEB_FILE)"

@@ -1,10 +1,9 @@
 # tools/stunprobe.mk - stunprobe, the NAT discovery client (issue 6), its
-# decision-logic unit test and its end-to-end tests.
+# decision-logic unit test and its end-to-end tests.  The client itself is
+# libstunring's (src/probe/): stunprobe is options and output around it.
 
 STUNPROBE_SRCS := tools/stunprobe_main.c tools/stunprobe_opts.c \
-		  tools/stunprobe_sock.c tools/stunprobe_timers.c \
-		  tools/stunprobe_txn.c tools/stunprobe_chain.c \
-		  tools/stunprobe_progress.c tools/stunprobe_decide.c \
+		  tools/stunprobe_progress.c \
 		  tools/stunprobe_behavior.c tools/stunprobe_classic.c \
 		  tools/stunprobe_status.c tools/stunprobe_output.c \
 		  tools/stunprobe_stream.c
@@ -14,8 +13,8 @@ STUNPROBE_TEST_DECIDE_SAN := $(BUILD)/san/tests/test_stunprobe_decide
 
 # The pure parts and the tree driver, each with what it needs: timers alone,
 # the chain with decide (its engine is replaced by the test).
-STUNPROBE_UNITS := timers:tools/stunprobe_timers.c \
-		   chain:tools/stunprobe_chain.c+tools/stunprobe_decide.c
+STUNPROBE_UNITS := timers:src/probe/probe_timers.c \
+		   chain:src/probe/probe_chain.c+src/probe/probe_decide.c
 STUNPROBE_UNIT_NAMES := $(foreach u,$(STUNPROBE_UNITS),$(firstword $(subst :, ,$(u))))
 STUNPROBE_UNIT_TESTS := $(STUNPROBE_UNIT_NAMES:%=$(BUILD)/tests/test_stunprobe_%) \
 			$(STUNPROBE_UNIT_NAMES:%=$(BUILD)/san/tests/test_stunprobe_%)
@@ -43,23 +42,23 @@ $(BUILD)/stunprobe: $(STUNPROBE_OBJS) $(BUILD)/obj/tools/tls_client.o $(CLI_LIB)
 
 $(BUILD)/obj/tests/unit/test_stunprobe_decide.o: CPPFLAGS += -Itools -Itests/unit
 $(STUNPROBE_TEST_DECIDE): $(BUILD)/obj/tests/unit/test_stunprobe_decide.o \
-			  $(BUILD)/obj/tools/stunprobe_decide.o $(LIB)
+			  $(BUILD)/obj/src/probe/probe_decide.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 # The same under ASan+UBSan (explicit: the generic tests/ pattern rule does
-# not know about tools/stunprobe_decide.c).
+# not know about src/probe/probe_decide.c).
 $(STUNPROBE_TEST_DECIDE_SAN): tests/unit/test_stunprobe_decide.c \
-			      tools/stunprobe_decide.c tools/stunprobe.h $(LIB_SAN)
+			      src/probe/probe_decide.c tools/stunprobe.h src/probe/probe.h $(LIB_SAN)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itools -Itests/unit $(SAN_CFLAGS) \
-		tests/unit/test_stunprobe_decide.c tools/stunprobe_decide.c \
+		tests/unit/test_stunprobe_decide.c src/probe/probe_decide.c \
 		$(LIB_SAN) -lcmocka -o $@
 
 # test_stunprobe_NAME, plain and under ASan+UBSan, from its sources.
 define STUNPROBE_UNIT_RULES
 $(BUILD)/tests/test_stunprobe_$(1) $(BUILD)/san/tests/test_stunprobe_$(1): \
-		tests/unit/test_stunprobe_$(1).c $(subst +, ,$(2)) tools/stunprobe.h
+		tests/unit/test_stunprobe_$(1).c $(subst +, ,$(2)) tools/stunprobe.h src/probe/probe.h
 $(BUILD)/tests/test_stunprobe_$(1): $(LIB)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) -Itools -Itests/unit $$(CFLAGS) \

@@ -196,7 +196,9 @@ int probe_run_binding(const struct probe_opts *o)
 		.software = o->classic_requests ? NULL : o->software,
 	};
 	static struct probe_result res, worst;
+	static struct probe_txn txn;
 	static struct probe_engine eng;
+	struct probe_cfg cfg;
 	static struct probe_stream_info si, worst_si;
 	struct probe_sock s = { .fd = -1 };
 	struct stun_addr worst_local;
@@ -205,6 +207,7 @@ int probe_run_binding(const struct probe_opts *o)
 	unsigned int i;
 	int err;
 
+	probe_cfg_from_opts(&cfg, o);
 	err = probe_stream_init(o);
 	if (err)
 		return err;
@@ -219,13 +222,16 @@ int probe_run_binding(const struct probe_opts *o)
 				local = &si.local;
 		} else {
 			/* RTT estimates are per server (RFC 8489 6.2.1). */
-			probe_engine_init(&eng, o);
+			probe_engine_init(&eng, &cfg);
 			err = probe_sock_open(&s, &srv->addr, o->has_bind ? &o->bind : NULL);
 			if (err) {
 				res = (struct probe_result){ .status = PROBE_SYSERR,
 							     .sys_errno = -err };
 			} else {
-				probe_transact(&eng, &s, &srv->addr, &req, "binding", &res);
+				probe_transact(&eng, &s, &srv->addr, &req, "binding", &txn);
+				/* A copy: its info pointers still refer to txn.res.buf,
+				 * which stays. */
+				res = txn.res;
 				probe_log_test(o, "binding", &res);
 				local = &s.local;
 			}

@@ -10,7 +10,6 @@
 #include "tls_client.h"
 
 #include <getopt.h>
-#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -150,55 +149,37 @@ static int add_server(struct probe_opts *o, const char *arg,
 }
 
 /* HOST[:PORT]: a numeric address, or a name resolved with getaddrinfo,
- * every address of it added in the resolver's order. */
+ * every address of it added in the resolver's order (probe_resolve, the
+ * library's: the client API resolves the same way). */
 static int parse_server(struct probe_opts *o, const char *arg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res, *ai;
-	struct stun_addr a;
-	char host[256];
-	const char *colon, *why;
-	uint16_t port = default_port;
-	size_t hl;
-	int err, added = 0;
+	struct stun_addr a[PROBE_MAX_SERVERS];
+	const char *colon = strchr(arg, ':'), *why;
+	uint16_t port;
+	int n, err;
 
-	if (!stun_addr_parse(&a, arg, default_port)) {
-		if (a.port == 0)
-			return cli_usage_error("bad server address '%s': port 0", arg);
-		if (!family_ok(o, a.family))
-			return cli_usage_error("server address '%s' is not IPv%d", arg, o->family);
-		return add_server(o, arg, &a);
-	}
-	/* Not numeric.  '[' or two colons can only be a broken IPv6 form. */
-	colon = strchr(arg, ':');
-	if (arg[0] == '[' || (colon && strchr(colon + 1, ':')))
+	n = probe_resolve(arg, default_port, o->family, a, PROBE_MAX_SERVERS, &why);
+	switch (n) {
+	case PROBE_RESOLVE_PORT_0:
+		return cli_usage_error("bad server address '%s': port 0", arg);
+	case PROBE_RESOLVE_WRONG_FAMILY:
+		return cli_usage_error("server address '%s' is not IPv%d", arg, o->family);
+	case PROBE_RESOLVE_BAD:
 		return cli_usage_error("bad server address '%s'", arg);
-	hl = colon ? (size_t)(colon - arg) : strlen(arg);
-	if (hl == 0 || hl >= sizeof(host))
-		return cli_usage_error("bad server address '%s'", arg);
-	if (colon && cli_parse_port(colon + 1, &port, &why))
+	case PROBE_RESOLVE_BAD_PORT:
+		if (!cli_parse_port(colon + 1, &port, &why))
+			why = "not a port";
 		return cli_usage_error("bad port in '%s': %s (1-65535)", arg, why);
-	memcpy(host, arg, hl);
-	host[hl] = 0;
-
-	hints.ai_family = o->family == 4 ? AF_INET : o->family == 6 ? AF_INET6 : AF_UNSPEC;
-	err = getaddrinfo(host, NULL, &hints, &res);
-	if (err)
-		return cli_usage_error("cannot resolve '%s': %s", host, gai_strerror(err));
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (stun_addr_from_sockaddr(&a, ai->ai_addr, ai->ai_addrlen) ||
-		    !family_ok(o, a.family))
-			continue;
-		a.port = port;
-		err = add_server(o, arg, &a);
-		if (err) {
-			freeaddrinfo(res);
-			return err;
-		}
-		added++;
+	case PROBE_RESOLVE_FAILED:
+		return cli_usage_error("cannot resolve '%.*s': %s",
+				       (int)(colon ? colon - arg : (int)strlen(arg)), arg, why);
+	case PROBE_RESOLVE_NONE:
+		return cli_usage_error("'%.*s' has no usable address",
+				       (int)(colon ? colon - arg : (int)strlen(arg)), arg);
 	}
-	freeaddrinfo(res);
-	if (!added)
-		return cli_usage_error("'%s' has no usable address", host);
+	for (int i = 0; i < n; i++)
+		if ((err = add_server(o, arg, &a[i])))
+			return err;
 	return 0;
 }
 

@@ -11,6 +11,39 @@
 
 #include <string.h>
 
+/* The library's hooks: -v lines and the progress line on stderr. */
+static void log_test_hook(const struct probe_cfg *c, const char *name,
+			  const struct probe_result *r)
+{
+	probe_log_test(c->user, name, r);
+}
+
+static void log_note_hook(const struct probe_cfg *c, const char *text)
+{
+	const struct probe_opts *o = c->user;
+
+	if (o->verbose)
+		fprintf(stderr, "stunprobe: %s\n", text);
+}
+
+void probe_cfg_from_opts(struct probe_cfg *c, const struct probe_opts *o)
+{
+	*c = (struct probe_cfg){
+		.rto = o->rto,
+		.adapt_rto = o->adapt_rto,
+		.classic_requests = o->classic_requests,
+		.fingerprint = o->fingerprint,
+		.hairpin = o->hairpin,
+		.software = o->software,
+		.bind = o->has_bind ? &o->bind : NULL,
+		.log_test = log_test_hook,
+		.log_note = log_note_hook,
+		.progress_draw = o->progress ? probe_progress_draw : NULL,
+		.progress_clear = o->progress ? probe_progress_clear : NULL,
+		.user = o,
+	};
+}
+
 void probe_log_test(const struct probe_opts *o, const char *name,
 		    const struct probe_result *r)
 {

@@ -33,7 +33,7 @@ void probe_progress_draw(struct probe_engine *e, int64_t now_us)
 	size_t len, width = columns() - 1;
 	int n;
 
-	if (!e->o->progress || now_us < e->progress_next_us)
+	if (now_us < e->progress_next_us)
 		return;
 	/* Armed, not drawn: a wait shorter than one tick shows nothing. */
 	if (!e->progress_next_us) {

@@ -12,8 +12,10 @@
 
 static const char *prog = "stunring";
 static int usage_status = 64;	/* EX_USAGE until a program says otherwise */
-static cli_sink_fn sink;
-static void *sink_user;
+/* Per thread: a configuration reader (or an embedded server checking its
+ * options) catches its own errors without touching another thread's. */
+static __thread cli_sink_fn sink;
+static __thread void *sink_user;
 
 void cli_init(const char *name, int status)
 {

@@ -221,11 +221,11 @@ static int mmsg_run(struct worker *w, void *ctx)
 
 	if (ns == 1 && !w->ntcp) {
 		/* A stop request still lets this batch be answered. */
-		while (!worker_stopping())
+		while (!worker_stopping(w))
 			serve_batch(c, 0, MSG_WAITFORONE, true);
 		return 0;
 	}
-	while (!worker_stopping()) {
+	while (!worker_stopping(w)) {
 		int r = poll(c->pfd, ns + 1 + (w->ntcp ? 1 : 0), WORKER_IDLE_WAKE_MS);
 
 		worker_batch_start(w);

@@ -13,6 +13,7 @@
 
 enum log_level log_threshold = LOG_LVL_INFO;
 static bool journal;
+static __thread const struct log_sink *thread_sink;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 /* syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
@@ -50,11 +51,26 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	va_end(ap);
 }
 
+const struct log_sink *log_set_thread_sink(const struct log_sink *s)
+{
+	const struct log_sink *old = thread_sink;
+
+	thread_sink = s;
+	return old;
+}
+
 void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n = 0;
 
+	if (thread_sink) {
+		if ((int)lvl > thread_sink->threshold || !thread_sink->fn)
+			return;
+		vsnprintf(line, sizeof(line), fmt, ap);
+		thread_sink->fn(thread_sink->user, (int)lvl, line);
+		return;
+	}
 	if (lvl > log_threshold)
 		return;
 	if (journal) {

@@ -41,6 +41,19 @@ struct log_limit {
 void log_limited(struct log_limit *lim, enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Where a thread's lines go instead of stderr: the embedded server
+ * (stunring_server.h) sets its application's callback in the threads it
+ * runs, so two servers in one process log apart, and a server without a
+ * callback (fn NULL) logs nothing.  Lines below threshold are dropped;
+ * they come without timestamp or level prefix. */
+struct log_sink {
+	void (*fn)(void *user, int level, const char *line);
+	void *user;
+	int threshold;		/* enum log_level */
+};
+/* For the calling thread; NULL: stderr again.  Returns the previous. */
+const struct log_sink *log_set_thread_sink(const struct log_sink *s);
+
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

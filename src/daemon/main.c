@@ -18,12 +18,12 @@
 #include "config.h"
 #include "config_load.h"
 #include "cli/cli.h"
-#include "listener.h"
 #include "log.h"
 #include "metrics_http.h"
 #include "privdrop.h"
 #include "reload.h"
 #include "rfc5780.h"
+#include "server.h"
 #include "stats.h"
 #include "stream_sources.h"
 #include "stream_tls.h"
@@ -37,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -165,56 +164,11 @@ static int wait_for_stop(const sigset_t *sigs, struct reload_ctx *r)
 	}
 }
 
-/* Start nw workers on their sockets and wait until each has set up its
- * engine.  Returns how many threads were started (all must be joined);
- * *ok is false when one could not start or set up. */
-static unsigned int start_workers(struct worker *workers, unsigned int nw,
-				  const struct daemon_config *cfg, const int *fds,
-				  const int *tcp_fds, const int *cpus, unsigned int ncpu,
-				  int stop_fd, sem_t *ready, bool *ok)
-{
-	unsigned int started = 0;
-
-	for (unsigned int i = 0; i < nw; i++) {
-		struct worker *w = &workers[i];
-
-		w->id = i;
-		w->nworkers = nw;
-		w->ntcp = cfg->n_tcp_listen;
-		memcpy(w->tcp_fds, &tcp_fds[i * cfg->n_tcp_listen],
-		       cfg->n_tcp_listen * sizeof(int));
-		w->cpu = cfg->pin && cpus[0] >= 0 ? cpus[i % ncpu] : -1;
-		w->cfg = cfg;
-		w->nsock = cfg->n_listen;
-		memcpy(w->fds, &fds[i * cfg->n_listen], cfg->n_listen * sizeof(int));
-		for (unsigned int l = 0; l < cfg->n_listen; l++)
-			w->wildcard[l] = addr_is_any(&cfg->listen[l].addr);
-		w->stop_fd = stop_fd;
-		w->engine = cfg->engine;
-		w->started = ready;
-		if (worker_start(w))
-			break;
-		started++;
-	}
-	for (unsigned int i = 0; i < started; i++)
-		while (sem_wait(ready) && errno == EINTR)
-			;
-	*ok = started == nw;
-	for (unsigned int i = 0; i < started; i++)
-		if (workers[i].setup_failed)
-			*ok = false;
-	return started;
-}
-
 /* What the unprivileged helper thread starts, and what came of it. */
 struct spawn {
-	struct worker *workers;
-	unsigned int nw, ncpu, started;
-	const struct daemon_config *cfg;
-	const int *fds, *tcp_fds, *cpus;
-	int stop_fd;
-	sem_t *ready;
-	bool ok;
+	struct server *srv;
+	unsigned int ncpu;
+	const int *cpus;
 	int rc;
 };
 
@@ -224,16 +178,13 @@ static void *spawn_threads(void *arg)
 {
 	struct spawn *sp = arg;
 
-	sp->ok = false;
 	if (privdrop_thread_none()) {
 		sp->rc = EXIT_OSERR;
 		return NULL;
 	}
-	if ((sp->rc = metrics_http_start(sp->cfg, sp->workers, sp->nw)))
+	if ((sp->rc = metrics_http_start(sp->srv->cfg, sp->srv->workers, sp->srv->nw)))
 		return NULL;
-	sp->started = start_workers(sp->workers, sp->nw, sp->cfg, sp->fds, sp->tcp_fds,
-				    sp->cpus, sp->ncpu, sp->stop_fd, sp->ready, &sp->ok);
-	sp->rc = sp->ok ? 0 : EXIT_OSERR;
+	sp->rc = server_start(sp->srv, sp->cpus, sp->ncpu);
 	return NULL;
 }
 
@@ -254,15 +205,13 @@ static void log_totals(const struct worker *workers, unsigned int n, bool rfc578
 int main(int argc, char **argv)
 {
 	static struct daemon_config cfg;
-	static int fds[MAX_WORKERS * MAX_LISTEN];
-	static int tcp_fds[MAX_WORKERS * MAX_LISTEN];
 	static int cpus[CPU_SETSIZE];
+	static struct server srv;
 	struct worker *workers;
 	unsigned int nw, ncpu, started;
 	sigset_t sigs;
-	sem_t ready;
 	bool ok, faults, bad_faults;
-	int rc, stop_fd;
+	int rc;
 
 	log_init();
 	rc = config_load(&cfg, argc, argv);
@@ -298,12 +247,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if ((rc = privdrop_check(&cfg)) || (rc = listeners_open(&cfg, nw, fds)))
+	/* The server's sockets, workers' array and stop descriptor (server.c,
+	 * as the embedded server has them); the privileged steps around it
+	 * are stunringd's own. */
+	if ((rc = privdrop_check(&cfg)) || (rc = server_open(&srv, &cfg, nw)))
 		return rc;
-	if ((rc = tcp_listeners_open(&cfg, nw, tcp_fds))) {
-		listeners_close(fds, nw * cfg.n_listen);
-		return rc;
-	}
+	workers = srv.workers;
 	if (cfg.n_tcp_listen) {
 		raise_nofile(&cfg, nw);
 		if (stream_sources_init(cfg.max_conns, cfg.max_conns_per_source)) {
@@ -316,18 +265,8 @@ int main(int argc, char **argv)
 			 stream_conn_bytes(cfg.tcp_max_msg), cfg.tcp_max_msg);
 	}
 	rfc5780_log(&cfg);
-	stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	workers = calloc(nw, sizeof(*workers));
-	if (stop_fd < 0 || !workers || sem_init(&ready, 0, 0)) {
-		log_error("cannot set up: %s", strerror(errno));
-		return EXIT_OSERR;
-	}
 	struct reload_ctx reload = { .running = &cfg, .boot = &boot, .workers = workers,
 				     .n = nw };
-	for (unsigned int i = 0; i < nw; i++) {
-		workers[i].cfg = &cfg;
-		workers[i].nsock = cfg.n_listen;
-	}
 	if (reload_init(&reload)) {
 		log_error("cannot set up: out of memory");
 		return EXIT_OSERR;
@@ -342,16 +281,12 @@ int main(int argc, char **argv)
 			xdp_stop(&cfg);
 		xdp_release();
 		metrics_http_close();
-		listeners_close(fds, nw * cfg.n_listen);
-		listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
-		close(stop_fd);
-		free(workers);
+		server_close(&srv);
 		return rc;
 	}
 	/* Its threads inherit the blocked signals; /readyz says 503 until
 	 * the workers are set up. */
-	struct spawn sp = { .workers = workers, .nw = nw, .ncpu = ncpu, .cfg = &cfg,
-			    .fds = fds, .tcp_fds = tcp_fds, .cpus = cpus, .stop_fd = stop_fd, .ready = &ready };
+	struct spawn sp = { .srv = &srv, .ncpu = ncpu, .cpus = cpus };
 	pthread_t spawner;
 	if (pthread_create(&spawner, NULL, spawn_threads, &sp)) {
 		log_error("cannot start a thread: %s", strerror(errno));
@@ -359,7 +294,7 @@ int main(int argc, char **argv)
 	} else {
 		pthread_join(spawner, NULL);
 	}
-	started = sp.started;
+	started = srv.started;
 	ok = sp.rc == 0;
 	rc = sp.rc;
 	if (ok) {
@@ -381,22 +316,15 @@ int main(int argc, char **argv)
 	/* Off before the workers drain: nothing goes unanswered. */
 	privdrop_raise_xdp();
 	xdp_stop(&cfg);
-	worker_request_stop(stop_fd);
-	for (unsigned int i = 0; i < started; i++) {
-		pthread_join(workers[i].thread, NULL);
-		if (workers[i].run_failed)
-			rc = 1;
-	}
+	if (server_stop(&srv))
+		rc = 1;
 	metrics_http_stop();
 	metrics_http_close();	/* when the start failed before serving */
 	xdp_release();
 	if (ok)
 		log_totals(workers, started, cfg.rfc5780);
-	listeners_close(fds, nw * cfg.n_listen);
-	listeners_close(tcp_fds, nw * cfg.n_tcp_listen);
 	stream_sources_free();
-	close(stop_fd);
-	free(workers);
+	server_close(&srv);
 	if (rc == 0)
 		log_info("stopped");
 	return rc;

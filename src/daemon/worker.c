@@ -18,18 +18,19 @@
 #include <time.h>
 #include <unistd.h>
 
-static bool stop_requested;
-
-bool worker_stopping(void)
+bool worker_stopping(const struct worker *w)
 {
-	return __atomic_load_n(&stop_requested, __ATOMIC_RELAXED);
+	return __atomic_load_n(&w->stop, __ATOMIC_RELAXED);
 }
 
-void worker_request_stop(int stop_fd)
+void worker_request_stop(struct worker *workers, unsigned int n, int stop_fd)
 {
 	uint64_t one = 1;
 
-	__atomic_store_n(&stop_requested, true, __ATOMIC_RELAXED);
+	/* Each worker's own flag: several servers in one process (the
+	 * embedded server, stunring_server.h) stop one at a time. */
+	for (unsigned int i = 0; i < n; i++)
+		__atomic_store_n(&workers[i].stop, true, __ATOMIC_RELAXED);
 	/* Never read: it stays readable and wakes every worker's wait. */
 	if (write(stop_fd, &one, sizeof(one)) != sizeof(one))
 		log_error("cannot wake the workers: %s", strerror(errno));
@@ -76,6 +77,10 @@ static void *worker_main(void *arg)
 	char name[16];
 	void *ctx = NULL;
 
+	/* Its server's log sink (the embedding program's callback); NULL:
+	 * stderr, as stunringd logs. */
+	if (w->log_sink)
+		log_set_thread_sink(w->log_sink);
 	snprintf(name, sizeof(name), "stunringd/%u", w->id);
 	pthread_setname_np(pthread_self(), name);
 	pin(w);
@@ -114,8 +119,12 @@ static void *worker_main(void *arg)
 	worker_batch_start(w);
 	if (ops->run(w, ctx)) {
 		w->run_failed = true;
-		/* Tell main (it waits for signals) that the daemon is broken. */
-		kill(getpid(), SIGUSR1);
+		/* Tell main (it waits for signals) that the daemon is broken;
+		 * an embedded server is told through its callback instead. */
+		if (w->on_failure)
+			w->on_failure(w);
+		else
+			kill(getpid(), SIGUSR1);
 	}
 	ops->teardown(ctx);
 	stream_tls_worker_free(w);
@@ -133,4 +142,43 @@ int worker_start(struct worker *w)
 		return -1;
 	}
 	return 0;
+}
+
+/* stunringd's main and the embedded server (server.c) alike. */
+unsigned int worker_start_all(struct worker *workers, unsigned int nw,
+			      const struct daemon_config *cfg, const int *fds,
+			      const int *tcp_fds, const int *cpus, unsigned int ncpu,
+			      int stop_fd, sem_t *ready, bool *ok)
+{
+	unsigned int started = 0;
+
+	for (unsigned int i = 0; i < nw; i++) {
+		struct worker *w = &workers[i];
+
+		w->id = i;
+		w->nworkers = nw;
+		w->ntcp = cfg->n_tcp_listen;
+		memcpy(w->tcp_fds, &tcp_fds[i * cfg->n_tcp_listen],
+		       cfg->n_tcp_listen * sizeof(int));
+		w->cpu = cfg->pin && cpus[0] >= 0 ? cpus[i % ncpu] : -1;
+		w->cfg = cfg;
+		w->nsock = cfg->n_listen;
+		memcpy(w->fds, &fds[i * cfg->n_listen], cfg->n_listen * sizeof(int));
+		for (unsigned int l = 0; l < cfg->n_listen; l++)
+			w->wildcard[l] = addr_is_any(&cfg->listen[l].addr);
+		w->stop_fd = stop_fd;
+		w->engine = cfg->engine;
+		w->started = ready;
+		if (worker_start(w))
+			break;
+		started++;
+	}
+	for (unsigned int i = 0; i < started; i++)
+		while (sem_wait(ready) && errno == EINTR)
+			;
+	*ok = started == nw;
+	for (unsigned int i = 0; i < started; i++)
+		if (workers[i].setup_failed)
+			*ok = false;
+	return started;
 }

@@ -83,6 +83,13 @@ struct worker {
 	sem_t *started;		/* posted once set up (or failed) */
 	bool setup_failed;
 	bool run_failed;
+	bool stop;			/* set by worker_request_stop */
+	/* Where this worker's log lines go (log.h); NULL: stderr. */
+	const struct log_sink *log_sink;
+	/* Called in the worker when its engine fails while serving; NULL:
+	 * SIGUSR1 to the process (stunringd's main waits for it). */
+	void (*on_failure)(struct worker *w);
+	void *owner;			/* the embedded server's, for on_failure */
 };
 
 struct engine_ops {
@@ -110,8 +117,18 @@ void worker_log_drop(const struct worker *w, enum stun_drop_reason reason,
 void worker_test_stall(struct worker *w);
 
 /* True once main has asked the workers to stop. */
-bool worker_stopping(void);
-void worker_request_stop(int stop_fd);
+bool worker_stopping(const struct worker *w);
+/* Set the stop flag of workers[0..n) and wake them through stop_fd. */
+void worker_request_stop(struct worker *workers, unsigned int n, int stop_fd);
+/* Start nw workers on their sockets (fds[w * n_listen + l], tcp_fds the
+ * same) and wait until each has set up its engine.  Returns how many
+ * threads were started (all must be joined); *ok is false when one could
+ * not start or set up.  Fields of workers[] set beforehand (log_sink,
+ * on_failure, owner, settings) are kept. */
+unsigned int worker_start_all(struct worker *workers, unsigned int nw,
+			      const struct daemon_config *cfg, const int *fds,
+			      const int *tcp_fds, const int *cpus, unsigned int ncpu,
+			      int stop_fd, sem_t *ready, bool *ok);
 
 /* What a queued reply is, kept until the kernel accepts it (io_uring
  * user_data, mmsg array) so it is counted only once really sent: bit 0 an

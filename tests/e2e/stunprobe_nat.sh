@@ -17,6 +17,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/stunprobe_lib.sh
+. tests/e2e/nat_lab.sh
 TEST_NAME=stunprobe_nat
 PROBE=${STUNPROBE:-$PWD/build/stunprobe}
 C=spnat$$c N=spnat$$n S=spnat$$s
@@ -51,140 +52,6 @@ require "command -v stund" "stun-server (stund) not installed"
 require "command -v nft" "nftables not installed"
 require "command -v python3" "python3 not installed"
 require "ip netns add $C && ip netns del $C" "cannot create network namespaces"
-
-setup() {
-	local ns
-	for ns in "$C" "$N" "$S"; do
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
-	done
-	ip -n "$C" link add eth0 type veth peer name lan netns "$N" || return 1
-	ip -n "$S" link add eth0 type veth peer name wan netns "$N" || return 1
-	ip -n "$C" addr add 10.0.1.2/24 dev eth0
-	ip -n "$C" link set eth0 up
-	ip -n "$C" route add default via 10.0.1.1
-	ip -n "$N" addr add 10.0.1.1/24 dev lan
-	ip -n "$N" addr add 198.18.0.1/24 dev wan
-	ip -n "$N" link set lan up
-	ip -n "$N" link set wan up
-	ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$S" addr add 198.18.0.2/24 dev eth0
-	ip -n "$S" addr add 198.18.0.3/24 dev eth0
-	ip -n "$S" link set eth0 up
-	# Only used without NAT: the client's own address is then routed.
-	ip -n "$S" route add 10.0.1.0/24 via 198.18.0.1
-	bg ip netns exec "$S" turnserver -n --stun-only --no-cli --no-tls --no-dtls \
-		-L 198.18.0.2 -L 198.18.0.3 -p 3478 --alt-listening-port 3479 \
-		--log-file "$TMP/coturn.log" --simple-log >/dev/null 2>&1
-	bg ip netns exec "$S" stund -h 198.18.0.2 -a 198.18.0.3 -p 3480 -o 3481 \
-		>/dev/null 2>&1
-	if [ "$RINGD" = 1 ]; then
-		bg ip netns exec "$S" "$STUNRINGD" -l 198.18.0.2:3490 --alt-ip 198.18.0.3 \
-			-w 1 --no-pin -s stunringd 2>>"$TMP/stunringd.log"
-	fi
-	wait_udp "$S" 198.18.0.2 3478 && wait_udp "$S" 198.18.0.3 3479 &&
-		wait_udp "$S" 198.18.0.2 3480 && wait_udp "$S" 198.18.0.3 3481 &&
-		{ [ "$RINGD" = 0 ] || wait_udp "$S" 198.18.0.3 3491; }
-}
-
-# The NAT variants, as nftables rule sets on the NAT host.
-nat_rules() {
-	case $1 in
-	none) ;;	# plain routing
-	firewall)	# no translation, stateful filtering (RFC 4787 APDF)
-		cat <<-'EOF'
-		table inet fw {
-			chain forward_c {
-				type filter hook forward priority filter; policy accept;
-				iifname "wan" ct state established,related accept
-				iifname "wan" drop
-			}
-		}
-		EOF
-		;;
-	masquerade | masquerade-open)	# port-preserving: EIM, conntrack filtering: APDF
-		cat <<-'EOF'
-		table ip nat {
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "wan" masquerade
-			}
-		}
-		EOF
-		;;
-	symmetric)	# a new random port per flow (iptables: --random-fully): APDM
-		cat <<-'EOF'
-		table ip nat {
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "wan" masquerade fully-random
-			}
-		}
-		EOF
-		;;
-	fullcone)	# EIM + EIF: any packet to a mapped port goes to the client
-		cat <<-'EOF'
-		table ip nat {
-			chain pre {
-				type nat hook prerouting priority dstnat;
-				ip daddr 198.18.0.1 udp dport 1024-65535 dnat to 10.0.1.2
-			}
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "wan" masquerade
-				# hairpinning, with the source made the public address
-				oifname "lan" ip saddr 10.0.1.0/24 ct status dnat snat to 198.18.0.1
-			}
-		}
-		EOF
-		;;
-	restricted)	# EIM + ADF: any port of an IP the client port sent to
-		cat <<-'EOF'
-		table ip nat {
-			set contacted {
-				type ipv4_addr . inet_service
-				flags dynamic,timeout
-				timeout 10m
-			}
-			chain forward_c {
-				type filter hook forward priority filter;
-				iifname "lan" meta l4proto udp update @contacted { ip daddr . udp sport }
-			}
-			chain pre {
-				type nat hook prerouting priority dstnat;
-				iifname "wan" ip saddr . udp dport @contacted dnat to 10.0.1.2
-			}
-			chain post {
-				type nat hook postrouting priority srcnat;
-				oifname "wan" masquerade
-			}
-		}
-		EOF
-		;;
-	blocked)	# STUN never gets through
-		cat <<-'EOF'
-		table inet fw {
-			chain forward_c {
-				type filter hook forward priority filter;
-				udp dport 3478-3491 drop
-			}
-		}
-		EOF
-		;;
-	esac
-}
-
-gateway_input() {
-	cat <<-'EOF'
-	table inet gw {
-		chain input_c {
-			type filter hook input priority filter; policy accept;
-			iifname "wan" ct state established,related accept
-			iifname "wan" drop
-		}
-	}
-	EOF
-}
 
 probe() { ip netns exec "$C" timeout 150 "$PROBE" "$@"; }
 

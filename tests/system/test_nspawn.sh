@@ -46,6 +46,11 @@ if [ -z "$DEB" ]; then
 	skip "package under systemd-nspawn" "no $BUILD/stunring_*.deb: run make deb (make test-system does)"; finish
 fi
 VERSION=$(dpkg-deb -f "$DEB" Version)
+# stunring depends on libstunring0 of the same build (not in the archive).
+LIBDEB=$BUILD/libstunring0_${VERSION}_$(dpkg --print-architecture).deb
+if [ ! -e "$LIBDEB" ]; then
+	skip "package under systemd-nspawn" "no $LIBDEB: run make deb (make test-system does)"; finish
+fi
 
 sys_cleanup() {
 	if [ -n "$NSPAWN_PID" ] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
@@ -83,11 +88,11 @@ t0=$SECONDS
 cp -a --reflink=auto "$BASE" "$WORK"
 rm -f "$WORK/.complete"
 # Not /tmp: nspawn mounts a tmpfs there.
-cp "$DEB" "$WORK/var/tmp/"
+cp "$DEB" "$LIBDEB" "$WORK/var/tmp/"
 # Not booted: the host's network, the host's resolv.conf.
 systemd-nspawn -q --register=no --keep-unit --resolv-conf=copy-host -D "$WORK" \
 	-E DEBIAN_FRONTEND=noninteractive sh -c \
-	"apt-get update -q && apt-get install -y -q --no-install-recommends /var/tmp/$(basename "$DEB")" \
+	"apt-get update -q && apt-get install -y -q --no-install-recommends /var/tmp/$(basename "$DEB") /var/tmp/$(basename "$LIBDEB")" \
 	>"$TMP/apt.log" 2>&1
 rc=$?
 echo "# apt-get install of $(basename "$DEB") in a copy of the tree: $((SECONDS - t0)) s"

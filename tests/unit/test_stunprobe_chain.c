@@ -34,10 +34,10 @@ void probe_txn_cancel(struct probe_engine *e, struct probe_txn *t)
 static const char *logged[8];
 static int n_logged;
 
-void probe_log_test(const struct probe_opts *o, const char *name,
-		    const struct probe_result *r)
+static void log_test(const struct probe_cfg *cfg, const char *name,
+		     const struct probe_result *r)
 {
-	(void)o;
+	(void)cfg;
 	(void)r;
 	assert_true(n_logged < 8);
 	logged[n_logged++] = name;
@@ -86,7 +86,7 @@ static struct probe_chain c;
 /* A fresh run whose Tests II and III answer or not; the chain begins. */
 static void begin(bool t2, bool t3)
 {
-	static const struct probe_opts o;
+	static const struct probe_cfg cfg = { .log_test = log_test };
 
 	memset(&run, 0, sizeof(run));
 	run.fs.local = addr_of("10.0.1.2:40000");
@@ -95,7 +95,7 @@ static void begin(bool t2, bool t3)
 	run.answers[FT_III] = t3;
 	n_started = n_cancelled = n_logged = 0;
 	probe_chain_init(&c, &ops, &run, &(struct probe_chain_tests){
-		names, change, run.fs.t, &run.first }, FT_DONE, &o);
+		names, change, run.fs.t, &run.first }, FT_DONE, &cfg);
 	probe_chain_begin(NULL, &c);
 }
 

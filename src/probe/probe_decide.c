@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_decide.c - the decision trees, with no I/O.
+ * probe_decide.c - the decision trees, with no I/O.
  *
  * Each *_next() looks at the tests run so far and returns the next test to
  * run, or *_DONE with the verdict filled in.  The runners only execute what
@@ -13,7 +13,7 @@
  * section O; RFC 3489 10.1 done as conformance.md section N says (Test III
  * to the PRIMARY address, the "no NAT" check on IP and port).
  */
-#include "stunprobe.h"
+#include "probe/probe.h"
 
 /* A test's non-answer outcomes, as a reason for an unknown result. */
 static enum behav_why why_of(enum outcome_kind k)

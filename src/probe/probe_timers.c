@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_timers.c - retransmission timers, with no I/O.
+ * probe_timers.c - retransmission timers, with no I/O.
  *
  * RFC 8489 6.2.1 allows an RTO from an RTT estimate once one exists
  * ("cached ... used as the starting value for RTO for the next
@@ -8,7 +8,7 @@
  * profile's RTO: the first transaction has no sample, and a slow path
  * must not make a silent test cost more than the profile says.
  */
-#include "stunprobe.h"
+#include "probe/probe.h"
 
 /* RFC 6298 2.3: alpha = 1/8, beta = 1/4; 2.2: K = 4; G is our 1 ms clock. */
 #define RTT_ALPHA 0.125

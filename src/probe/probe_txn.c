@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_txn.c - STUN transactions in flight, several at once.
+ * probe_txn.c - STUN transactions in flight, several at once.
  *
  * Each transaction follows RFC 8489 6.2.1: requests at 0, RTO, 3 RTO,
  * 7 RTO ... (the interval doubles), Rc in all, then failure Rm x RTO after
@@ -10,7 +10,7 @@
  * Answers are matched by transaction ID only (conformance item 87): with
  * CHANGE-REQUEST they come from another address on purpose.
  */
-#include "stunprobe.h"
+#include "probe/probe.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -34,11 +34,11 @@ static int64_t now_us(void)
 /* How often the progress line is redrawn. */
 #define PROGRESS_TICK_US 250000
 
-void probe_engine_init(struct probe_engine *e, const struct probe_opts *o)
+void probe_engine_init(struct probe_engine *e, const struct probe_cfg *cfg)
 {
 	memset(e, 0, sizeof(*e));
-	e->o = o;
-	probe_timers_init(&e->timers, &o->rto, o->adapt_rto);
+	e->cfg = cfg;
+	probe_timers_init(&e->timers, &cfg->rto, cfg->adapt_rto);
 }
 
 static void finish(struct probe_txn *t, enum probe_status st, int err)
@@ -85,10 +85,12 @@ void probe_txn_start(struct probe_engine *e, struct probe_txn *t)
 	t->done = false;
 	t->rto = probe_timers_next(&e->timers);
 	t->res.rto_ms = t->rto.rto_ms;
-	/* The runners start at most a few at a time: more is a bug. */
+	/* The runners start at most a few at a time: more is a bug, which
+	 * a library must not answer with abort().  The transaction is done
+	 * at once and never handed back: its runner sees it done. */
 	if (e->n == PROBE_MAX_TXN) {
-		fputs("stunprobe: too many transactions at once\n", stderr);
-		abort();
+		finish(t, PROBE_SYSERR, ENOBUFS);
+		return;
 	}
 	e->txn[e->n++] = t;
 	err = build(t);
@@ -367,11 +369,12 @@ struct probe_txn *probe_engine_wait(struct probe_engine *e)
 		wake = run_timers(e, now);
 		t = take_done(e);
 		if (t || !e->n) {
-			probe_progress_clear(e);
+			if (e->cfg->progress_clear)
+				e->cfg->progress_clear(e);
 			return t;
 		}
-		if (e->o->progress) {
-			probe_progress_draw(e, now);
+		if (e->cfg->progress_draw) {
+			e->cfg->progress_draw(e, now);
 			if (wake > e->progress_next_us)
 				wake = e->progress_next_us;
 		}
@@ -394,17 +397,14 @@ struct probe_txn *probe_engine_wait(struct probe_engine *e)
 enum probe_status probe_transact(struct probe_engine *e, struct probe_sock *s,
 				 const struct stun_addr *dst,
 				 const struct probe_req *req, const char *name,
-				 struct probe_result *res)
+				 struct probe_txn *t)
 {
-	static struct probe_txn t;
 	struct probe_txn *done;
 
-	t = (struct probe_txn){ .kind = TXN_BINDING, .name = name, .sock = s,
-				.dst = *dst, .req = *req };
-	probe_txn_start(e, &t);
-	while ((done = probe_engine_wait(e)) && done != &t)
+	*t = (struct probe_txn){ .kind = TXN_BINDING, .name = name, .sock = s,
+				 .dst = *dst, .req = *req };
+	probe_txn_start(e, t);
+	while ((done = probe_engine_wait(e)) && done != t)
 		;
-	/* A copy: its info pointers still refer to t.res.buf, which stays. */
-	*res = t.res;
-	return res->status;
+	return t->res.status;
 }

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_sock.c - UDP sockets: opening one on a known local address,
+ * probe_sock.c - UDP sockets: opening one on a known local address,
  * sending, and reading the ICMP error queue.
  *
  * Sockets are unconnected (answers to CHANGE-REQUEST come from another
  * address on purpose); IP_RECVERR still lets a hard ICMP error about one
  * destination end its transaction early (RFC 8489 6.2.1).
  */
-#include "stunprobe.h"
+#include "probe/probe.h"
 
 #include <errno.h>
 #include <time.h>	/* before linux/errqueue.h, which needs struct timespec */

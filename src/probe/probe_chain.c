@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * stunprobe_chain.c - one decision tree driven through the engine.
+ * probe_chain.c - one decision tree driven through the engine.
  *
  * The trees in stunprobe_decide.c are sequential: each verdict decides the
  * next test.  Run literally, a port-restricted NAT costs two silent waits
@@ -9,7 +9,7 @@
  * back until the tree asks for it, so the tree still sees its tests in its
  * own order and decides exactly as before, only sooner.
  */
-#include "stunprobe.h"
+#include "probe/probe.h"
 
 enum chain_state {
 	CS_IDLE = 0,	/* not started */
@@ -20,10 +20,10 @@ enum chain_state {
 
 void probe_chain_init(struct probe_chain *c, const struct probe_chain_ops *ops,
 		      void *ctx, const struct probe_chain_tests *tests,
-		      int n_tests, const struct probe_opts *o)
+		      int n_tests, const struct probe_cfg *cfg)
 {
 	*c = (struct probe_chain){ .ops = ops, .ctx = ctx, .tests = *tests,
-				   .o = o, .n_tests = n_tests };
+				   .cfg = cfg, .n_tests = n_tests };
 }
 
 /* The tree asked for it: log it, turn it into the tree's outcome. */
@@ -31,7 +31,8 @@ static void record(struct probe_chain *c, int test)
 {
 	const struct probe_result *r = &c->txn[test].res;
 
-	probe_log_test(c->o, c->tests.names[test], r);
+	if (c->cfg->log_test)
+		c->cfg->log_test(c->cfg, c->tests.names[test], r);
 	outcome_from_result(&c->tests.outcomes[test], r,
 			    c->tests.change ? c->tests.change[test] : 0);
 	if (test == 0)
