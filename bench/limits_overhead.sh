@@ -47,7 +47,8 @@
 # Environment: ROUNDS [5], DURATION [5] s, SOCKETS [64], INFLIGHT [8],
 # RATE [closed loop], DAEMON [1: run part 1], XDP [1: run part 2; needs
 # root], XDP_COUNT [1000000],
-# PROG_STATS [1], GEN_CPU [last CPU], RESULTS [bench/results], BUILD [build].
+# PROG_STATS [1], XDP_LIMITS [LIMITS_X below], PROBES [1: the probes before
+# the rounds], GEN_CPU [last CPU], RESULTS [bench/results], BUILD [build].
 set -u
 export LC_ALL=C
 BUILD=${BUILD:-build}
@@ -102,6 +103,9 @@ ACL_COMMON=(--allow 192.168.0.0/16 --allow 172.16.0.0/12 --allow fd00::/8
 LIMITS_D=("${RATES[@]}" --error-rate-limit 100M/100M "${ACL_COMMON[@]}"
 	  --deny 127.66.0.0/16 --allow 127.0.0.0/8)
 LIMITS_X=("${RATES[@]}" "${ACL_COMMON[@]}" --deny 10.66.1.0/24 --allow 10.66.0.0/24)
+# XDP_LIMITS="--max-response-rate 100M" (word-split) replaces LIMITS_X: a
+# profiling aid, to see what each limit costs on its own.
+if [ -n "${XDP_LIMITS:-}" ]; then read -ra LIMITS_X <<<"$XDP_LIMITS"; fi
 
 if [ -n "${RATE:-}" ]; then LOAD=(--rate "$RATE"); else LOAD=(--inflight "$INFLIGHT"); fi
 CMD="ROUNDS=$ROUNDS DURATION=$DURATION${RATE:+ RATE=$RATE} XDP_COUNT=$COUNT DAEMON=$DAEMON XDP=$XDP bench/limits_overhead.sh"
@@ -208,19 +212,22 @@ run_xdp() {
 XDP_TABLE="XDP: skipped (needs root; XDP=1)"
 if [ "$XDP" = 1 ]; then
 	xb_setup "xlim$$"
+	[ "${PROBES:-1}" = 1 ] || echo "limits_overhead: PROBES=0: the XDP probes are skipped" >&2
 	# Probes: the same limits at 2000/s refuse; a denied client gets nothing.
 	COUNT_SAVED=$COUNT COUNT=20000 r=probe
-	stun_on "${LIMITS_X[@]/#100M\/100M/2000/100}"
-	load probe_rate; stun_off
-	grep -q '"drop_rate_limit": *[1-9]' "$TMP/counters.json" ||
-		die "XDP probe: a 2000/s rate limit refused nothing: $(tr -d '\n\t ' <"$TMP/counters.json")"
-	grep -q '"drop_acl": *[1-9]' "$TMP/counters.json" &&
-		die "XDP probe: the ACL refused the allowed client: $(tr -d '\n\t ' <"$TMP/counters.json")"
-	# (stunload gives up when its first request gets no answer.)
-	stun_on "${LIMITS_X[@]}" --deny 10.66.0.2/32
-	load probe_acl 2>/dev/null; stun_off
-	grep -q '"drop_acl": *[1-9]' "$TMP/counters.json" && grep -q '"answered_v4": *0,' "$TMP/counters.json" ||
-		die "XDP probe: a denied client was answered: $(tr -d '\n\t ' <"$TMP/counters.json")"
+	if [ "${PROBES:-1}" = 1 ]; then
+		stun_on "${LIMITS_X[@]/#100M\/100M/2000/100}"
+		load probe_rate; stun_off
+		grep -q '"drop_rate_limit": *[1-9]' "$TMP/counters.json" ||
+			die "XDP probe: a 2000/s rate limit refused nothing: $(tr -d '\n\t ' <"$TMP/counters.json")"
+		grep -q '"drop_acl": *[1-9]' "$TMP/counters.json" &&
+			die "XDP probe: the ACL refused the allowed client: $(tr -d '\n\t ' <"$TMP/counters.json")"
+		# (stunload gives up when its first request gets no answer.)
+		stun_on "${LIMITS_X[@]}" --deny 10.66.0.2/32
+		load probe_acl 2>/dev/null; stun_off
+		grep -q '"drop_acl": *[1-9]' "$TMP/counters.json" && grep -q '"answered_v4": *0,' "$TMP/counters.json" ||
+			die "XDP probe: a denied client was answered: $(tr -d '\n\t ' <"$TMP/counters.json")"
+	fi
 	COUNT=$COUNT_SAVED
 	: >"$TMP/quality"
 	echo "limits_overhead: probes: the XDP program refuses with these limits at a low rate and with the client denied" >&2
