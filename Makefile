@@ -127,14 +127,14 @@ install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/stunring
 	$(if $(strip $(INSTALL_BINS)),install -m 755 $(INSTALL_BINS) $(DESTDIR)$(PREFIX)/bin/)
-	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(LIB_STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 755 $(SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/libstunring.so
 	install -m 644 $(LIB_PUBLIC_HDRS) $(DESTDIR)$(PREFIX)/include/stunring/
 	install -d $(DESTDIR)$(SYSCONFDIR)/stunring
 	test -e $(DESTDIR)$(SYSCONFDIR)/stunring/stunringd.conf || \
 		install -m 644 tools/dist/stunringd.conf $(DESTDIR)$(SYSCONFDIR)/stunring/
-	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: STUN codec, client and server library\nVersion: %s\nLibs: -L$${libdir} -lstunring\nCflags: -I$${includedir}\n' \
+	printf 'prefix=%s\nlibdir=%s\nincludedir=$${prefix}/include/stunring\n\nName: stunring\nDescription: STUN codec, client and server library\nVersion: %s\nLibs: -L$${libdir} -lstunring\nRequires.private: liburing, libssl, libcrypto\nLibs.private: -lpthread\nCflags: -I$${includedir}\n' \
 		'$(PREFIX)' '$(LIBDIR)' '$(VERSION)' >$(DESTDIR)$(LIBDIR)/pkgconfig/stunring.pc
 
 clean:

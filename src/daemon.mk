@@ -38,6 +38,24 @@ SERVER_PIC_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/pic/%.o)
 $(SERVER_PIC_OBJS): CPPFLAGS += $(URING_CFLAGS)
 $(SO): $(SERVER_PIC_OBJS)
 SO_LIBS = $(URING_LIBS) $(DAEMON_TLS_LIBS) -lpthread
+
+# The installed static library: the .so's sources (the non-PIC objects the
+# daemon is built from), partially linked into one object whose only
+# global symbols are the .so's exports (src/libstunring.map: stun_*,
+# stunring_*), so a static program gets the same API, server included, and
+# none of the internals (worker_*, config_*...) that could clash with its
+# own names.  $(LIB) stays the build's codec-and-client archive.
+LIB_STATIC := $(BUILD)/dist/libstunring.a
+OBJCOPY ?= objcopy
+SERVER_OBJS := $(SERVER_LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+ALL_TARGETS += $(LIB_STATIC)
+TEST_DEPS += $(LIB_STATIC)
+$(LIB_STATIC): $(LIB_OBJS) $(SERVER_OBJS)
+	@mkdir -p $(@D)
+	$(LD) -r -o $(@D)/stunring.o $(LIB_OBJS) $(SERVER_OBJS)
+	$(OBJCOPY) --wildcard --keep-global-symbol='stun_*' --keep-global-symbol='stunring_*' \
+		$(@D)/stunring.o
+	rm -f $@ && $(AR) rcs $@ $(@D)/stunring.o
 -include $(SERVER_PIC_OBJS:.o=.d)
 
 # --xdp links the XDP loader (bpf/xdp.mk, included before this file).

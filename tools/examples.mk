@@ -15,3 +15,12 @@ $(BUILD)/examples/include/%.h: src/%.h
 $(BUILD)/examples/%: tools/examples/%.c $(SO_LINK) $(EXAMPLE_HDRS)
 	$(CC) $(CFLAGS) -I$(BUILD)/examples/include -o $@ $< \
 		-L$(BUILD) -lstunring -Wl,-rpath,'$$ORIGIN/..'
+
+# The embedding example again, linked with the installed static library
+# and the libraries stunring.pc names as private (Requires.private).
+EMBED_STATIC := $(BUILD)/examples/embed_server_static
+ALL_TARGETS += $(EMBED_STATIC)
+TEST_DEPS += $(EMBED_STATIC)
+$(EMBED_STATIC): tools/examples/embed_server.c $(LIB_STATIC) $(EXAMPLE_HDRS)
+	$(CC) $(CFLAGS) -I$(BUILD)/examples/include -o $@ $< $(LIB_STATIC) \
+		$(shell pkg-config --libs liburing libssl libcrypto 2>/dev/null || echo -luring -lssl -lcrypto) -lpthread

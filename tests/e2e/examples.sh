@@ -3,7 +3,8 @@
 # libstunring.so and the public headers alone, run as a user would: the
 # mapped address from a list whose first servers are dead or do not
 # resolve, and one line per server when none answers; the embedded server
-# answering it, then counting what it answered; its start errors.
+# answering it, then counting what it answered; its start errors; the same
+# example linked with the static libstunring.a.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
@@ -54,4 +55,27 @@ check_eq "embed_server counts and exits 0, nothing on stderr" \
 check_eq "embed_server on an address not of this host: exit 1, one line" \
 	"$?:$(wc -l <"$TMP/embed.err")" "1:1"
 show "$TMP/embed.err"
+
+# The same example linked with the static library (build/dist/libstunring.a).
+STATIC=$BUILD/examples/embed_server_static
+if [ -x "$STATIC" ]; then
+	check "embed_server_static does not load libstunring.so" bash -c "! ldd $STATIC | grep -q libstunring"
+	"$STATIC" 127.0.0.1:0 2 >"$TMP/static.out" 2>"$TMP/static.err" &
+	spid=$!
+	PIDS+=("$spid")
+	for _ in $(seq 100); do
+		grep -q '^serving on port' "$TMP/static.out" && break
+		sleep 0.02
+	done
+	sport=$(sed -n 's/^serving on port \([0-9]*\)$/\1/p' "$TMP/static.out")
+	n=0
+	for _ in 1 2; do
+		"$EX" "127.0.0.1:$sport" >/dev/null 2>&1 && n=$((n + 1))
+	done
+	wait "$spid"
+	check_eq "embed_server_static answers, counts and exits 0" \
+		"${sport:+yes}:$n:$?:$(tail -n 1 "$TMP/static.out")" "yes:2:0:answered 2 of 2 requests"
+else
+	not_ok "$STATIC built"
+fi
 finish

@@ -1,9 +1,10 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # check_lib_exports.sh - libstunring.so.0 exports the public API and
 # nothing else (src/libstunring.map): every function declared in the
 # installed headers, no internal helper (probe_*, ...), the right SONAME.
 so=${1:-build/libstunring.so.0}
-echo "1..4"
+static=${2:-build/dist/libstunring.a}
+echo "1..5"
 if [ ! -f "$so" ]; then
 	echo "not ok 1 - $so exists"
 	exit 1
@@ -44,4 +45,18 @@ if nm "$so" 2>/dev/null | grep -q ' t probe_transact$' ||
 	fi
 else
 	echo "not ok 4 - probe_transact is not in $so"
+fi
+# The installed static library: the same API, server included, and only it
+# global (its internals localized), so static programs see what the .so
+# exports.
+if [ -f "$static" ]; then
+	sglobal=$(nm --defined-only "$static" | awk '$2 ~ /^[TDBRW]$/ {print $3}' | sort -u)
+	if [ "$sglobal" = "$exported" ]; then
+		echo "ok 5 - $static defines the same global symbols as the .so ($(echo "$sglobal" | wc -l)), nothing else"
+	else
+		echo "not ok 5 - $static's global symbols differ from the .so's:"
+		diff <(echo "$exported") <(echo "$sglobal") | sed 's/^/# /' | head -20
+	fi
+else
+	echo "not ok 5 - $static exists"
 fi
