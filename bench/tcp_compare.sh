@@ -6,7 +6,7 @@
 #
 #   bench/tcp_compare.sh
 #   ROUNDS=9 DURATION=10 bench/tcp_compare.sh
-#   TLS_CERT=cert.pem TLS_KEY=key.pem bench/tcp_compare.sh     (adds TLS rows)
+#   TLS_CERT=cert.pem TLS_KEY=key.pem bench/tcp_compare.sh     (your own key)
 #
 # Fairness on a 2-CPU machine: each server gets CPU 0 and one worker
 # (stunringd --workers 1, coturn -m 1; taskset -c 0), stunload gets CPU 1.
@@ -21,13 +21,21 @@
 #              valid answers/s and the server's CPU per answer;
 #   churn      new connections/s with --requests-per-connection 1 (connect,
 #              one request, its answer, close: the handshakes/s of TCP);
-#   tls, tls_churn   the same over TLS, only with TLS_CERT and TLS_KEY (an
-#              ECDSA P-256 key is the issue's setting; churn offers session
-#              tickets: --tls-resume), and only when this stunringd has
-#              --tls-listen.
-# Then, once per server: memory per idle connection, the server's RSS
-# before and after CROWD connections (tests/e2e/tcp_crowd.py: each answered
-# once, then idle), (after - before) / CROWD; with TLS_* also over TLS.
+#   tls        requests/s over TLS, as tcp;
+#   tls_churn  TLS handshakes/s with session tickets (--tls-resume), one
+#              request each, at TLS 1.2 for both (--tls-max-version 1.2:
+#              coturn 4.6.1's TLS listener speaks no 1.3, and a TLS 1.2
+#              resumption skips the key exchange a 1.3 one does, so only
+#              the same version compares the servers);
+#   tls13_churn  the same at the newest version each server speaks
+#              (stunringd 1.3, coturn 1.2): what a default client gets.
+#   The certificate: TLS_CERT and TLS_KEY, or a throw-away ECDSA P-256 one
+#   (the issue's setting) made here with openssl; the versions each server
+#   negotiated (openssl s_client) go into the report.
+# Then memory per idle connection, each server freshly started for each
+# crowd (a second crowd would reuse the memory the first one freed): the
+# server's RSS before and after CROWD connections (tests/e2e/tcp_crowd.py:
+# each answered once, then idle), (after - before) / CROWD, TCP and TLS.
 # Then stunringd's UDP rate with and without an idle crowd of CROWD
 # connections (issue 13: within 5%), alternating, ROUNDS times.
 #
@@ -51,6 +59,7 @@ CONNS=${CONNS:-100}
 INFLIGHT=${INFLIGHT:-8}
 CROWD=${CROWD:-10000}
 TLS_CERT=${TLS_CERT:-}
+USER_CERT=$TLS_CERT
 TLS_KEY=${TLS_KEY:-}
 if [ "${QUICK:-0}" = 1 ]; then
 	ROUNDS=3 DURATION=2
@@ -69,14 +78,14 @@ for b in stunringd stunload; do
 	[ -x "$BUILD/$b" ] || die "$BUILD/$b is missing: run 'make bench-tcp'"
 done
 command -v turnserver >/dev/null || die "turnserver not found: install Debian package coturn (make bench-deps)"
-TLS=0
+TLS=1
 if [ -n "$TLS_CERT$TLS_KEY" ]; then
 	[ -r "$TLS_CERT" ] && [ -r "$TLS_KEY" ] || die "TLS_CERT and TLS_KEY must both be readable files"
-	if "$BUILD/stunringd" --help | grep -q -- '--tls-listen'; then
-		TLS=1
-	else
-		log "this stunringd has no --tls-listen: the TLS rows are left out"
-	fi
+elif command -v openssl >/dev/null; then
+	TLS=make	# below, once $WORK exists
+else
+	TLS=0
+	log "no openssl and no TLS_CERT/TLS_KEY: the TLS rows are left out"
 fi
 ulimit -Hn 65536 2>/dev/null
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -92,6 +101,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+if [ "$TLS" = make ]; then
+	TLS=1 TLS_CERT=$WORK/cert.pem TLS_KEY=$WORK/key.pem
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1" \
+		-keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null || die "openssl req: no throw-away certificate"
+	chmod 644 "$TLS_KEY" "$WORK"	# coturn may read it as another user
+fi
+
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
@@ -101,34 +118,43 @@ free_port() {
 
 # --- the servers ---------------------------------------------------------
 SR_TCP=$(free_port) SR_TLS=$(free_port) CT_TCP=$(free_port) CT_TLS=$(free_port)
-sr_tls=()
-[ $TLS = 0 ] || sr_tls=(--tls-listen "127.0.0.1:$SR_TLS" --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY")
-taskset -c 0 "$BUILD/stunringd" --workers 1 --listen 127.0.0.1:0 --tcp-listen "127.0.0.1:$SR_TCP" \
-	"${sr_tls[@]}" --max-connections $((CROWD + 2 * CONNS + 1000)) --max-connections-per-source 0 \
-	--tcp-idle-timeout 10m 2>"$WORK/stunringd.log" &
-SR_PID=$!
-PIDS+=("$SR_PID")
-ct_tls=(--no-tls)
-[ $TLS = 0 ] || ct_tls=(--tls-listening-port "$CT_TLS" --cert "$TLS_CERT" --pkey "$TLS_KEY")
-# -n: no config file; loopback only; TCP (and TLS), no UDP, DTLS or CLI;
-# -m 1: one relay thread; logs to our file only.
-taskset -c 0 turnserver -n --stun-only -L 127.0.0.1 -p "$CT_TCP" --no-udp --no-dtls --no-cli \
-	"${ct_tls[@]}" -m 1 --no-software-attribute --log-file stdout --simple-log --no-stdout-log \
-	--pidfile "$WORK/turnserver.pid" >"$WORK/coturn.log" 2>&1 &
-CT_PID=$!
-PIDS+=("$CT_PID")
-for _ in $(seq 200); do
-	grep -qs ' ready: ' "$WORK/stunringd.log" && break
-	sleep 0.025
-done
-grep -q ' ready: ' "$WORK/stunringd.log" || die "stunringd did not start: $(cat "$WORK/stunringd.log")"
-SR_UDP=$(sed -n 's/.* listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/stunringd.log" | head -1)
-for _ in $(seq 100); do
-	"$BUILD/stunload" --transport tcp --connections 1 -n 1 -q "127.0.0.1:$CT_TCP" 2>/dev/null && break
-	sleep 0.1
-done
-"$BUILD/stunload" --transport tcp --connections 1 -n 1 -q "127.0.0.1:$CT_TCP" ||
-	die "coturn does not answer over TCP: $(tail -5 "$WORK/coturn.log")"
+SR_PID= CT_PID=
+stop_servers() {
+	local p
+	for p in $SR_PID $CT_PID; do kill "$p" 2>/dev/null; done
+	for p in $SR_PID $CT_PID; do wait "$p" 2>/dev/null; done
+	SR_PID= CT_PID=
+}
+start_servers() {
+	local sr_tls=() ct_tls=(--no-tls)
+	[ $TLS = 0 ] || sr_tls=(--tls-listen "127.0.0.1:$SR_TLS" --tls-cert "$TLS_CERT" --tls-key "$TLS_KEY")
+	taskset -c 0 "$BUILD/stunringd" --workers 1 --listen 127.0.0.1:0 --tcp-listen "127.0.0.1:$SR_TCP" \
+		"${sr_tls[@]}" --max-connections $((CROWD + 2 * CONNS + 1000)) --max-connections-per-source 0 \
+		--tcp-idle-timeout 10m 2>"$WORK/stunringd.log" &
+	SR_PID=$!
+	PIDS+=("$SR_PID")
+	[ $TLS = 0 ] || ct_tls=(--tls-listening-port "$CT_TLS" --cert "$TLS_CERT" --pkey "$TLS_KEY")
+	# -n: no config file; loopback only; TCP (and TLS), no UDP, DTLS or CLI;
+	# -m 1: one relay thread; logs to our file only.
+	taskset -c 0 turnserver -n --stun-only -L 127.0.0.1 -p "$CT_TCP" --no-udp --no-dtls --no-cli \
+		"${ct_tls[@]}" -m 1 --no-software-attribute --log-file stdout --simple-log --no-stdout-log \
+		--pidfile "$WORK/turnserver.pid" >"$WORK/coturn.log" 2>&1 &
+	CT_PID=$!
+	PIDS+=("$CT_PID")
+	for _ in $(seq 200); do
+		grep -qs ' ready: ' "$WORK/stunringd.log" && break
+		sleep 0.025
+	done
+	grep -q ' ready: ' "$WORK/stunringd.log" || die "stunringd did not start: $(cat "$WORK/stunringd.log")"
+	SR_UDP=$(sed -n 's/.* listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$WORK/stunringd.log" | head -1)
+	for _ in $(seq 100); do
+		"$BUILD/stunload" --transport tcp --connections 1 -n 1 -q "127.0.0.1:$CT_TCP" 2>/dev/null && break
+		sleep 0.1
+	done
+	"$BUILD/stunload" --transport tcp --connections 1 -n 1 -q "127.0.0.1:$CT_TCP" ||
+		die "coturn does not answer over TCP: $(tail -5 "$WORK/coturn.log")"
+}
+start_servers
 
 # --- the rounds ------------------------------------------------------------
 # run SYS MODE ROUND: one stunload run; a line in $WORK/runs:
@@ -143,8 +169,10 @@ run() {
 	tcp) load=(--transport tcp --connections "$CONNS" --inflight "$INFLIGHT") ;;
 	churn) load=(--transport tcp --connections "$CONNS" --requests-per-connection 1) ;;
 	tls) load=(--transport tls --tls-insecure --connections "$CONNS" --inflight "$INFLIGHT") ;;
-	tls_churn) load=(--transport tls --tls-insecure --tls-resume --connections "$CONNS"
-			 --requests-per-connection 1) ;;
+	tls_churn) load=(--transport tls --tls-insecure --tls-resume --tls-max-version 1.2
+			 --connections "$CONNS" --requests-per-connection 1) ;;
+	tls13_churn) load=(--transport tls --tls-insecure --tls-resume --connections "$CONNS"
+			   --requests-per-connection 1) ;;
 	esac
 	t0=$(cpu_ticks "$pid")
 	"$BUILD/stunload" "${load[@]}" --threads 1 --cpus 1 --no-progress --json -d "$DURATION" \
@@ -166,7 +194,16 @@ PY
 }
 
 MODES="tcp churn"
-[ $TLS = 0 ] || MODES="$MODES tls tls_churn"
+[ $TLS = 0 ] || MODES="$MODES tls tls_churn tls13_churn"
+# The TLS version each server negotiates with a client that offers all.
+VERSIONS=
+if [ $TLS = 1 ]; then
+	for sp in "stunringd $SR_TLS" "coturn $CT_TLS"; do
+		v=$(openssl s_client -connect "127.0.0.1:${sp#* }" </dev/null 2>/dev/null | sed -n 's/^New, \(TLSv[0-9.]*\),.*/\1/p' | head -1)
+		VERSIONS="$VERSIONS ${sp% *} ${v:-?};"
+	done
+	log "negotiated with a client offering every version:$VERSIONS"
+fi
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
 LOAD0=$(load_avg)
 : >"$WORK/runs"
@@ -203,9 +240,11 @@ crowd() {
 	sleep 2	# the closes reach the server
 }
 : >"$WORK/mem"
+stop_servers; start_servers
 crowd stunringd "$SR_TCP"
 crowd coturn "$CT_TCP"
 if [ $TLS = 1 ]; then
+	stop_servers; start_servers
 	crowd stunringd "$SR_TLS" --tls
 	crowd coturn "$CT_TLS" --tls
 fi
@@ -238,15 +277,18 @@ done
 mkdir -p "$RESULTS"
 OUT=$RESULTS/tcp_compare.txt
 {
-	echo "# ROUNDS=$ROUNDS DURATION=$DURATION CONNS=$CONNS INFLIGHT=$INFLIGHT CROWD=$CROWD${TLS_CERT:+ TLS_CERT=$TLS_CERT} bench/tcp_compare.sh   ($(date -u '+%F %H:%M') UTC, $(nproc) CPUs, $(uname -r), load average at start $LOAD0, at end $(load_avg))"
+	echo "# ROUNDS=$ROUNDS DURATION=$DURATION CONNS=$CONNS INFLIGHT=$INFLIGHT CROWD=$CROWD${USER_CERT:+ TLS_CERT=$TLS_CERT} bench/tcp_compare.sh   ($(date -u '+%F %H:%M') UTC, $(nproc) CPUs, $(uname -r), load average at start $LOAD0, at end $(load_avg))"
 	echo "# stunringd $(git describe --always --dirty 2>/dev/null) vs $(turnserver --version 2>/dev/null | head -1 | sed 's/^/coturn /'); each on CPU 0 with one worker, stunload on CPU 1"
+	[ -z "$VERSIONS" ] || echo "# TLS negotiated with a client offering every version:$VERSIONS TLS key: $(openssl pkey -in "$TLS_KEY" -noout -text 2>/dev/null | head -1)"
 	python3 - "$WORK/runs" "$WORK/mem" "$WORK/udp" <<'PY'
 import statistics as st, sys
 runs = [l.split() for l in open(sys.argv[1])]
 what = {"tcp": "requests/s, persistent", "churn": "connections/s, 1 request each",
-        "tls": "requests/s, persistent TLS", "tls_churn": "TLS handshakes/s (tickets), 1 request each"}
+        "tls": "requests/s, persistent TLS",
+        "tls_churn": "TLS 1.2 handshakes/s (tickets: resumed), 1 request each, both at the same version",
+        "tls13_churn": "TLS handshakes/s (tickets), 1 request each, each at its newest version"}
 target = {"tcp": 1.5, "tls": 1.5, "tls_churn": 1.0}
-modes = [m for m in ("tcp", "churn", "tls", "tls_churn") if any(x[2] == m for x in runs)]
+modes = [m for m in ("tcp", "churn", "tls", "tls_churn", "tls13_churn") if any(x[2] == m for x in runs)]
 val = {(x[0], x[1], x[2]): x for x in runs}
 rounds = sorted({x[0] for x in runs}, key=int)
 for m in modes:

@@ -47,6 +47,8 @@ SSL_CTX *tls_client_ctx(const struct tls_client_opts *o, char *err, size_t cap)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (o->max_version)
+		SSL_CTX_set_max_proto_version(ctx, o->max_version);
 	/* A server that closes without close_notify has simply closed: STUN
 	 * messages carry their own length, so a truncation cannot pass for
 	 * a whole answer. */

@@ -25,6 +25,7 @@ struct tls_client_opts {
 	bool insecure;		/* no certificate or name verification */
 	const char *ca_file;	/* trust only these PEM certificates; NULL:
 				 * the system store */
+	int max_version;	/* TLS1_2_VERSION...; 0: the newest both know */
 };
 
 /* A context: TLS 1.2 and 1.3, ALPN offered, verification on unless

@@ -56,7 +56,8 @@ static SSL_CTX *tls_ctx;
 
 int sl_stream_init(const struct sl_config *cfg)
 {
-	struct tls_client_opts o = { .insecure = cfg->tls_insecure, .ca_file = cfg->tls_ca };
+	struct tls_client_opts o = { .insecure = cfg->tls_insecure, .ca_file = cfg->tls_ca,
+				     .max_version = cfg->tls_max_version };
 	char err[512];
 
 	if (cfg->transport != TRANSPORT_TLS)

@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/prov_ssl.h>	/* TLS1_2_VERSION, TLS1_3_VERSION: macros only */
+
 const char *const req_kind_names[REQ_KIND_COUNT] = {
 	[REQ_PLAIN] = "plain",
 	[REQ_FINGERPRINT] = "fingerprint",
@@ -73,6 +75,8 @@ static const char usage_text[] =
 "      --sni NAME        tls: send NAME as SNI and check the certificate\n"
 "                        against it instead of HOST\n"
 "      --tls-resume      tls: offer each connection's last session (ticket)\n"
+"      --tls-max-version V  tls: 1.2 or 1.3 (default: the newest the server\n"
+"                        speaks): compare servers at the same version\n"
 "                        to its successor: resumed handshakes under churn\n"
 "Validation:\n"
 "  -T, --timeout TIME    a request unanswered after TIME is lost (1s)\n"
@@ -102,7 +106,7 @@ enum {
 	OPT_JSON = 256, OPT_CSV, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_EXPECT, OPT_BIND,
 	OPT_MAX_LOSS, OPT_SOFTWARE, OPT_ENGINE, OPT_IFACE, OPT_NETNS,
 	OPT_NO_GSO, OPT_ECHO, OPT_TRANSPORT, OPT_CONNECTIONS, OPT_RPC, OPT_CA,
-	OPT_TLS_INSECURE, OPT_TLS_RESUME, OPT_SNI,
+	OPT_TLS_INSECURE, OPT_TLS_RESUME, OPT_TLS_MAX_VERSION, OPT_SNI,
 };
 
 static const struct option long_opts[] = {
@@ -137,6 +141,7 @@ static const struct option long_opts[] = {
 	{ "ca", required_argument, NULL, OPT_CA },
 	{ "tls-insecure", no_argument, NULL, OPT_TLS_INSECURE },
 	{ "tls-resume", no_argument, NULL, OPT_TLS_RESUME },
+	{ "tls-max-version", required_argument, NULL, OPT_TLS_MAX_VERSION },
 	{ "sni", required_argument, NULL, OPT_SNI },
 	{ NULL, 0, NULL, 0 },
 };
@@ -406,6 +411,14 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		case OPT_TLS_RESUME:
 			cfg->tls_resume = true;
 			break;
+		case OPT_TLS_MAX_VERSION:
+			if (!strcmp(optarg, "1.2"))
+				cfg->tls_max_version = TLS1_2_VERSION;
+			else if (!strcmp(optarg, "1.3"))
+				cfg->tls_max_version = TLS1_3_VERSION;
+			else
+				return cli_usage_error("--tls-max-version: '%s' is not 1.2 or 1.3", optarg);
+			break;
 		case OPT_SNI:
 			if (!*optarg || strlen(optarg) > 253)
 				return cli_usage_error("--sni: '%s' is not a host name", optarg);
@@ -436,11 +449,12 @@ int sl_parse_options(struct sl_config *cfg, int argc, char **argv)
 		if (cfg->mix[REQ_CLASSIC])
 			return cli_usage_error("--mix classic needs UDP: RFC 3489 requests lack the magic cookie %s framing needs", t);
 	}
-	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume || sni) &&
+	if ((cfg->tls_ca || cfg->tls_insecure || cfg->tls_resume || cfg->tls_max_version || sni) &&
 	    cfg->transport != TRANSPORT_TLS)
 		return cli_usage_error("--%s needs --transport tls", cfg->tls_ca ? "ca" :
 				       cfg->tls_insecure ? "tls-insecure" :
-				       cfg->tls_resume ? "tls-resume" : "sni");
+				       cfg->tls_resume ? "tls-resume" :
+				       cfg->tls_max_version ? "tls-max-version" : "sni");
 	if (cfg->tls_ca && cfg->tls_insecure)
 		return cli_usage_error("--ca and --tls-insecure are exclusive: --tls-insecure verifies nothing");
 	if (optind == argc)

@@ -72,6 +72,7 @@ struct sl_config {
 	uint64_t requests_per_conn;
 	bool tls_insecure;	/* --tls-insecure */
 	bool tls_resume;	/* --tls-resume: offer the last session again */
+	int tls_max_version;	/* --tls-max-version: TLS1_2_VERSION...; 0: any */
 	const char *tls_ca;	/* --ca FILE */
 	double duration_s;	/* 0: bounded by count only */
 	uint64_t count;		/* 0: bounded by duration only */

@@ -93,6 +93,10 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char *err, size_t n)
 	/* Session tickets (stateless, keys of this context: one set shared
 	 * by every worker) for resumption; no server-side session cache. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* TLS 1.3: one ticket per connection, not OpenSSL's two: a STUN
+	 * client reconnects one connection at a time, and each ticket is an
+	 * encryption and a record more per handshake. */
+	SSL_CTX_set_num_tickets(ctx, 1);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		snprintf(err, n, "%s: not a usable PEM certificate: %s", cert, ssl_reason());

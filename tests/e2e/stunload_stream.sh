@@ -182,6 +182,8 @@ experr "--mix classic over tcp" "magic cookie" --transport tcp --mix classic 127
 experr "--ca without tls" "--ca needs --transport tls" --transport tcp --ca "$TMP/ec.pem" 127.0.0.1
 experr "--sni without tls" "--sni needs --transport tls" --transport tcp --sni a.test 127.0.0.1
 experr "--tls-resume without tls" "--tls-resume needs --transport tls" --transport tcp --tls-resume 127.0.0.1
+experr "--tls-max-version without tls" "--tls-max-version needs --transport tls" --transport tcp --tls-max-version 1.2 127.0.0.1
+experr "--tls-max-version 1.1" "not 1.2 or 1.3" --transport tls --tls-max-version 1.1 127.0.0.1
 experr "--ca with --tls-insecure" "exclusive" --transport tls --ca "$TMP/ec.pem" --tls-insecure 127.0.0.1
 experr "--ca missing file" "No such file" --transport tls --ca "$TMP/none.pem" 127.0.0.1
 out=$(load --transport tls --tls-insecure -n 10 --connections 1 --json 127.0.0.1); rc=$?

@@ -9,7 +9,11 @@
 #    without an answer, garbage, a wrong transaction ID, silence; an answer
 #    split into single bytes after an indication; the ALPN offered;
 #  - the stream options' errors: one line, exit 64;
-#  - tshark decodes a capture of the TCP session as STUN, nothing malformed.
+#  - stunringd beside coturn: stunprobe --tcp and --tls get the same
+#    answers (the connection's own address) from both;
+#  - tshark decodes a capture of both servers' TCP sessions as STUN (stunringd
+#    with 200 requests in one segment and a byte per segment), nothing
+#    malformed.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/e2e/daemon_lib.sh
@@ -217,9 +221,31 @@ experr "--classic-requests with --tcp" "magic cookie" --tcp --classic-requests 1
 experr "--ca FILE missing" "--ca $TMP/none.pem: No such file" --tls --ca "$TMP/none.pem" 127.0.0.1
 experr "--ca FILE holding no certificate (a key)" "cannot load" --tls --ca "$TMP/ec.key" 127.0.0.1
 
-# --- tshark decodes the TCP session as STUN -----------------------------------
+# --- stunringd beside coturn: the same answers to our client, and tshark ----
+# (3490: coturn holds 3479, its RFC 5780 alternate port)
+# decodes both servers' TCP sessions (stunringd's with 200 requests in one
+# segment and one a byte at a time, so its framing is what tshark reassembles).
+DAEMON=$PWD/$DAEMON
+if start_daemon stream ip netns exec "$NS" -- -w 1 --listen 127.0.0.1:3490 \
+	--tcp-listen 127.0.0.1:3490 --tcp-listen '[::1]:3490' --tls-listen 127.0.0.1:5360 \
+	--tls-cert "$TMP/ec.pem" --tls-key "$TMP/ec.key"; then
+	# OPTIONS|HOST|stunringd's PORT (coturn: the default port).
+	for t in "--tcp|127.0.0.1|3490" "--tcp|[::1]|3490" "--tls --ca $TMP/ec.pem|127.0.0.1|5360"; do
+		IFS='|' read -r opts host port <<<"$t"
+		# shellcheck disable=SC2086 # opts holds options
+		c=$(probe --json $opts "$host"); crc=$?
+		# shellcheck disable=SC2086
+		r=$(probe --json $opts "$host:$port"); rrc=$?
+		check_eq "stunprobe ${opts%% *} $host: coturn and stunringd each answer" "$crc:$rrc" 0:0
+		check "stunprobe ${opts%% *} $host: both report the connection's own address and port ($(jget mapped <<<"$c"), $(jget mapped <<<"$r"))" \
+			eval '[ "$(jget mapped <<<"$c")" = "$(jget local <<<"$c")" ] && [ "$(jget mapped <<<"$r")" = "$(jget local <<<"$r")" ] &&
+			      [ "$(jget mapped <<<"$c" | sed "s/:[0-9]*$//")" = "$(jget mapped <<<"$r" | sed "s/:[0-9]*$//")" ]'
+	done
+else
+	not_ok "stunringd starts beside coturn in the namespace"
+fi
 if command -v tshark >/dev/null; then
-	ip netns exec "$NS" tshark -i lo -w "$TMP/cap.pcapng" -f "tcp port 3478" 2>"$TMP/tshark.err" &
+	ip netns exec "$NS" tshark -i lo -w "$TMP/cap.pcapng" -f "tcp port 3478 or tcp port 3490" 2>"$TMP/tshark.err" &
 	cap=$!
 	PIDS+=($cap)
 	wait_grep "Capturing on" "$TMP/tshark.err"
@@ -227,15 +253,31 @@ if command -v tshark >/dev/null; then
 	# the last packets reach the file a little after they are sent.
 	sleep 1
 	probe --tcp 127.0.0.1 >/dev/null; probe --tcp '[::1]' >/dev/null
+	probe --tcp 127.0.0.1:3490 >/dev/null; probe --tcp '[::1]:3490' >/dev/null
+	in_ns timeout 60 python3 tests/e2e/stun_tcp.py basic --host 127.0.0.1 --port 3490 \
+		--label "stunringd basic" >"$TMP/basic" 2>&1
+	check "stun_tcp.py basic against stunringd: every request answered in order ($(grep -c '^ok' "$TMP/basic") ok)" \
+		eval '! grep -q "^not ok" "$TMP/basic" && grep -q "^ok" "$TMP/basic"'
 	sleep 1
 	kill -INT $cap 2>/dev/null
 	wait $cap 2>/dev/null
-	n=$(tshark -r "$TMP/cap.pcapng" -Y stun 2>/dev/null | wc -l)
+	n=$(tshark -r "$TMP/cap.pcapng" -Y "stun && tcp.port == 3478" 2>/dev/null | wc -l)
+	nr=$(tshark -r "$TMP/cap.pcapng" -Y "stun && tcp.port == 3490" 2>/dev/null | wc -l)
+	# One frame may carry many STUN messages: count the messages.
+	mr=$(tshark -r "$TMP/cap.pcapng" -Y "tcp.port == 3490" -T fields -e stun.type 2>/dev/null |
+		tr ',' '\n' | grep -c .)
 	bad=$(tshark -r "$TMP/cap.pcapng" -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null | wc -l)
-	check "tshark decodes the two TCP sessions' requests and answers as STUN ($n frames)" [ "$n" -ge 4 ]
+	check "tshark decodes coturn's two TCP sessions' requests and answers as STUN ($n frames)" [ "$n" -ge 4 ]
+	check "tshark decodes stunringd's TCP sessions as STUN ($nr frames, $mr messages)" \
+		eval '[ "$nr" -ge 4 ] && [ "$mr" -ge 400 ]'
 	check_eq "tshark: no malformed or erroneous frame" "$bad" 0
 else
 	skip "tshark decodes the TCP session" "tshark not installed"
 fi
 
+if [ -n "${DPID:-}" ]; then
+	stop_daemon
+	req=$(grep ' totals: ' "$DLOG" | grep -o 'tcp_requests=[0-9]* tcp_answered=[0-9]*')
+	check "stunringd exits 0 ($req)" [ "$DRC" -eq 0 ]
+fi
 finish
