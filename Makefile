@@ -54,7 +54,7 @@ DEB_PKGS := build-essential pkg-config clang llvm libclang-rt-dev \
 DEB_PKGS += $(DEB_PKGS_EXTRA)
 BENCH_PKGS :=
 
-.PHONY: all deps bench-deps test test-run run run-daemon bench bench-run fuzz soak \
+.PHONY: all deps bench-deps test test-run test-full run run-daemon bench bench-run fuzz soak \
 	fuzz-run install clean
 all:
 
@@ -100,6 +100,13 @@ test: deps
 test-run: $(TEST_DEPS)
 	@tests/run-tests.sh $(BUILD)/test-logs $(TEST_PROGS)
 
+# make test-full: make test with the parts make test shortens run in full:
+# every NAT variant in stunprobe_nat.sh, the sanitizer pass on both
+# engines, three idle-crowd rounds (about 3 minutes more).
+test-full: deps
+	@NAT_VARIANTS=all SAN_ENGINES="uring mmsg" CROWD_ROUNDS=3 \
+		$(MAKE) --no-print-directory test-run
+
 run: deps
 	@$(MAKE) --no-print-directory run-daemon
 
@@ -117,11 +124,13 @@ fuzz-run: $(FUZZ_TARGETS)
 # test_abuse_netns.sh: invalid answers, RSS, fds, counter drift), then the
 # faults under load for SOAK_TIME seconds each (FAULT_T in
 # test_faults_under_load.sh: kill -9 every ~2 s, stunctl attach/detach,
-# SIGHUPs).
+# SIGHUPs); and the sanitizer pass on both engines (make test: io_uring).
 SOAK_TIME ?= 600
 soak: $(TEST_DEPS)
-	@ABUSE_T=$(SOAK_TIME) SOAK_T=$(SOAK_TIME) FAULT_T=$(SOAK_TIME) tests/run-tests.sh $(BUILD)/soak-logs \
-		tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh
+	@ABUSE_T=$(SOAK_TIME) SOAK_T=$(SOAK_TIME) FAULT_T=$(SOAK_TIME) SAN_ENGINES="uring mmsg" \
+		tests/run-tests.sh $(BUILD)/soak-logs \
+		tests/e2e/test_abuse_netns.sh tests/e2e/test_faults_under_load.sh \
+		tests/e2e/test_daemon_sanitizers.sh
 
 install: all $(INSTALL_TARGETS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(LIBDIR)/pkgconfig \

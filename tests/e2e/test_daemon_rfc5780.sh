@@ -57,7 +57,7 @@ replay() {
 }
 
 # --- IPv4 on the host's loopback: 127.0.0.1 and 127.0.0.2 ------------------
-for engine in uring mmsg; do
+for engine in ${ENGINES:-uring mmsg}; do
 	P=$(free_pair 127.0.0.1 127.0.0.2)
 	if [ "$engine" = uring ]; then
 		adv=() vadv=()
@@ -118,7 +118,7 @@ if ip netns add "$NS" 2>"$TMP/ns.err"; then
 	NETNS+=("$NS")
 	ip -n "$NS" link set lo up &&
 		ip -n "$NS" addr add fd00:5780::2/128 dev lo nodad
-	for engine in uring mmsg; do
+	for engine in ${ENGINES:-uring mmsg}; do
 		if start_daemon "v6-dual-$engine" ip netns exec "$NS" -- -w 2 -e $engine \
 			--listen '[::1]:3478' --alt-ip fd00:5780::2 --advertise-alt-ip 2001:db8::2; then
 			replay "v6 dual-ip $engine" ip netns exec "$NS" -- --config dual-ip --a1 ::1 \

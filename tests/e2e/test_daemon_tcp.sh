@@ -40,7 +40,7 @@ wait_for() {
 	return 1
 }
 
-for engine in uring mmsg; do
+for engine in ${ENGINES:-uring mmsg}; do
 	E="$engine:"
 	# --- dual-ip/tcp rows of expected.tsv, IPv4 -----------------------------
 	P=$(free_pair 127.0.0.1 127.0.0.2)

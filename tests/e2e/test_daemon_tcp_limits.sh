@@ -29,7 +29,7 @@ wait_for() {
 	return 1
 }
 
-for engine in uring mmsg; do
+for engine in ${ENGINES:-uring mmsg}; do
 	E="$engine:"
 	# --- --rate-limit: a burst on one connection ------------------------------
 	if start_daemon "rate-$engine" -- -w 1 -e $engine --listen 127.0.0.1:0 \

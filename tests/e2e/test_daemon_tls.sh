@@ -84,7 +84,7 @@ if ! mkcert ec ec || ! mkcert rsa rsa || ! mkcert ec2 ec; then
 fi
 ok "throwaway certificates: ECDSA P-256 ($(file_fp "$TMP/ec.crt" | cut -c1-11)...), RSA 2048, a second ECDSA"
 
-for engine in uring mmsg; do
+for engine in ${ENGINES:-uring mmsg}; do
 	E="$engine:"
 	# --- dual-ip/tcp rows of expected.tsv over TLS, IPv4, ECDSA -------------
 	P=$(free_pair_tls 127.0.0.1 127.0.0.2)
