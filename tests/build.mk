@@ -66,7 +66,7 @@ $(BUILD)/fuzz/fuzz_stream: tests/fuzz/fuzz_stream.c tests/fuzz/fuzz_check.h $(FU
 
 # make test: a short bounded run of each harness (4 s each, 24 s in all;
 # make fuzz runs them for FUZZ_TIME).
-$(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh
+$(BUILD)/tests/fuzz_smoke: tests/fuzz/fuzz_run.sh tests/build.mk
 	@mkdir -p $(@D)
 	printf '#!/bin/sh\nexec tests/fuzz/fuzz_run.sh %s\n' "$(FUZZ_SMOKE_TIME)" >$@
 	chmod +x $@

@@ -309,15 +309,6 @@ static size_t recv_some(struct conn *c, uint8_t *buf, size_t cap,
 	}
 }
 
-static void copy_text(char *dst, size_t cap, const char *src, size_t n)
-{
-	if (n >= cap)
-		n = cap - 1;
-	if (src && n)
-		memcpy(dst, src, n);
-	dst[src ? n : 0] = 0;
-}
-
 /* Read frames until the answer to tid: its status. */
 static enum probe_status read_answer(struct conn *c, const uint8_t *tid,
 				     int64_t sent_us, struct probe_result *res)
@@ -367,10 +358,10 @@ static enum probe_status read_answer(struct conn *c, const uint8_t *tid,
 			res->status = PROBE_BAD_RESPONSE;
 			res->bad_why = st;
 		}
-		copy_text(res->software, sizeof(res->software), res->info.software,
+		probe_copy_text(res->software, sizeof(res->software), res->info.software,
 			  res->info.software_len);
 		if (res->status == PROBE_ERROR_RESPONSE)
-			copy_text(res->reason, sizeof(res->reason), res->info.reason,
+			probe_copy_text(res->reason, sizeof(res->reason), res->info.reason,
 				  res->info.reason_len);
 		return res->status;
 	}

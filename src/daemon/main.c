@@ -45,22 +45,17 @@
 static int choose_engine(struct daemon_config *cfg)
 {
 	char why[160];
+	bool fell_back;
 
-	if (cfg->engine == ENGINE_MMSG)
-		return 0;
-	if (uring_probe(why, sizeof(why)) == 0) {
-		cfg->engine = ENGINE_URING;
-		return 0;
-	}
-	if (cfg->engine == ENGINE_URING) {
+	if (server_choose_engine(cfg, &fell_back, why, sizeof(why))) {
 		log_error("--io-engine uring: io_uring is not usable here: %s "
 			  "(kernel.io_uring_disabled, seccomp, or a kernel older than 6.0; "
 			  "try --io-engine mmsg)", why);
 		return EXIT_OSERR;
 	}
-	log_warn("io_uring is not usable here (%s): falling back to the "
-		 "recvmmsg/sendmmsg engine", why);
-	cfg->engine = ENGINE_MMSG;
+	if (fell_back)
+		log_warn("io_uring is not usable here (%s): falling back to the "
+			 "recvmmsg/sendmmsg engine", why);
 	return 0;
 }
 

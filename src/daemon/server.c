@@ -12,6 +12,22 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+int server_choose_engine(struct daemon_config *cfg, bool *fell_back, char *why, size_t n)
+{
+	*fell_back = false;
+	if (cfg->engine == ENGINE_MMSG)
+		return 0;
+	if (uring_probe(why, n) == 0) {
+		cfg->engine = ENGINE_URING;
+		return 0;
+	}
+	if (cfg->engine == ENGINE_URING)
+		return -1;
+	*fell_back = true;
+	cfg->engine = ENGINE_MMSG;
+	return 0;
+}
+
 int server_open(struct server *s, struct daemon_config *cfg, unsigned int nw)
 {
 	int rc;

@@ -30,6 +30,13 @@ struct server {
 /* Open the sockets (UDP and TCP, nw of each listener: SO_REUSEPORT), the
  * stop descriptor and the workers' array.  0, or an exit status (config.h)
  * after a log line, with nothing left open. */
+/* Resolve cfg->engine "auto" (and check "uring"): io_uring when this kernel
+ * lets us use it, else recvmmsg/sendmmsg.  0 with cfg->engine set (*fell_back
+ * when auto had to take mmsg, with the reason in why); -1 when "uring" was
+ * asked and cannot be had (the reason in why).  The callers word the log
+ * line: stunringd names its flags, the embedded server its config field. */
+int server_choose_engine(struct daemon_config *cfg, bool *fell_back, char *why, size_t n);
+
 int server_open(struct server *s, struct daemon_config *cfg, unsigned int nw);
 /* Start the workers (worker_start_all) and wait until each serves; the
  * caller has set what else they need (settings, log sink...).  0 or

@@ -136,19 +136,14 @@ static int configure(struct daemon_config *cfg, const struct stunring_server_con
 static int choose_engine(struct daemon_config *cfg)
 {
 	char why[160];
+	bool fell_back;
 
-	if (cfg->engine == ENGINE_MMSG)
-		return 0;
-	if (uring_probe(why, sizeof(why)) == 0) {
-		cfg->engine = ENGINE_URING;
-		return 0;
-	}
-	if (cfg->engine == ENGINE_URING) {
+	if (server_choose_engine(cfg, &fell_back, why, sizeof(why))) {
 		log_error("engine uring: io_uring is not usable here: %s", why);
 		return -1;
 	}
-	log_info("io_uring is not usable here (%s): recvmmsg/sendmmsg engine", why);
-	cfg->engine = ENGINE_MMSG;
+	if (fell_back)
+		log_info("io_uring is not usable here (%s): recvmmsg/sendmmsg engine", why);
 	return 0;
 }
 

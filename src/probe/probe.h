@@ -108,6 +108,10 @@ struct probe_result {
 
 const char *probe_status_text(enum probe_status s);
 
+/* An answer's text attribute (n bytes at src, or NULL) as a C string in
+ * dst[cap], cut to fit: SOFTWARE and the error reason in a result. */
+void probe_copy_text(char *dst, size_t cap, const char *src, size_t n);
+
 /* --- Timers (pure) ------------------------------------------------------ */
 
 /* The retransmission profile of a run and what the RTT estimate has learnt

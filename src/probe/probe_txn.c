@@ -204,7 +204,7 @@ static int64_t run_timers(struct probe_engine *e, int64_t now)
 	return wake;
 }
 
-static void copy_text(char *dst, size_t cap, const char *src, size_t n)
+void probe_copy_text(char *dst, size_t cap, const char *src, size_t n)
 {
 	if (n >= cap)
 		n = cap - 1;
@@ -242,9 +242,9 @@ static bool take_answer(struct probe_engine *e, struct probe_txn *t, size_t n,
 		res->bad_why = st;
 	}
 	res->from = *from;
-	copy_text(res->software, sizeof(res->software), res->info.software,
+	probe_copy_text(res->software, sizeof(res->software), res->info.software,
 		  res->info.software_len);
-	copy_text(res->reason, sizeof(res->reason), res->info.reason,
+	probe_copy_text(res->reason, sizeof(res->reason), res->info.reason,
 		  res->info.reason_len);
 	res->rtt_ms = (double)(now - t->start_us) / 1000.0;
 	t->done = true;

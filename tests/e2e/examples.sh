@@ -34,23 +34,32 @@ check_eq "no server answers: exit 1, one line per server" \
 	"1:2:127.0.0.1 no-such-host.invalid "
 show "$TMP/err"
 
+# serve_and_ask PROGRAM N: the embedding example started on a port of its
+# choice and asked N times, as its output says; it then stops by itself.
+# Checks its answers, its count, its exit status and a quiet stderr.
+serve_and_ask() {
+	local prog=$1 n=$2 name out=$TMP/$(basename "$1") pid port got=0 rc
+	name=$(basename "$prog")
+	"$prog" 127.0.0.1:0 "$n" >"$out.out" 2>"$out.err" &
+	pid=$!
+	PIDS+=("$pid")
+	for _ in $(seq 100); do
+		grep -q '^serving on port' "$out.out" && break
+		sleep 0.02
+	done
+	port=$(sed -n 's/^serving on port \([0-9]*\)$/\1/p' "$out.out")
+	for _ in $(seq "$n"); do
+		"$EX" "127.0.0.1:$port" >/dev/null 2>&1 && got=$((got + 1))
+	done
+	check_eq "$name answers on the port it printed" "${port:+yes}:$got" "yes:$n"
+	wait "$pid"
+	rc=$?
+	check_eq "$name counts and exits 0, nothing on stderr" \
+		"$rc:$(tail -n 1 "$out.out"):$(wc -c <"$out.err")" "0:answered $n of $n requests:0"
+}
+
 # The embedded server: started, asked three times, stopped by itself.
-"$EMBED" 127.0.0.1:0 3 >"$TMP/embed.out" 2>"$TMP/embed.err" &
-epid=$!
-PIDS+=("$epid")
-for _ in $(seq 100); do
-	grep -q '^serving on port' "$TMP/embed.out" && break
-	sleep 0.02
-done
-eport=$(sed -n 's/^serving on port \([0-9]*\)$/\1/p' "$TMP/embed.out")
-n=0
-for _ in 1 2 3; do
-	"$EX" "127.0.0.1:$eport" >/dev/null 2>&1 && n=$((n + 1))
-done
-check_eq "embed_server answers on the port it printed" "${eport:+yes}:$n" "yes:3"
-wait "$epid"
-check_eq "embed_server counts and exits 0, nothing on stderr" \
-	"$?:$(tail -n 1 "$TMP/embed.out"):$(wc -c <"$TMP/embed.err")" "0:answered 3 of 3 requests:0"
+serve_and_ask "$EMBED" 3
 "$EMBED" 192.0.2.1:3478 1 >"$TMP/embed.out" 2>"$TMP/embed.err"
 check_eq "embed_server on an address not of this host: exit 1, one line" \
 	"$?:$(wc -l <"$TMP/embed.err")" "1:1"
@@ -60,21 +69,7 @@ show "$TMP/embed.err"
 STATIC=$BUILD/examples/embed_server_static
 if [ -x "$STATIC" ]; then
 	check "embed_server_static does not load libstunring.so" bash -c "! ldd $STATIC | grep -q libstunring"
-	"$STATIC" 127.0.0.1:0 2 >"$TMP/static.out" 2>"$TMP/static.err" &
-	spid=$!
-	PIDS+=("$spid")
-	for _ in $(seq 100); do
-		grep -q '^serving on port' "$TMP/static.out" && break
-		sleep 0.02
-	done
-	sport=$(sed -n 's/^serving on port \([0-9]*\)$/\1/p' "$TMP/static.out")
-	n=0
-	for _ in 1 2; do
-		"$EX" "127.0.0.1:$sport" >/dev/null 2>&1 && n=$((n + 1))
-	done
-	wait "$spid"
-	check_eq "embed_server_static answers, counts and exits 0" \
-		"${sport:+yes}:$n:$?:$(tail -n 1 "$TMP/static.out")" "yes:2:0:answered 2 of 2 requests"
+	serve_and_ask "$STATIC" 2
 else
 	not_ok "$STATIC built"
 fi
