@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "stunring.h"
@@ -97,6 +98,30 @@ void stun_xdp_owner_text(const struct stun_xdp_config *c, char *buf, size_t n)
 	else
 		snprintf(buf, n, "stunringd pid %u, %s", c->owner_pid,
 			 stun_xdp_owner_alive(c) ? "running" : "no longer running");
+}
+
+const char *stun_xdp_kconfig(void)
+{
+	static char text[32];
+	char path[128 + sizeof(((struct utsname *)0)->release)], line[256];
+	unsigned int hz = 0;
+	struct utsname u;
+	FILE *f;
+
+	if (text[0])
+		return text;
+	if (uname(&u) == 0) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		f = fopen(path, "r");
+		if (f) {
+			while (fgets(line, sizeof(line), f))
+				if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+					break;
+			fclose(f);
+		}
+	}
+	snprintf(text, sizeof(text), "CONFIG_HZ=%u\n", hz);
+	return text;
 }
 
 int stun_xdp_config_init(struct stun_xdp_config *c,

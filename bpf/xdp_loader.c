@@ -465,7 +465,8 @@ int stun_xdp_attach(const struct stun_xdp_opts *o, char *how, size_t howlen,
 	if (ret)
 		return ret;
 
-	skel = stun_xdp__open();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = stun_xdp_kconfig());
+	skel = stun_xdp__open_opts(&oo);
 	if (!skel)
 		return fail(err, errlen, -errno, "cannot open the XDP program: %s",
 			    strerror(errno));

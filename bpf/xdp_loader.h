@@ -73,6 +73,15 @@ struct stun_xdp_info {
 
 /* Fill a configuration from options (ports, SOFTWARE, ICE).  Returns 0 or
  * -EINVAL (SOFTWARE too long or not UTF-8, port 0). */
+/* The kernel's tick rate as libbpf kconfig text for the program's
+ * CONFIG_HZ extern ("CONFIG_HZ=250\n"), read from /boot/config-RELEASE;
+ * "CONFIG_HZ=0\n" when that is missing, and the program then reads the
+ * coarse clock (the same time through a helper call).  Given to every open
+ * of the skeleton: left to itself libbpf reads /boot or /proc/config.gz
+ * and refuses the program when it can read neither (the shipped unit's
+ * ProcSubset=pid hides /proc/config.gz). */
+const char *stun_xdp_kconfig(void);
+
 int stun_xdp_config_init(struct stun_xdp_config *c,
 			 const struct stun_xdp_opts *o, char *err, size_t errlen);
 

@@ -1041,6 +1041,57 @@ static void source_buckets(void **st)
 	set_config(&off);
 }
 
+/* The limits' clock, from the kernel's tick count (jiffies, with the
+ * CONFIG_HZ that stun_xdp_kconfig() read) and where the tick rate is unknown
+ * (CONFIG_HZ=0: the coarse clock): a source gets its burst, is refused, and
+ * a token comes back once time passes (a stuck clock would refuse it for
+ * ever), with and without the global cap. */
+static void limits_clock(void **st)
+{
+	(void)st;
+	SKIP_IF_NO_BPF();
+	enum { RATE = 20, BURST = 20 };	/* a token every 50 ms */
+	static struct stun_limits l;
+	struct stun_xdp_opts o = { .limits = &l };
+	struct stun_xdp *saved = skel;
+	struct stun_xdp_config c;
+	char err[STUN_XDP_ERRLEN], src[32];
+	uint32_t zero = 0;
+	struct run r;
+
+	for (int k = 0; k < 4; k++) {
+		const char *kconfig = k & 1 ? "CONFIG_HZ=0\n" : stun_xdp_kconfig();
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = kconfig);
+		struct stun_xdp *mine = stun_xdp__open_opts(&oo);
+		const char *why = NULL;
+
+		assert_non_null(mine);
+		assert_int_equal(stun_xdp__load(mine), 0);
+		memset(&l, 0, sizeof(l));
+		l.rate = RATE, l.burst = BURST, l.prefix4 = 32, l.prefix6 = 64;
+		l.max_rate = k & 2 ? 1000000 : 0;
+		assert_int_equal(stun_xdp_config_init(&c, &o, err, sizeof(err)), 0);
+		add_local_addrs(&c);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(mine->maps.config), &zero, &c,
+						     BPF_ANY), 0);
+		snprintf(src, sizeof(src), "192.0.2.%d", 20 + k);
+		skel = mine;
+		for (int i = 0; i < BURST && !why; i++)
+			if (limited_run(src, &r) != XDP_TX_)
+				why = "a request of the burst was refused";
+		if (!why && (limited_run(src, &r) != XDP_DROP_ || !r.moved[STUN_XDP_DROP_RATE]))
+			why = "the request past the burst was answered";
+		usleep(200000);	/* about 4 tokens */
+		if (!why && limited_run(src, &r) != XDP_TX_)
+			why = "no token came back in 200 ms";
+		skel = saved;
+		stun_xdp__destroy(mine);
+		if (why)
+			fail_msg("%.*s%s: %s", (int)strcspn(kconfig, "\n"), kconfig,
+				 k & 2 ? ", with the cap" : "", why);
+	}
+}
+
 /* The enable flag, without reloading anything. */
 static void enable_flag(void **st)
 {
@@ -1437,7 +1488,15 @@ static int group_setup(void **st)
 {
 	(void)st;
 	libbpf_set_print(NULL);
-	skel = stun_xdp__open_and_load();
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .kconfig = stun_xdp_kconfig());
+	skel = stun_xdp__open_opts(&oo);
+	if (skel && stun_xdp__load(skel)) {
+		int e = errno;
+
+		stun_xdp__destroy(skel);
+		skel = NULL;
+		errno = e;
+	}
 	if (!skel) {
 		int e = errno;
 		/* Only a missing privilege is a skip; as root, a program the
@@ -1451,7 +1510,7 @@ static int group_setup(void **st)
 		return 0;
 	}
 	for (int v = 0; v < NVARIANTS; v++) {
-		variants[v] = stun_xdp__open();
+		variants[v] = stun_xdp__open_opts(&oo);
 		if (!variants[v])
 			return -1;
 		variants[v]->rodata->stun_xdp_test_flags = variant_flags[v];
@@ -1498,6 +1557,7 @@ int main(void)
 		cmocka_unit_test(no_room),
 		cmocka_unit_test(acl_verdicts),
 		cmocka_unit_test(source_buckets),
+		cmocka_unit_test(limits_clock),
 	};
 
 	vcases = calloc(MAX_CASES, sizeof(*vcases));
