@@ -125,6 +125,13 @@ check "enabled by the package (multi-user.target wants it)" \
 	test -L "$WORK/etc/systemd/system/multi-user.target.wants/stunringd.service"
 
 # --- 3. boot it ---------------------------------------------------------------
+# A run killed by SIGKILL cannot clean up: its host-side veth (ve-stunsysPID,
+# 10.77.0.1) outlives it and would take this run's XDP-phase packets.
+for l in $(ip -br link | awk '$1 ~ /^ve-stunsys[0-9]+@/ { sub(/@.*/, "", $1); print $1 }'); do
+	kill -0 "${l#ve-stunsys}" 2>/dev/null && continue
+	echo "# removing $l, left by a run that no longer exists"
+	ip link del "$l"
+done
 # --network-veth: only host0 inside, its peer on the host for the XDP
 # phase.  nspawn's own seccomp filter refuses bpf() unless asked, and its
 # default capabilities lack CAP_BPF and CAP_PERFMON.
@@ -232,10 +239,12 @@ xdp_phase() {
 		      [ "$(in_c stat -c %U /proc/"$(prop MainPID)")" = stunring ]'
 	"$BUILD/stun_xdp_client" -n 20 10.77.0.2:3478 >"$TMP/xc" 2>&1
 	show "$TMP/xc"
-	got=$(nsenter -t "$LEADER" -n "$BUILD/stunctl" stats host0 --json 2>/dev/null | python3 -c '
+	nsenter -t "$LEADER" -n "$BUILD/stunctl" stats host0 --json >"$TMP/xstats" 2>&1
+	echo "# stunctl stats: $(tr -d '\n\t ' <"$TMP/xstats")"
+	got=$(python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "none")' 2>/dev/null)
+print(d["interfaces"][0]["counters"]["answered_v4"] if d["interfaces"] else "none")' <"$TMP/xstats" 2>/dev/null)
 	check "20 requests from the host answered by the program on host0 (answered_v4 = ${got:-?})" \
 		eval 'grep -q "answered-correctly 20 bad 0 lost 0" "$TMP/xc" && [ "$got" = 20 ]'
 	# SIGKILL leaves the program on host0; without CAP_SYS_ADMIN only the
