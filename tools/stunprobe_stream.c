@@ -350,19 +350,7 @@ static enum probe_status read_answer(struct conn *c, const uint8_t *tid,
 			continue;
 		}
 		res->rtt_ms = (double)(now_us() - sent_us) / 1000.0;
-		if (st == STUN_RESP_OK) {
-			res->status = PROBE_OK;
-		} else if (st == STUN_RESP_ERROR) {
-			res->status = PROBE_ERROR_RESPONSE;
-		} else {
-			res->status = PROBE_BAD_RESPONSE;
-			res->bad_why = st;
-		}
-		probe_copy_text(res->software, sizeof(res->software), res->info.software,
-			  res->info.software_len);
-		if (res->status == PROBE_ERROR_RESPONSE)
-			probe_copy_text(res->reason, sizeof(res->reason), res->info.reason,
-				  res->info.reason_len);
+		probe_result_parsed(res, st);
 		return res->status;
 	}
 }

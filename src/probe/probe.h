@@ -108,9 +108,11 @@ struct probe_result {
 
 const char *probe_status_text(enum probe_status s);
 
-/* An answer's text attribute (n bytes at src, or NULL) as a C string in
- * dst[cap], cut to fit: SOFTWARE and the error reason in a result. */
-void probe_copy_text(char *dst, size_t cap, const char *src, size_t n);
+/* res from an answer just parsed into res->info with verdict st: its
+ * status (OK, an error response, or bad with why), and SOFTWARE and the
+ * error reason copied out as C strings, cut to fit.  For the UDP and the
+ * stream transactions alike. */
+void probe_result_parsed(struct probe_result *res, enum stun_resp_status st);
 
 /* --- Timers (pure) ------------------------------------------------------ */
 

@@ -204,13 +204,28 @@ static int64_t run_timers(struct probe_engine *e, int64_t now)
 	return wake;
 }
 
-void probe_copy_text(char *dst, size_t cap, const char *src, size_t n)
+static void copy_text(char *dst, size_t cap, const char *src, size_t n)
 {
 	if (n >= cap)
 		n = cap - 1;
 	if (src && n)
 		memcpy(dst, src, n);
 	dst[src ? n : 0] = 0;
+}
+
+void probe_result_parsed(struct probe_result *res, enum stun_resp_status st)
+{
+	if (st == STUN_RESP_OK) {
+		res->status = PROBE_OK;
+	} else if (st == STUN_RESP_ERROR) {
+		res->status = PROBE_ERROR_RESPONSE;
+	} else {
+		res->status = PROBE_BAD_RESPONSE;
+		res->bad_why = st;
+	}
+	copy_text(res->software, sizeof(res->software), res->info.software,
+		  res->info.software_len);
+	copy_text(res->reason, sizeof(res->reason), res->info.reason, res->info.reason_len);
 }
 
 /* Does the datagram in e->scratch answer t?  Then fill t->res. */
@@ -233,19 +248,8 @@ static bool take_answer(struct probe_engine *e, struct probe_txn *t, size_t n,
 	/* Parse again where it stays: info points into the buffer. */
 	memcpy(res->buf, e->scratch, n);
 	st = stun_parse_response(res->buf, n, t->tid, t->req.classic, &res->info);
-	if (st == STUN_RESP_OK) {
-		res->status = PROBE_OK;
-	} else if (st == STUN_RESP_ERROR) {
-		res->status = PROBE_ERROR_RESPONSE;
-	} else {
-		res->status = PROBE_BAD_RESPONSE;
-		res->bad_why = st;
-	}
+	probe_result_parsed(res, st);
 	res->from = *from;
-	probe_copy_text(res->software, sizeof(res->software), res->info.software,
-		  res->info.software_len);
-	probe_copy_text(res->reason, sizeof(res->reason), res->info.reason,
-		  res->info.reason_len);
 	res->rtt_ms = (double)(now - t->start_us) / 1000.0;
 	t->done = true;
 	/* Karn: a retransmitted request makes the sample ambiguous. */

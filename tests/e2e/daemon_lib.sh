@@ -164,6 +164,18 @@ for _ in range(500):
 PY
 }
 
+# v6_pair_netns NS: a network namespace (in NETNS, so cleanup removes it)
+# whose loopback has ::1 and fd00:13::2, the two addresses of an IPv6
+# dual-address daemon; P: a free pair of ports there.  Fails when the
+# namespace cannot be made.
+v6_pair_netns() {
+	ip netns add "$1" 2>/dev/null || return 1
+	NETNS+=("$1")
+	ip -n "$1" link set lo up
+	ip -n "$1" addr add fd00:13::2/128 dev lo nodad
+	P=$(ip netns exec "$1" bash -c "$(declare -f free_pair); free_pair ::1 fd00:13::2")
+}
+
 # expect_error NAME STATUS PATTERN ARGS...: stunringd ARGS exits STATUS with one
 # stderr line matching PATTERN and nothing on stdout (EXPECT_PREFIX: a
 # prefix for the test names).

@@ -7,7 +7,23 @@
 # ports 3480/3481) and, with RINGD=1, stunringd in RFC 5780 mode (3490).
 # The sourcing test sets C, N, S (namespace names), TMP, STUNRINGD, RINGD
 # and sources stunprobe_lib.sh first (bg, wait_udp).  nat_rules VARIANT and
-# gateway_input print nftables rule sets for the NAT host.
+# gateway_input print nftables rule sets for the NAT host.  teardown removes
+# the lab (and kills JOBS, the sourcing test's own background jobs, if any);
+# the EXIT trap removes it and TMP.
+
+JOBS=()
+teardown() {
+	[ ${#JOBS[@]} -gt 0 ] && kill "${JOBS[@]}" 2>/dev/null
+	kill_bg
+	ip netns del "$C" 2>/dev/null
+	ip netns del "$N" 2>/dev/null
+	ip netns del "$S" 2>/dev/null
+}
+cleanup() {
+	teardown
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
 
 setup() {
 	local ns

@@ -15,18 +15,6 @@ TMP=$(mktemp -d /tmp/python_nat.XXXXXX)
 STUNRINGD=${STUNRINGD:-$PWD/build/stunringd}
 RINGD=0		# coturn and stund are the servers here
 
-teardown() {
-	kill_bg
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$N" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-}
-cleanup() {
-	teardown
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
 require "[ \$(id -u) = 0 ]" "needs root for network namespaces"
 require "[ -f build/libstunring.so.0 ] && [ -x build/stunprobe ]" "build/libstunring.so.0 or build/stunprobe not built"
 require find_python "no python3 with pytest (Debian: python3-pytest)"

@@ -31,20 +31,6 @@ if [ -x "$STUNRINGD" ] && "$STUNRINGD" --help 2>&1 | grep -q -- --alt-ip; then
 	RINGD=1
 fi
 
-JOBS=()
-teardown() {
-	[ ${#JOBS[@]} -gt 0 ] && kill "${JOBS[@]}" 2>/dev/null
-	kill_bg
-	ip netns del "$C" 2>/dev/null
-	ip netns del "$N" 2>/dev/null
-	ip netns del "$S" 2>/dev/null
-}
-cleanup() {
-	teardown
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
 require "[ \$(id -u) = 0 ]" "needs root for network namespaces"
 require "[ -x '$PROBE' ]" "build/stunprobe not built"
 require "command -v turnserver" "coturn (turnserver) not installed"

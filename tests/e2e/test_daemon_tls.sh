@@ -105,11 +105,7 @@ for engine in ${ENGINES:-uring mmsg}; do
 
 	# --- the same over IPv6, in a namespace with two addresses --------------
 	NS=stls6$$$engine
-	if ip netns add "$NS" 2>/dev/null; then
-		NETNS+=("$NS")
-		ip -n "$NS" link set lo up
-		ip -n "$NS" addr add fd00:13::2/128 dev lo nodad
-		P=$(ip netns exec "$NS" bash -c "$(declare -f free_pair); free_pair ::1 fd00:13::2")
+	if v6_pair_netns "$NS"; then
 		if start_daemon "dual6-$engine" ip netns exec "$NS" -- -w 2 -e $engine \
 			--listen "[::1]:$P" --alt-ip fd00:13::2 --alt-port $((P + 1)) \
 			--tls-listen "[::1]:$P" --tls-cert "$TMP/ec.crt" --tls-key "$TMP/ec.key"; then
